@@ -1,0 +1,47 @@
+# provision: build, test, demo and benchmarks. `make help` lists the targets.
+
+GO      ?= go
+BIN     := bin/provision
+PKGS    := ./...
+BENCHTIME ?= 1x
+
+.PHONY: help build test vet fmt-check demo bench fuzz clean
+
+help:
+	@echo "make build   build $(BIN)"
+	@echo "make test    vet, gofmt check and every test with the race detector"
+	@echo "make demo    build and run the main job on sample-csv/ against the embedded emulator"
+	@echo "make bench   benchmarks, reported as ratios measured in one run"
+	@echo "make fuzz    run each fuzz target for FUZZTIME (default 30s)"
+
+build:
+	$(GO) build -o $(BIN) ./cmd/provision
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+test: vet fmt-check
+	$(GO) test -race -count=1 $(PKGS)
+
+demo: build
+	./$(BIN) suggest --offline -n 9 \
+		--pattern '[firstname].[lastname]' --pattern '[C1_firstname].[lastname]' \
+		--pattern '[firstname][lastname]_[region]' --pattern '[firstname][lastname]_[group]' \
+		--pattern '[lastname]_nyc' --pattern '[firstname][lastname][#]' \
+		firstname=Carlos lastname=Álvarez region=CA group=5A
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem $(PKGS)
+
+FUZZTIME ?= 30s
+fuzz:
+	@for target in $$($(GO) test -list '^Fuzz' ./naming | grep '^Fuzz'); do \
+		echo "== naming $$target"; \
+		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./naming || exit 1; \
+	done
+
+clean:
+	rm -rf bin

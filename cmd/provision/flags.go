@@ -1,0 +1,125 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// errHelp is returned when the user asked for --help; it exits 0.
+var errHelp = flag.ErrHelp
+
+// envPrefix is prepended to a flag's name, upper-cased with dashes turned
+// into underscores, to give the environment variable that sets it.
+const envPrefix = "PROVISION_"
+
+// envName returns the environment variable for the flag name.
+func envName(flagName string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// newFlagSet returns a flag set for a subcommand whose usage text lists
+// every flag with the environment variable that can also set it.
+func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: provision %s %s\n\nFlags:\n", name, synopsis)
+		fs.VisitAll(func(f *flag.Flag) {
+			arg, usage := flag.UnquoteUsage(f)
+			dash := "--"
+			if len(f.Name) == 1 {
+				dash = "-"
+			}
+			line := "  " + dash + f.Name
+			if arg != "" {
+				line += " " + arg
+			}
+			fmt.Fprintf(stderr, "%s\n    \t%s", line, strings.ReplaceAll(usage, "\n", "\n    \t"))
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
+				fmt.Fprintf(stderr, " (default %s)", f.DefValue)
+			}
+			if len(f.Name) > 1 {
+				fmt.Fprintf(stderr, " ($%s)", envName(f.Name))
+			}
+			fmt.Fprintln(stderr)
+		})
+	}
+	return fs
+}
+
+// parseFlags parses args into fs, allowing flags after positional
+// arguments ("run file.csv --yes"), and returns the positional arguments.
+// A flag not given on the command line is taken from its environment
+// variable when that is set. A bad flag is a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.Usage()
+				return nil, errHelp
+			}
+			return nil, withHint(usageErrorf("%s: %v", fs.Name(), err),
+				fmt.Sprintf("run 'provision %s --help' to see its flags", fs.Name()))
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		if args[0] == "--" {
+			positional = append(positional, args[1:]...)
+			break
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || len(f.Name) == 1 || envErr != nil {
+			return
+		}
+		v, ok := os.LookupEnv(envName(f.Name))
+		if !ok {
+			return
+		}
+		values := []string{v}
+		if _, repeatable := f.Value.(*listFlag); repeatable {
+			// Repeatable flags take one value per line, never split on
+			// commas: patterns and names may contain them.
+			values = splitLines(v)
+		}
+		for _, v := range values {
+			if err := fs.Set(f.Name, v); err != nil {
+				envErr = usageErrorf("$%s: %v", envName(f.Name), err)
+				return
+			}
+		}
+	})
+	return positional, envErr
+}
+
+func splitLines(s string) []string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// listFlag is a repeatable string flag: each occurrence appends one value.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ", ") }
+
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, v)
+	return nil
+}
