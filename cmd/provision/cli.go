@@ -26,7 +26,9 @@ type command struct {
 
 // commands lists the subcommands in the order --help shows them.
 func commands() []command {
-	return []command{}
+	return []command{
+		{"suggest", "print available usernames for one person", runSuggest},
+	}
 }
 
 // run is main without the process: it parses args, runs one subcommand and

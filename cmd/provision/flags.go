@@ -21,12 +21,21 @@ func envName(flagName string) string {
 	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
+// flagSet is a subcommand's flags.
+type flagSet struct {
+	*flag.FlagSet
+	usage func()
+}
+
 // newFlagSet returns a flag set for a subcommand whose usage text lists
 // every flag with the environment variable that can also set it.
-func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+func newFlagSet(name, synopsis string, stderr io.Writer) *flagSet {
+	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
+	// The flag package calls Usage on every parse error; parse prints the
+	// usage itself, only when it was asked for.
+	fs.Usage = func() {}
+	fs.usage = func() {
 		fmt.Fprintf(stderr, "Usage: provision %s %s\n\nFlags:\n", name, synopsis)
 		fs.VisitAll(func(f *flag.Flag) {
 			arg, usage := flag.UnquoteUsage(f)
@@ -51,16 +60,16 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args into fs, allowing flags after positional
+// parse parses args into fs, allowing flags after positional
 // arguments ("run file.csv --yes"), and returns the positional arguments.
 // A flag not given on the command line is taken from its environment
 // variable when that is set. A bad flag is a usage error.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+func (fs *flagSet) parse(args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
+				fs.usage()
 				return nil, errHelp
 			}
 			return nil, withHint(usageErrorf("%s: %v", fs.Name(), err),
