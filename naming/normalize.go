@@ -14,7 +14,10 @@ const MaxLength = 64
 
 // Normalize maps a field value to the characters a username may contain:
 // it lowercases (locale-independently, so a Turkish İ becomes i), applies
-// Unicode NFKD, strips combining marks, transliterates what is left to ASCII
+// Unicode NFKD, strips the combining diacritics that NFKD splits off Latin,
+// Greek and Cyrillic letters (é → e, ñ → n, й → и), recomposes what is left
+// so that marks which belong to their script (Japanese dakuten in ジ,
+// Devanagari vowel signs) stay with their letter, transliterates to ASCII
 // (ß → ss, æ → ae, ø → o, ł → l, đ → d, þ → th, Cyrillic, Greek, CJK and
 // other scripts through github.com/gosimple/unidecode), and then keeps only
 // a-z, 0-9, '.', '_' and '-'. Spaces, apostrophes and other symbols vanish:
@@ -32,12 +35,30 @@ func Normalize(s string) string {
 	var stripped strings.Builder
 	stripped.Grow(len(decomposed))
 	for _, r := range decomposed {
-		if r == utf8.RuneError || unicode.Is(unicode.Mn, r) {
+		if r == utf8.RuneError || isDiacritic(r) {
 			continue
 		}
 		stripped.WriteRune(r)
 	}
-	return keepAllowed(strings.ToLower(unidecode.Unidecode(stripped.String())))
+	recomposed := norm.NFC.String(stripped.String())
+	return keepAllowed(strings.ToLower(unidecode.Unidecode(recomposed)))
+}
+
+// diacritics are the Unicode blocks of combining marks shared by the Latin,
+// Greek and Cyrillic scripts: Combining Diacritical Marks, its Extended and
+// Supplement blocks, the marks for symbols and the half marks.
+var diacritics = &unicode.RangeTable{
+	R16: []unicode.Range16{
+		{Lo: 0x0300, Hi: 0x036f, Stride: 1},
+		{Lo: 0x1ab0, Hi: 0x1aff, Stride: 1},
+		{Lo: 0x1dc0, Hi: 0x1dff, Stride: 1},
+		{Lo: 0x20d0, Hi: 0x20ff, Stride: 1},
+		{Lo: 0xfe20, Hi: 0xfe2f, Stride: 1},
+	},
+}
+
+func isDiacritic(r rune) bool {
+	return unicode.Is(diacritics, r) && unicode.Is(unicode.Mn, r)
 }
 
 func isASCII(s string) bool {

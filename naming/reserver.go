@@ -243,7 +243,7 @@ func (r *Reserver) find(ctx context.Context, f Fields, want int, hold bool) ([]s
 		}
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("%w for firstname %q and lastname %q: they have no letters or digits a username can use", ErrNoName, f.get(FirstName), f.get(LastName))
+		return nil, noNameError(f, who)
 	}
 	if hold {
 		r.held.Add(names[0])
@@ -312,6 +312,23 @@ func (r *Reserver) available(ctx context.Context, name string) (bool, error) {
 		return false, fmt.Errorf("check whether %q is taken: %w", name, err)
 	}
 	return !taken, nil
+}
+
+// noNameError explains why no pattern gave a name for a person.
+func noNameError(f Fields, who person) error {
+	var empty []string
+	for _, field := range []string{FirstName, LastName} {
+		if who[field] == "" {
+			empty = append(empty, fmt.Sprintf("%s %q", field, f.get(field)))
+		}
+	}
+	switch len(empty) {
+	case 1:
+		return fmt.Errorf("%w: %s has no letter or digit a username can use", ErrNoName, empty[0])
+	case 2:
+		return fmt.Errorf("%w: %s and %s have no letter or digit a username can use", ErrNoName, empty[0], empty[1])
+	}
+	return fmt.Errorf("%w for firstname %q and lastname %q: every candidate is invalid or taken", ErrNoName, f.get(FirstName), f.get(LastName))
 }
 
 // get returns the value of a field, matching its name case-insensitively.
