@@ -18,7 +18,7 @@ func reserveSameName(tb testing.TB, rows int) {
 	john := Fields{"firstname": "John", "lastname": "Smith"}
 	ctx := context.Background()
 	for range rows {
-		if _, err := r.Reserve(ctx, john); err != nil {
+		if _, err := r.Reserve(ctx, "row", john); err != nil {
 			tb.Fatal(err)
 		}
 	}

@@ -51,7 +51,7 @@ func ExampleReserver_Reserve() {
 		Taken:    naming.NewNameSet("johnsmith1", "johnsmith2", "johnsmith3", "johnsmith5"),
 	})
 	for range 3 {
-		name, err := r.Reserve(context.Background(), naming.Fields{"firstname": "John", "lastname": "Smith"})
+		name, err := r.Reserve(context.Background(), "row", naming.Fields{"firstname": "John", "lastname": "Smith"})
 		if err != nil {
 			panic(err)
 		}

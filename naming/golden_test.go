@@ -39,7 +39,7 @@ func TestNames_golden(t *testing.T) {
 			t.Fatalf("names.txt:%d: %d columns, want 3", line, len(cols))
 		}
 		lang, first, last := cols[0], cols[1], cols[2]
-		username, err := r.Reserve(t.Context(), Fields{FirstName: first, LastName: last})
+		username, err := r.Reserve(t.Context(), fmt.Sprint("line ", line), Fields{FirstName: first, LastName: last})
 		if err != nil {
 			username = "error: " + err.Error()
 		} else if !Valid(username) {

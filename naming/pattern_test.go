@@ -179,7 +179,7 @@ func FuzzParsePattern(f *testing.F) {
 			t.Fatalf("ParsePattern(%q).String() = %q does not parse back to itself: %v", pattern, p.String(), err)
 		}
 		r := NewReserver(Options{Patterns: []Pattern{p}})
-		name, err := r.Reserve(t.Context(), Fields{"firstname": first, "lastname": last, "region": first + last})
+		name, err := r.Reserve(t.Context(), "row", Fields{"firstname": first, "lastname": last, "region": first + last})
 		if err != nil {
 			var fe *FieldError
 			if !errors.As(err, &fe) && !errors.Is(err, ErrNoName) {

@@ -77,6 +77,9 @@ type Options struct {
 	Reserved []string
 	// Taken says which names the domain already uses. Nil means none.
 	Taken Checker
+	// Ledger keeps the names handed out and the counters. Nil means a new
+	// MemoryLedger.
+	Ledger Ledger
 }
 
 // Errors returned by Reserve and Claim; test with errors.Is.
@@ -101,11 +104,10 @@ type Reserver struct {
 	patterns []Pattern
 	reserved NameSet
 	checker  Checker
+	ledger   Ledger
 
 	mu    sync.Mutex
-	held  NameSet        // names handed out or held for rows of this job
-	taken NameSet        // names the directory refused after the snapshot
-	next  map[string]int // per counter base: the next number to try
+	taken NameSet // names the directory refused after its snapshot
 }
 
 // NewReserver returns a Reserver for opts.
@@ -122,21 +124,25 @@ func NewReserver(opts Options) *Reserver {
 	if checker == nil {
 		checker = NameSet{}
 	}
+	var ledger Ledger = opts.Ledger
+	if ledger == nil {
+		ledger = NewMemoryLedger()
+	}
 	return &Reserver{
 		patterns: withLastResort(patterns),
 		reserved: NewNameSet(reserved...),
 		checker:  checker,
-		held:     NameSet{},
+		ledger:   ledger,
 		taken:    NameSet{},
-		next:     map[string]int{},
 	}
 }
 
 // Reserve returns the first available name for a person, in pattern order,
-// and holds it so that no later call gets it. firstname and lastname are
-// mandatory; a *FieldError says which is missing.
-func (r *Reserver) Reserve(ctx context.Context, f Fields) (string, error) {
-	names, err := r.find(ctx, f, 1, true)
+// and holds it for owner (such as the person's row) so that no later call
+// gets it. firstname and lastname are mandatory; a *FieldError says which is
+// missing.
+func (r *Reserver) Reserve(ctx context.Context, owner string, f Fields) (string, error) {
+	names, err := r.find(ctx, f, 1, owner)
 	if err != nil {
 		return "", err
 	}
@@ -149,13 +155,13 @@ func (r *Reserver) Suggest(ctx context.Context, f Fields, n int) ([]string, erro
 	if n < 1 || n > 10 {
 		return nil, fmt.Errorf("suggest: asked for %d names; ask for 1 to 10", n)
 	}
-	return r.find(ctx, f, n, false)
+	return r.find(ctx, f, n, "")
 }
 
-// Claim holds an explicit name, such as the local part of an address given
-// in the input, if it is available. It returns an error wrapping ErrInvalid,
-// ErrReserved or ErrTaken otherwise.
-func (r *Reserver) Claim(ctx context.Context, name string) error {
+// Claim holds an explicit name for owner, such as the local part of an
+// address given in the input, if it is available. It returns an error
+// wrapping ErrInvalid, ErrReserved or ErrTaken otherwise.
+func (r *Reserver) Claim(ctx context.Context, owner, name string) error {
 	name = strings.ToLower(name)
 	if name == "" || len(name) > MaxLength {
 		return fmt.Errorf("claim %q: %w: it must have 1 to %d characters", name, ErrInvalid, MaxLength)
@@ -172,19 +178,10 @@ func (r *Reserver) Claim(ctx context.Context, name string) error {
 	if !ok {
 		return fmt.Errorf("claim %q: %w", name, ErrTaken)
 	}
-	r.held.Add(name)
-	return nil
-}
-
-// Hold records names already held by rows of this job, such as the
-// reservations a journal holds from an earlier run, so that no other row
-// gets them. They are not checked.
-func (r *Reserver) Hold(names ...string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, n := range names {
-		r.held.Add(n)
+	if err := r.ledger.Hold(ctx, name, owner); err != nil {
+		return fmt.Errorf("claim %q: %w", name, err)
 	}
+	return nil
 }
 
 // MarkTaken records that the directory refused name as already used (a 409
@@ -196,8 +193,8 @@ func (r *Reserver) MarkTaken(name string) {
 }
 
 // find walks the patterns and collects up to want available names, holding
-// the first one when hold is set.
-func (r *Reserver) find(ctx context.Context, f Fields, want int, hold bool) ([]string, error) {
+// the first one for owner unless owner is "" (Suggest).
+func (r *Reserver) find(ctx context.Context, f Fields, want int, owner string) ([]string, error) {
 	who, err := prepare(f)
 	if err != nil {
 		return nil, err
@@ -234,7 +231,7 @@ func (r *Reserver) find(ctx context.Context, f Fields, want int, hold bool) ([]s
 			}
 			continue
 		}
-		done, err := r.count(ctx, pieces, hold, add)
+		done, err := r.count(ctx, pieces, owner != "", add)
 		if err != nil {
 			return nil, err
 		}
@@ -245,8 +242,10 @@ func (r *Reserver) find(ctx context.Context, f Fields, want int, hold bool) ([]s
 	if len(names) == 0 {
 		return nil, noNameError(f, who)
 	}
-	if hold {
-		r.held.Add(names[0])
+	if owner != "" {
+		if err := r.ledger.Hold(ctx, names[0], owner); err != nil {
+			return nil, fmt.Errorf("hold %q: %w", names[0], err)
+		}
 	}
 	return names, nil
 }
@@ -262,10 +261,22 @@ const maxProbes = 10_000_000
 // number is checked about once over the Reserver's life: O(1) amortised per
 // name. It reports false when the candidates are not valid usernames, so the
 // caller moves on to the next pattern.
-func (r *Reserver) count(ctx context.Context, pieces []string, hold bool, add func(string) bool) (bool, error) {
-	base := strings.Join(pieces, "\x00")
-	start := max(r.next[base], 1)
-	counting := true // the counter still follows n: no free number seen yet
+func (r *Reserver) count(ctx context.Context, pieces []string, hold bool, add func(string) bool) (done bool, err error) {
+	base := strings.Join(pieces, "#")
+	stored, err := r.ledger.Counter(ctx, base)
+	if err != nil {
+		return false, fmt.Errorf("read counter %q: %w", base, err)
+	}
+	start := max(stored, 1)
+	next := start
+	defer func() {
+		if err == nil && next != stored {
+			if serr := r.ledger.SetCounter(ctx, base, next); serr != nil {
+				err = fmt.Errorf("move counter %q: %w", base, serr)
+			}
+		}
+	}()
+	counting := true // no free number seen yet: the counter follows n
 	for n := start; n < start+maxProbes; n++ {
 		name := withNumber(pieces, n)
 		if !Valid(name) {
@@ -279,32 +290,36 @@ func (r *Reserver) count(ctx context.Context, pieces []string, hold bool, add fu
 		}
 		if !free {
 			if counting {
-				r.next[base] = n + 1
+				next = n + 1
 			}
 			continue
 		}
 		if counting && hold {
-			r.next[base] = n + 1
+			next = n + 1
 		}
 		counting = false
 		if add(name) {
 			return true, nil
 		}
 	}
-	return false, fmt.Errorf("%w: %q with numbers %d to %d are all taken", ErrNoName, strings.Join(pieces, "#"), start, start+maxProbes-1)
+	return false, fmt.Errorf("%w: %q with numbers %d to %d are all taken", ErrNoName, base, start, start+maxProbes-1)
 }
 
-// available reports whether name is free: not reserved, not held by this
-// job, not refused by the directory and not taken per the Checker.
+// available reports whether name is free: not reserved, not refused by the
+// directory, not held in the ledger and not taken per the Checker.
 // r.mu must be held.
 func (r *Reserver) available(ctx context.Context, name string) (bool, error) {
 	if _, ok := r.reserved[name]; ok {
 		return false, nil
 	}
-	if _, ok := r.held[name]; ok {
+	if _, ok := r.taken[name]; ok {
 		return false, nil
 	}
-	if _, ok := r.taken[name]; ok {
+	holder, err := r.ledger.Holder(ctx, name)
+	if err != nil {
+		return false, fmt.Errorf("look up %q in the ledger: %w", name, err)
+	}
+	if holder != "" {
 		return false, nil
 	}
 	taken, err := r.checker.Taken(ctx, name)

@@ -36,7 +36,7 @@ func reserveN(t *testing.T, r *Reserver, f Fields, n int) []string {
 	t.Helper()
 	var names []string
 	for range n {
-		name, err := r.Reserve(t.Context(), f)
+		name, err := r.Reserve(t.Context(), fmt.Sprint("row ", len(names)+1), f)
 		if err != nil {
 			t.Fatalf("Reserve(%v) after %q: %v", f, names, err)
 		}
@@ -206,7 +206,7 @@ func TestReserver_Reserve_errors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := NewReserver(Options{})
-			_, err := r.Reserve(t.Context(), tt.fields)
+			_, err := r.Reserve(t.Context(), "row", tt.fields)
 			var fe *FieldError
 			switch {
 			case tt.wantField != "" && (!errors.As(err, &fe) || fe.Field != tt.wantField):
@@ -344,9 +344,11 @@ func TestReserver_reservedList(t *testing.T) {
 	}
 }
 
-func TestReserver_HoldAndMarkTaken(t *testing.T) {
-	r := newTestReserver(t, []string{"[firstname].[lastname]", "[C1_firstname].[lastname]", "[firstname][lastname][#]"})
-	r.Hold("Ana.Lima") // from the journal of an earlier run
+func TestReserver_ledgerAndMarkTaken(t *testing.T) {
+	ps, _ := ParsePatterns([]string{"[firstname].[lastname]", "[C1_firstname].[lastname]", "[firstname][lastname][#]"})
+	ledger := NewMemoryLedger()
+	ledger.Hold(t.Context(), "Ana.Lima", "line 7 of an earlier run")
+	r := NewReserver(Options{Patterns: ps, Ledger: ledger})
 	ana := Fields{"firstname": "Ana", "lastname": "Lima"}
 	if got := reserveN(t, r, ana, 1)[0]; got != "a.lima" {
 		t.Errorf("Reserve with ana.lima held = %q, want a.lima", got)
@@ -354,6 +356,27 @@ func TestReserver_HoldAndMarkTaken(t *testing.T) {
 	r.MarkTaken("analima1") // the directory answered 409 for it
 	if got := reserveN(t, r, ana, 1)[0]; got != "analima2" {
 		t.Errorf("Reserve with analima1 refused = %q, want analima2", got)
+	}
+	for name, want := range map[string]string{"ana.lima": "line 7 of an earlier run", "a.lima": "row 1", "analima2": "row 1", "analima1": ""} {
+		if got, _ := ledger.Holder(t.Context(), name); got != want {
+			t.Errorf("ledger.Holder(%q) = %q, want %q", name, got, want)
+		}
+	}
+	if got, _ := ledger.Counter(t.Context(), "analima#"); got != 3 {
+		t.Errorf("ledger.Counter(analima#) = %d, want 3", got)
+	}
+}
+
+// TestReserver_sharedLedger checks that a second Reserver on the same
+// ledger, as after a resume, continues where the first stopped.
+func TestReserver_sharedLedger(t *testing.T) {
+	ps, _ := ParsePatterns([]string{"[firstname][lastname][#]"})
+	ledger := NewMemoryLedger()
+	john := Fields{"firstname": "John", "lastname": "Smith"}
+	first := reserveN(t, NewReserver(Options{Patterns: ps, Ledger: ledger}), john, 3)
+	second := reserveN(t, NewReserver(Options{Patterns: ps, Ledger: ledger}), john, 2)
+	if got := append(first, second...); !slices.Equal(got, []string{"johnsmith1", "johnsmith2", "johnsmith3", "johnsmith4", "johnsmith5"}) {
+		t.Errorf("names over two Reservers = %q, want johnsmith1 … johnsmith5", got)
 	}
 }
 
@@ -372,7 +395,7 @@ func TestReserver_Claim(t *testing.T) {
 		{strings.Repeat("a", 65), ErrInvalid},
 	}
 	for _, tt := range tests {
-		if err := r.Claim(ctx, tt.name); !errors.Is(err, tt.want) {
+		if err := r.Claim(ctx, "explicit", tt.name); !errors.Is(err, tt.want) {
 			t.Errorf("Claim(%q) = %v, want %v", tt.name, err, tt.want)
 		}
 	}
@@ -384,10 +407,10 @@ func TestReserver_Claim(t *testing.T) {
 func TestReserver_checkerError(t *testing.T) {
 	boom := errors.New("directory unreachable")
 	r := NewReserver(Options{Taken: CheckerFunc(func(context.Context, string) (bool, error) { return false, boom })})
-	if _, err := r.Reserve(t.Context(), carlos); !errors.Is(err, boom) {
+	if _, err := r.Reserve(t.Context(), "row", carlos); !errors.Is(err, boom) {
 		t.Errorf("Reserve with a failing checker = %v, want it to wrap %v", err, boom)
 	}
-	if err := r.Claim(t.Context(), "carlos"); !errors.Is(err, boom) {
+	if err := r.Claim(t.Context(), "row", "carlos"); !errors.Is(err, boom) {
 		t.Errorf("Claim with a failing checker = %v, want it to wrap %v", err, boom)
 	}
 }
@@ -414,7 +437,7 @@ func TestReserver_concurrent(t *testing.T) {
 	for range workers {
 		wg.Go(func() {
 			for range each {
-				name, err := r.Reserve(t.Context(), john)
+				name, err := r.Reserve(t.Context(), "row", john)
 				if err != nil {
 					t.Error(err)
 					return
