@@ -1,0 +1,150 @@
+package directory
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"google.golang.org/api/googleapi"
+)
+
+// Reasons Google puts in the errors[].reason field of its JSON error bodies
+// that change what the client does.
+const (
+	reasonRateLimitExceeded     = "rateLimitExceeded"
+	reasonUserRateLimitExceeded = "userRateLimitExceeded"
+	reasonQuotaExceeded         = "quotaExceeded"
+)
+
+// OutcomeUnknownError reports a write that is not safe to repeat (users.insert)
+// and that failed after the request may have reached Google: a 5xx answer, a
+// timeout, a reset connection or a cut response. It may or may not have been
+// applied; the caller finds out with a point read (GetUser) before deciding to
+// insert again.
+type OutcomeUnknownError struct {
+	Op  string // the API method, such as "users.insert"
+	Err error  // what went wrong
+}
+
+func (e *OutcomeUnknownError) Error() string {
+	return e.Op + ": outcome unknown: " + e.Err.Error()
+}
+
+func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
+
+// CredentialsError reports credentials that could not be found, read or
+// exchanged for an access token. Hint, when set, says in plain words what to
+// fix.
+type CredentialsError struct {
+	Err  error
+	Hint string
+
+	// transient marks a token endpoint that was unreachable or answered
+	// 5xx or 429, as opposed to one that refused the credentials.
+	transient bool
+}
+
+func (e *CredentialsError) Error() string { return e.Err.Error() }
+
+func (e *CredentialsError) Unwrap() error { return e.Err }
+
+// IsNotFound reports whether err is a 404 answer: no such user, group, member
+// or org unit.
+func IsNotFound(err error) bool {
+	e, ok := apiError(err)
+	return ok && e.Code == http.StatusNotFound
+}
+
+// IsDuplicate reports whether err is a 409 answer: the address, alias, group,
+// member or org unit already exists.
+func IsDuplicate(err error) bool {
+	e, ok := apiError(err)
+	return ok && e.Code == http.StatusConflict
+}
+
+// IsOutcomeUnknown reports whether err is an *OutcomeUnknownError.
+func IsOutcomeUnknown(err error) bool {
+	var e *OutcomeUnknownError
+	return errors.As(err, &e)
+}
+
+// IsRateLimited reports whether err is a rate-limit answer: 429, or 403 with
+// reason rateLimitExceeded, userRateLimitExceeded or quotaExceeded.
+func IsRateLimited(err error) bool {
+	e, ok := apiError(err)
+	return ok && rateLimited(e)
+}
+
+// Reason returns the reason of the first item of Google's error body
+// ("duplicate", "notFound", "conditionNotMet", "userRateLimitExceeded" …),
+// or "" when err carries none.
+func Reason(err error) string {
+	e, ok := apiError(err)
+	if !ok || len(e.Errors) == 0 {
+		return ""
+	}
+	return e.Errors[0].Reason
+}
+
+// StatusCode returns the HTTP status of Google's answer in err, or 0 when err
+// is not an answer from the API (a network or credentials error).
+func StatusCode(err error) int {
+	if e, ok := apiError(err); ok {
+		return e.Code
+	}
+	return 0
+}
+
+func apiError(err error) (*googleapi.Error, bool) {
+	var e *googleapi.Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+func rateLimited(e *googleapi.Error) bool {
+	switch e.Code {
+	case http.StatusTooManyRequests:
+		return true
+	case http.StatusForbidden:
+		for _, item := range e.Errors {
+			switch item.Reason {
+			case reasonRateLimitExceeded, reasonUserRateLimitExceeded, reasonQuotaExceeded:
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// memberKeyNotFound reports whether a members.insert 404 is about the member
+// rather than the group. Google gives both the same code and the reason
+// "notFound"; only the message differs ("Resource Not Found: memberKey" versus
+// "Resource Not Found: groupKey"), so this is the one place that reads it.
+func memberKeyNotFound(e *googleapi.Error) bool {
+	if e.Code != http.StatusNotFound {
+		return false
+	}
+	if strings.Contains(strings.ToLower(e.Message), "memberkey") {
+		return true
+	}
+	for _, item := range e.Errors {
+		if strings.Contains(strings.ToLower(item.Message), "memberkey") {
+			return true
+		}
+	}
+	return false
+}
+
+// errorSummary is a short description of err for log lines: the status and
+// reason of an API answer, or the error text otherwise. Request bodies never
+// appear in errors, so passwords cannot leak through it.
+func errorSummary(err error) string {
+	if e, ok := apiError(err); ok {
+		if len(e.Errors) > 0 {
+			return fmt.Sprintf("%d %s", e.Code, e.Errors[0].Reason)
+		}
+		return fmt.Sprintf("%d", e.Code)
+	}
+	return err.Error()
+}
