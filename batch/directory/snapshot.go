@@ -15,10 +15,10 @@ import (
 type NameKind int
 
 const (
-	UserPrimary NameKind = iota + 1 // a user's primary address
-	UserAlias                       // an alias of a user (editable or not)
-	GroupPrimary                    // a group's address
-	GroupAlias                      // an alias of a group (editable or not)
+	UserPrimary  NameKind = iota + 1 // a user's primary address
+	UserAlias                        // an alias of a user (editable or not)
+	GroupPrimary                     // a group's address
+	GroupAlias                       // an alias of a group (editable or not)
 )
 
 func (k NameKind) String() string {
