@@ -27,6 +27,9 @@ var fastRetry = RetryPolicy{
 	AttemptTimeout:    5 * time.Second,
 }
 
+// defaultRetry is the policy a Client uses when none is configured.
+var defaultRetry = RetryPolicy{}.withDefaults()
+
 // startEmulator serves an emulator over HTTP on 127.0.0.1 for the test's
 // lifetime.
 func startEmulator(t testing.TB, opts emulator.Options) (*emulator.Server, string) {
@@ -130,7 +133,8 @@ func (p *pipeNet) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 
 // startPipeEmulator serves an emulator over a pipeNet and returns a client
 // of it. Call it inside a synctest bubble; stop shuts both down so that the
-// bubble's goroutines end.
+// bubble's goroutines end. A zero cfg.Retry means fastRetry, as in
+// mustClient; pass defaultRetry for the real policy under fake time.
 func startPipeEmulator(t *testing.T, opts emulator.Options, cfg Config) (emu *emulator.Server, c *Client, stop func()) {
 	t.Helper()
 	if opts.Domain == "" {
@@ -149,13 +153,15 @@ func startPipeEmulator(t *testing.T, opts emulator.Options, cfg Config) (emu *em
 	cfg.HTTPClient = &http.Client{Transport: tr}
 	c = mustClient(t, cfg)
 	return emu, c, func() {
+		// Let handlers still sleeping on emulated latency finish: the
+		// clock is fake, so this costs nothing.
+		time.Sleep(time.Hour)
 		tr.CloseIdleConnections()
 		cancel()
-		pn.Close()
 		if err := <-served; err != nil {
 			t.Errorf("Serve: %v", err)
 		}
-		tr.CloseIdleConnections()
+		pn.Close()
 	}
 }
 
