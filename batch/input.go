@@ -1,0 +1,389 @@
+package batch
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gocarina/gocsv"
+
+	"github.com/provisionhq/provision/naming"
+)
+
+// Record is one input row as read and validated.
+type Record struct {
+	Line         int               // 1-based line where the record starts
+	ID           string            // external id (student or employee id), trimmed; "" when the file has no id column
+	FirstName    string            // trimmed
+	LastName     string            // trimmed
+	Email        string            // explicit address, trimmed and lowercased; "" if none
+	OrgUnit      string            // trimmed; "" means the configured default
+	Groups       []string          // trimmed, lowercased, without blanks and duplicates
+	Password     string            // as given, never trimmed; "" if none
+	HashFunction string            // "", "SHA-1", "MD5" or "crypt"; as given when it is none of these
+	Aliases      []string          // trimmed, lowercased, without blanks and duplicates
+	Title        string            // trimmed
+	Department   string            // trimmed
+	Manager      string            // trimmed and lowercased
+	Phone        string            // trimmed
+	Custom       map[string]string // every other column by field name, trimmed
+	// Err is a *RowError when the row cannot be processed. The other fields
+	// then hold what could be read: only Line when the record itself is
+	// malformed (a bad quote, a wrong number of fields).
+	Err error
+}
+
+// Fields returns the record's fields for username patterns: firstname,
+// lastname and every custom field.
+func (rec Record) Fields() naming.Fields {
+	f := make(naming.Fields, len(rec.Custom)+2)
+	for name, value := range rec.Custom {
+		f[name] = value
+	}
+	f[naming.FirstName] = rec.FirstName
+	f[naming.LastName] = rec.LastName
+	return f
+}
+
+// ReaderOptions configures a Reader.
+type ReaderOptions struct {
+	// Delimiter separates fields; ',' when zero.
+	Delimiter rune
+	// Columns maps CSV headers (matched case-insensitively) to field names,
+	// overriding the built-in aliases: {"Nachname": "lastname",
+	// "Jahrgang": "grade"}.
+	Columns map[string]string
+	// Domain is the Workspace domain. Explicit addresses, aliases given as
+	// addresses and managers must be in it. Empty disables that check.
+	Domain string
+}
+
+// A Reader reads records from a CSV file with a header row, one at a time,
+// without holding more than one record in memory.
+//
+// Columns are matched to fields by their header, ignoring case and
+// everything but the letters a-z and digits, so "First Name", "first_name"
+// and "FirstName" all name firstname. Known fields have aliases ("Given
+// Name", "Surname", "Student ID", "orgUnitPath", …; see knownFields), the
+// ReaderOptions.Columns mapping overrides them, and every other column is a
+// custom field named by its header in lowercase with each run of characters
+// other than a-z and 0-9 turned into "_": "Home Region" is home_region.
+type Reader struct {
+	csv     *csv.Reader
+	um      *gocsv.Unmarshaller
+	fields  []string // field name of each column
+	headers []string // header cell of each column, trimmed
+	domain  string
+}
+
+// row receives the known columns of one record from gocsv; the tags are
+// the canonical field names the header is renormalised to.
+type row struct {
+	ID           string `csv:"id"`
+	FirstName    string `csv:"firstname"`
+	LastName     string `csv:"lastname"`
+	Email        string `csv:"email"`
+	OrgUnit      string `csv:"orgunit"`
+	Groups       string `csv:"groups"`
+	Password     string `csv:"password"`
+	HashFunction string `csv:"hashfunction"`
+	Aliases      string `csv:"aliases"`
+	Title        string `csv:"title"`
+	Department   string `csv:"department"`
+	Manager      string `csv:"manager"`
+	Phone        string `csv:"phone"`
+}
+
+// knownFields lists the fields the reader knows and the headers that name
+// them, in the order they are reported when missing.
+var knownFields = []struct {
+	name    string
+	aliases []string
+}{
+	{"firstname", []string{"first name", "given name", "givenName", "forename"}},
+	{"lastname", []string{"last name", "surname", "family name", "familyName"}},
+	{"id", []string{"student id", "employee id", "externalId", "external id"}},
+	{"orgunit", []string{"orgUnitPath", "ou", "org unit"}},
+	{"groups", []string{"group"}},
+	{"password", nil},
+	{"hashfunction", []string{"hash function", "password hash"}},
+	{"email", []string{"primary email", "primaryEmail", "e-mail"}},
+	{"aliases", []string{"alias"}},
+	{"title", []string{"job title"}},
+	{"department", nil},
+	{"manager", []string{"manager email"}},
+	{"phone", []string{"phone number", "mobile"}},
+}
+
+// requiredFields are the fields every file must have a column for.
+var requiredFields = []string{naming.FirstName, naming.LastName}
+
+// aliasField maps the key (see headerKey) of every known field name and
+// alias to its field.
+var aliasField = func() map[string]string {
+	m := make(map[string]string)
+	for _, f := range knownFields {
+		m[headerKey(f.name)] = f.name
+		for _, a := range f.aliases {
+			m[headerKey(a)] = f.name
+		}
+	}
+	return m
+}()
+
+var bom = []byte("\uFEFF")
+
+// NewReader reads the header from r and returns a Reader for the records
+// after it. A header it cannot use is reported as a *HeaderError.
+func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
+	columns, err := columnMap(opts.Columns)
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReader(r)
+	if start, err := br.Peek(len(bom)); err != nil && err != io.EOF {
+		return nil, fmt.Errorf("read header: %w", err)
+	} else if bytes.Equal(start, bom) {
+		br.Discard(len(bom))
+	}
+	cr := csv.NewReader(br) // reuses br: no second buffer
+	if opts.Delimiter != 0 {
+		cr.Comma = opts.Delimiter
+	}
+	// FieldsPerRecord stays 0: the header sets the count, and a record with
+	// another count is an error rather than a panic in gocsv, which indexes
+	// the header by field.
+	cr.ReuseRecord = true // gocsv copies the fields out
+
+	um, err := gocsv.NewUnmarshaller(cr, row{})
+	if err != nil {
+		var pe *csv.ParseError
+		switch {
+		case err == io.EOF:
+			return nil, &HeaderError{Err: errors.New("the file is empty; it needs a header row naming at least the firstname and lastname columns")}
+		case errors.As(err, &pe):
+			return nil, &HeaderError{Err: parseProblem(pe, 0)}
+		}
+		return nil, fmt.Errorf("read header: %w", err)
+	}
+	rd := &Reader{csv: cr, um: um, domain: strings.ToLower(strings.TrimSpace(opts.Domain))}
+	if err := rd.mapHeader(um.Headers, columns); err != nil {
+		return nil, err
+	}
+	// The normaliser only hands gocsv the names mapHeader chose.
+	if err := um.RenormalizeHeaders(func([]string) []string { return rd.fields }); err != nil {
+		return nil, fmt.Errorf("map header: %w", err)
+	}
+	return rd, nil
+}
+
+// columnMap returns the configured column mapping keyed by lowercased
+// header, with canonical field names.
+func columnMap(cols map[string]string) (map[string]string, error) {
+	m := make(map[string]string, len(cols))
+	for _, header := range slices.Sorted(maps.Keys(cols)) {
+		field := fieldName(cols[header])
+		if field == "" {
+			return nil, fmt.Errorf("columns: %q maps to %q, which is not a field name", header, cols[header])
+		}
+		key := strings.ToLower(strings.TrimSpace(header))
+		if prev, dup := m[key]; dup && prev != field {
+			return nil, fmt.Errorf("columns: %q is mapped twice, to %s and to %s", header, prev, field)
+		}
+		m[key] = field
+	}
+	return m, nil
+}
+
+// mapHeader sets the field of every column, or reports why the header
+// cannot be used.
+func (r *Reader) mapHeader(headers []string, columns map[string]string) error {
+	r.fields = make([]string, len(headers))
+	r.headers = make([]string, len(headers))
+	column := make(map[string]int, len(headers)) // field → 1-based column
+	for i, h := range headers {
+		h = strings.TrimSpace(h)
+		r.headers[i] = h
+		fail := func(format string, args ...any) error {
+			return &HeaderError{Column: i + 1, Header: h, Err: fmt.Errorf(format, args...)}
+		}
+		switch {
+		case h == "":
+			return fail("is empty; name the column or remove it")
+		case !utf8.ValidString(h):
+			return fail("is not valid UTF-8; save the file as UTF-8 (in Excel: CSV UTF-8)")
+		}
+		field, ok := columns[strings.ToLower(h)]
+		if !ok {
+			field = fieldName(h)
+		}
+		if field == "" {
+			return fail("has no letter a-z or digit to name a field; rename the column or map it to a field in the config's columns")
+		}
+		if prev, dup := column[field]; dup {
+			return fail("is a second %s column, after column %d (%q); remove one, or map one to another field in the config's columns", field, prev, r.headers[prev-1])
+		}
+		column[field] = i + 1
+		r.fields[i] = field
+	}
+	for _, name := range requiredFields {
+		if _, ok := column[name]; !ok {
+			return &HeaderError{Err: fmt.Errorf("there is no %s column (looked for %s); rename a column or map it to %s in the config's columns", name, strings.Join(spellings(name), ", "), name)}
+		}
+	}
+	return nil
+}
+
+// spellings returns the headers that name a known field, for messages.
+func spellings(field string) []string {
+	for _, f := range knownFields {
+		if f.name == field {
+			return append([]string{f.name}, f.aliases...)
+		}
+	}
+	return []string{field}
+}
+
+// fieldName returns the field a header or configured field name stands
+// for: a known field when it spells one or its alias, else a custom field
+// name; "" when it has no letter a-z or digit.
+func fieldName(s string) string {
+	if field, ok := aliasField[headerKey(s)]; ok {
+		return field
+	}
+	return customName(s)
+}
+
+// headerKey returns s lowercased with everything but a-z and 0-9 removed,
+// so that "First Name", "first_name" and "FirstName" match.
+func headerKey(s string) string {
+	return strings.ReplaceAll(customName(s), "_", "")
+}
+
+// customName returns s lowercased, with each run of characters other than
+// a-z and 0-9 turned into one "_", and no "_" at either end: "Home Region"
+// is home_region.
+func customName(s string) string {
+	var b strings.Builder
+	gap := false
+	for _, c := range strings.ToLower(s) {
+		if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
+			if gap && b.Len() > 0 {
+				b.WriteByte('_')
+			}
+			b.WriteRune(c)
+			gap = false
+		} else {
+			gap = true
+		}
+	}
+	return b.String()
+}
+
+// Fields returns the field name of each column, in file order.
+func (r *Reader) Fields() []string { return slices.Clone(r.fields) }
+
+// HasID reports whether the file has an id column.
+func (r *Reader) HasID() bool { return slices.Contains(r.fields, "id") }
+
+// Next returns the next record, or io.EOF after the last one. A record that
+// cannot be processed is returned with its Err set, and reading goes on
+// with the next; Next itself fails only when the input cannot be read.
+func (r *Reader) Next() (Record, error) {
+	v, custom, err := r.um.ReadUnmatched()
+	if err != nil {
+		var pe *csv.ParseError
+		switch {
+		case errors.As(err, &pe):
+			return Record{Line: pe.StartLine, Err: &RowError{Line: pe.StartLine, Err: parseProblem(pe, len(r.fields))}}, nil
+		case err == io.EOF:
+			return Record{}, io.EOF
+		}
+		return Record{}, fmt.Errorf("read input: %w", err)
+	}
+	line, _ := r.csv.FieldPos(0)
+	cells := v.(row)
+	rec := record(line, cells, custom)
+	rec.Err = r.check(&rec, cells, custom)
+	return rec, nil
+}
+
+// record returns the Record for the cells of one row, cleaned up but not
+// checked.
+func record(line int, c row, custom map[string]string) Record {
+	for k, v := range custom {
+		custom[k] = strings.TrimSpace(v)
+	}
+	trimLower := func(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+	return Record{
+		Line:         line,
+		ID:           strings.TrimSpace(c.ID),
+		FirstName:    strings.TrimSpace(c.FirstName),
+		LastName:     strings.TrimSpace(c.LastName),
+		Email:        trimLower(c.Email),
+		OrgUnit:      strings.TrimSpace(c.OrgUnit),
+		Groups:       splitList(c.Groups),
+		Password:     c.Password,
+		HashFunction: hashFunction(c.HashFunction),
+		Aliases:      splitList(c.Aliases),
+		Title:        strings.TrimSpace(c.Title),
+		Department:   strings.TrimSpace(c.Department),
+		Manager:      trimLower(c.Manager),
+		Phone:        strings.TrimSpace(c.Phone),
+		Custom:       custom,
+	}
+}
+
+// splitList splits a ;-separated cell into its entries, trimmed and
+// lowercased, without blanks and duplicates.
+func splitList(cell string) []string {
+	var list []string
+	seen := make(map[string]bool)
+	for entry := range strings.SplitSeq(cell, ";") {
+		entry = strings.ToLower(strings.TrimSpace(entry))
+		if entry != "" && !seen[entry] {
+			seen[entry] = true
+			list = append(list, entry)
+		}
+	}
+	return list
+}
+
+// HeaderError reports a header row the reader cannot use: what is wrong,
+// with which column, and what to do about it.
+type HeaderError struct {
+	Column int    // 1-based; 0 when the problem is not one column's
+	Header string // the column's header cell, trimmed
+	Err    error
+}
+
+func (e *HeaderError) Error() string {
+	if e.Column == 0 {
+		return "header: " + e.Err.Error()
+	}
+	return fmt.Sprintf("header column %d (%q) %v", e.Column, e.Header, e.Err)
+}
+
+func (e *HeaderError) Unwrap() error { return e.Err }
+
+// parseProblem describes, in plain words, why encoding/csv could not read a
+// record when the header has width columns. The error wraps the csv
+// sentinel (csv.ErrFieldCount, csv.ErrBareQuote, csv.ErrQuote).
+func parseProblem(pe *csv.ParseError, width int) error {
+	switch {
+	case errors.Is(pe.Err, csv.ErrFieldCount):
+		return fmt.Errorf("%w (the header has %d)", pe.Err, width)
+	case errors.Is(pe.Err, csv.ErrBareQuote):
+		return fmt.Errorf("%w at line %d, byte %d; put the field in quotes and double the quote inside it (\"\")", pe.Err, pe.Line, pe.Column)
+	case errors.Is(pe.Err, csv.ErrQuote):
+		return fmt.Errorf("%w at line %d, byte %d; a quoted field ends with a quote followed by the delimiter or the end of the line", pe.Err, pe.Line, pe.Column)
+	}
+	return fmt.Errorf("%w at line %d, byte %d", pe.Err, pe.Line, pe.Column)
+}
