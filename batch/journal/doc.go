@@ -1,0 +1,19 @@
+// Package journal is the durable memory of a provisioning job: a SQLite
+// file (github.com/mattn/go-sqlite3) that records every row, every username
+// reservation and every remote side effect, so that an interrupted job
+// resumes without creating anyone twice or forgetting anyone.
+//
+// Every remote write is preceded by an intent committed to disk (Intent)
+// and followed by its outcome (Outcome). Bookkeeping that needs no such
+// guarantee (rows read, names reserved) is grouped into larger
+// transactions and committed at the next intent, at a row's end, or within
+// a fraction of a second.
+//
+// The database runs in WAL mode with synchronous=FULL: the driver's default,
+// NORMAL, can lose the last commits on power loss, and a lost intent is a
+// possible duplicate account. Open checks that every pragma took.
+//
+// Only one process may use a journal at a time. Open takes an OS lock on the
+// file and a lease row with a heartbeat; a second process gets a *HeldError
+// naming the holder. Passwords and tokens are never stored.
+package journal

@@ -1,0 +1,119 @@
+package journal
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// EffectState is where a remote side effect stands.
+type EffectState string
+
+const (
+	// Intended: recorded before the remote call; the call may or may not
+	// have happened. A resumed job reconciles it by a point read.
+	Intended EffectState = "intent"
+	// Applied: the directory confirmed the change.
+	Applied EffectState = "done"
+	// Refused: the directory refused it for good.
+	Refused EffectState = "failed"
+)
+
+// Kinds of side effect.
+const (
+	CreateUser    = "create-user"
+	MoveUser      = "move-user"
+	ResetPassword = "reset-password"
+	AddAlias      = "add-alias"
+	AddMember     = "add-member"
+	CreateOrgUnit = "create-orgunit"
+	CreateGroup   = "create-group"
+)
+
+// An Effect is one remote change for one row.
+type Effect struct {
+	ID       int64
+	Identity string // the row it belongs to
+	Kind     string // CreateUser, AddMember, …
+	Target   string // the address, group or path it changes
+	State    EffectState
+	Attempts int
+	RemoteID string
+	Error    string
+	Updated  time.Time
+}
+
+const effectColumns = "id, identity, kind, target, state, attempts, remote_id, error, updated_at"
+
+func scanEffect(s interface{ Scan(...any) error }) (Effect, error) {
+	var e Effect
+	var updated string
+	err := s.Scan(&e.ID, &e.Identity, &e.Kind, &e.Target, &e.State, &e.Attempts, &e.RemoteID, &e.Error, &updated)
+	e.Updated = parseTime(updated)
+	return e, err
+}
+
+// Intent records, durably, that the side effect kind on target is about to
+// be attempted for the row with identity, and returns it. Call it before
+// every remote write: when it returns, a crash can no longer hide the
+// attempt. Every batched write before it is made durable with it.
+func (j *Journal) Intent(ctx context.Context, identity, kind, target string) (Effect, error) {
+	var e Effect
+	err := j.write(ctx, durable, func() error {
+		q, err := j.queryRow(ctx, `INSERT INTO effects (identity, kind, target, state, attempts, updated_at) VALUES (?, ?, ?, 'intent', 1, ?)
+			ON CONFLICT (identity, kind, target) DO UPDATE SET state = 'intent', attempts = attempts + 1, error = '', updated_at = excluded.updated_at
+			RETURNING `+effectColumns, identity, kind, target, timestamp(j.opts.Now()))
+		if err != nil {
+			return err
+		}
+		if e, err = scanEffect(q); err != nil {
+			return fmt.Errorf("record intent %s %s for %s: %w", kind, target, identity, err)
+		}
+		return nil
+	})
+	return e, err
+}
+
+// Outcome records, durably, how a side effect ended: Applied with the
+// remote ID when there is one, or Refused with the reason.
+func (j *Journal) Outcome(ctx context.Context, id int64, state EffectState, remoteID, reason string) error {
+	return j.write(ctx, durable, func() error {
+		_, err := j.exec(ctx, "UPDATE effects SET state = ?, remote_id = ?, error = ?, updated_at = ? WHERE id = ?",
+			string(state), remoteID, reason, timestamp(j.opts.Now()), id)
+		if err != nil {
+			return fmt.Errorf("record outcome of effect %d: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// Effects returns the side effects of a row, oldest first.
+func (j *Journal) Effects(ctx context.Context, identity string) ([]Effect, error) {
+	return j.effects(ctx, "SELECT "+effectColumns+" FROM effects WHERE identity = ? ORDER BY id", identity)
+}
+
+// InFlight returns every side effect whose intent has no outcome: calls
+// that may or may not have reached the directory before a crash.
+func (j *Journal) InFlight(ctx context.Context) ([]Effect, error) {
+	return j.effects(ctx, "SELECT "+effectColumns+" FROM effects WHERE state = 'intent' ORDER BY id")
+}
+
+func (j *Journal) effects(ctx context.Context, query string, args ...any) ([]Effect, error) {
+	var out []Effect
+	err := j.read(func() error {
+		q, err := j.conn.QueryContext(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("read effects: %w", err)
+		}
+		defer q.Close()
+		for q.Next() {
+			e, err := scanEffect(q)
+			if err != nil {
+				return fmt.Errorf("read effects: %w", err)
+			}
+			out = append(out, e)
+		}
+		return q.Err()
+	})
+	return out, err
+}

@@ -1,0 +1,94 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/provisionhq/provision/naming"
+)
+
+var _ naming.Ledger = (*Journal)(nil)
+
+// Holder returns the owner holding name, or "". It implements
+// naming.Ledger, so that the names of every run of the job stay taken.
+func (j *Journal) Holder(ctx context.Context, name string) (string, error) {
+	var owner string
+	err := j.read(func() error {
+		q, err := j.queryRow(ctx, "SELECT owner FROM reservations WHERE name = ?", name)
+		if err != nil {
+			return err
+		}
+		if err := q.Scan(&owner); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read reservation %q: %w", name, err)
+		}
+		return nil
+	})
+	return owner, err
+}
+
+// Hold records that owner holds name. It implements naming.Ledger. The
+// write is batched; it is durable before any side effect that uses the name,
+// since that starts with a durable Intent.
+func (j *Journal) Hold(ctx context.Context, name, owner string) error {
+	name = strings.ToLower(name)
+	return j.write(ctx, batched, func() error {
+		_, err := j.exec(ctx, "INSERT INTO reservations (name, owner, created_at) VALUES (?, ?, ?)", name, owner, timestamp(j.opts.Now()))
+		if err != nil {
+			return fmt.Errorf("reserve %q for %s: %w", name, owner, err)
+		}
+		return nil
+	})
+}
+
+// Counter returns the next number to try for a [#] base, 0 when unset. It
+// implements naming.Ledger.
+func (j *Journal) Counter(ctx context.Context, base string) (int, error) {
+	var next int
+	err := j.read(func() error {
+		q, err := j.queryRow(ctx, "SELECT next FROM counters WHERE base = ?", base)
+		if err != nil {
+			return err
+		}
+		if err := q.Scan(&next); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read counter %q: %w", base, err)
+		}
+		return nil
+	})
+	return next, err
+}
+
+// SetCounter records the next number to try for a [#] base. It implements
+// naming.Ledger.
+func (j *Journal) SetCounter(ctx context.Context, base string, next int) error {
+	return j.write(ctx, batched, func() error {
+		_, err := j.exec(ctx, "INSERT INTO counters (base, next) VALUES (?, ?) ON CONFLICT (base) DO UPDATE SET next = excluded.next", base, next)
+		if err != nil {
+			return fmt.Errorf("save counter %q: %w", base, err)
+		}
+		return nil
+	})
+}
+
+// Reservations returns the names owner holds, oldest first.
+func (j *Journal) Reservations(ctx context.Context, owner string) ([]string, error) {
+	var names []string
+	err := j.read(func() error {
+		q, err := j.conn.QueryContext(ctx, "SELECT name FROM reservations WHERE owner = ? ORDER BY created_at, name", owner)
+		if err != nil {
+			return fmt.Errorf("read reservations of %s: %w", owner, err)
+		}
+		defer q.Close()
+		for q.Next() {
+			var n string
+			if err := q.Scan(&n); err != nil {
+				return err
+			}
+			names = append(names, n)
+		}
+		return q.Err()
+	})
+	return names, err
+}

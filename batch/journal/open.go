@@ -1,0 +1,291 @@
+package journal
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
+)
+
+// busyTimeout is how long SQLite waits for a lock held by another
+// connection before it gives up.
+const busyTimeout = 10 * time.Second
+
+// Options configure Open.
+type Options struct {
+	// LeaseTTL is how long the lease stays valid without a heartbeat.
+	// Zero means 30 seconds.
+	LeaseTTL time.Duration
+	// ReadOnly opens the journal for reading without taking the lease:
+	// for status and report, which may run while a job holds it.
+	ReadOnly bool
+	// Logger receives warnings; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// A Journal is an open journal file. Its methods are safe for concurrent
+// use: they share one SQLite connection, in turn.
+type Journal struct {
+	path   string
+	db     *sql.DB
+	lock   *os.File // holds the OS lock; nil when read-only
+	owner  Owner
+	opts   Options
+	logger *slog.Logger
+
+	mu            sync.Mutex // serialises use of conn
+	conn          *sql.Conn
+	tx            bool      // a transaction is open on conn
+	pending       int       // writes in the open transaction
+	txStarted     time.Time // when the open transaction began
+	stmts         map[string]*sql.Stmt
+	heartbeat     chan struct{} // closed to stop the heartbeat goroutine
+	stopHeartbeat sync.Once
+	heartbeats    sync.WaitGroup
+	closed        bool
+	lost          bool // the lease was taken by another process
+}
+
+// Owner identifies the process holding a journal.
+type Owner struct {
+	ID        string    // random, unique per Open
+	Host      string    // hostname (the pod name on Kubernetes)
+	PID       int       // process id
+	Acquired  time.Time // when the lease was taken
+	Heartbeat time.Time // the last heartbeat
+	Expires   time.Time // when the lease lapses without a heartbeat
+}
+
+func (o Owner) String() string {
+	return fmt.Sprintf("process %d on %s", o.PID, o.Host)
+}
+
+// HeldError means another process holds the journal.
+type HeldError struct {
+	Path   string
+	Holder Owner // zero when only the OS lock told
+}
+
+func (e *HeldError) Error() string {
+	if e.Holder.PID == 0 {
+		return fmt.Sprintf("journal %s is in use by another process", e.Path)
+	}
+	return fmt.Sprintf("journal %s is in use by %s since %s (last heartbeat %s, lease until %s)",
+		e.Path, e.Holder, e.Holder.Acquired.Format(time.RFC3339), e.Holder.Heartbeat.Format(time.RFC3339), e.Holder.Expires.Format(time.RFC3339))
+}
+
+// Open opens the journal at path, creating it with mode 0600 when it does
+// not exist, and takes it for this process. It returns a *HeldError when
+// another process holds it.
+func Open(ctx context.Context, path string, opts Options) (*Journal, error) {
+	if opts.LeaseTTL == 0 {
+		opts.LeaseTTL = 30 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	j := &Journal{path: abs, opts: opts, logger: logger, stmts: map[string]*sql.Stmt{}}
+	if opts.ReadOnly {
+		if _, err := os.Stat(abs); err != nil {
+			return nil, fmt.Errorf("open journal: %w", err)
+		}
+	} else {
+		if err := j.lockFile(); err != nil {
+			return nil, err
+		}
+	}
+	if err := j.openDB(ctx); err != nil {
+		j.unlockFile()
+		return nil, err
+	}
+	if err := j.migrate(ctx); err != nil {
+		j.closeDB()
+		j.unlockFile()
+		return nil, err
+	}
+	if !opts.ReadOnly {
+		if err := j.takeLease(ctx); err != nil {
+			j.closeDB()
+			j.unlockFile()
+			return nil, err
+		}
+		j.heartbeat = make(chan struct{})
+		j.heartbeats.Add(1)
+		go j.beat()
+	}
+	return j, nil
+}
+
+// lockFile creates the journal file 0600 if needed and takes an exclusive
+// OS lock on it, held until Close. flock locks are separate from the POSIX
+// record locks SQLite uses, so the two do not interfere.
+func (j *Journal) lockFile() error {
+	if err := os.MkdirAll(filepath.Dir(j.path), 0o700); err != nil {
+		return fmt.Errorf("create journal directory: %w", err)
+	}
+	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open journal: %w", err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		j.logger.Warn("journal file was readable by others; restricting it to its owner", "path", j.path, "mode", fi.Mode().Perm().String())
+		if err := f.Chmod(0o600); err != nil {
+			f.Close()
+			return fmt.Errorf("restrict journal permissions: %w", err)
+		}
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			held := &HeldError{Path: j.path}
+			if owner, ok := readLeaseHolder(j.path); ok {
+				held.Holder = owner
+			}
+			return held
+		}
+		return fmt.Errorf("lock journal %s: %w", j.path, err)
+	}
+	j.lock = f
+	return nil
+}
+
+func (j *Journal) unlockFile() {
+	if j.lock != nil {
+		syscall.Flock(int(j.lock.Fd()), syscall.LOCK_UN)
+		j.lock.Close()
+		j.lock = nil
+	}
+}
+
+// dsn returns the data source name: WAL, synchronous=FULL, a busy timeout,
+// immediate transactions and foreign keys.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "FULL")
+	q.Set("_busy_timeout", fmt.Sprint(busyTimeout.Milliseconds()))
+	q.Set("_txlock", "immediate")
+	q.Set("_foreign_keys", "1")
+	if readOnly {
+		q.Set("_query_only", "1")
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+func (j *Journal) openDB(ctx context.Context) error {
+	db, err := sql.Open("sqlite3", dsn(j.path, j.opts.ReadOnly))
+	if err != nil {
+		return fmt.Errorf("open journal %s: %w", j.path, err)
+	}
+	// One connection: SQLite has one writer anyway, and the journal's
+	// batching relies on every statement seeing the open transaction.
+	db.SetMaxOpenConns(1)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return fmt.Errorf("open journal %s: %w", j.path, err)
+	}
+	j.db, j.conn = db, conn
+	if err := j.checkPragmas(ctx); err != nil {
+		j.closeDB()
+		return err
+	}
+	return nil
+}
+
+// checkPragmas verifies that the settings of the DSN took: a driver that
+// ignored one would silently weaken the journal's guarantees.
+func (j *Journal) checkPragmas(ctx context.Context) error {
+	want := []struct {
+		pragma string
+		value  string
+	}{
+		{"journal_mode", "wal"},
+		{"synchronous", "2"}, // FULL
+		{"foreign_keys", "1"},
+		{"busy_timeout", fmt.Sprint(busyTimeout.Milliseconds())},
+	}
+	for _, w := range want {
+		var got string
+		if err := j.conn.QueryRowContext(ctx, "PRAGMA "+w.pragma).Scan(&got); err != nil {
+			return fmt.Errorf("journal %s: read PRAGMA %s: %w", j.path, w.pragma, err)
+		}
+		if got != w.value {
+			return fmt.Errorf("journal %s: PRAGMA %s is %q, want %q (is the file on a local disk?)", j.path, w.pragma, got, w.value)
+		}
+	}
+	return nil
+}
+
+func (j *Journal) closeDB() {
+	for _, s := range j.stmts {
+		s.Close()
+	}
+	if j.conn != nil {
+		j.conn.Close()
+	}
+	if j.db != nil {
+		j.db.Close()
+	}
+}
+
+// Path returns the journal's absolute path.
+func (j *Journal) Path() string { return j.path }
+
+// Owner returns this process's lease.
+func (j *Journal) Owner() Owner { return j.owner }
+
+// Close commits what is pending, releases the lease and the OS lock, and
+// closes the file.
+func (j *Journal) Close() error {
+	j.stopHeartbeat.Do(func() {
+		if j.heartbeat != nil {
+			close(j.heartbeat)
+			j.heartbeats.Wait()
+		}
+	})
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return nil
+	}
+	j.closed = true
+	ctx := context.Background()
+	err := j.commitLocked(ctx)
+	if !j.opts.ReadOnly && err == nil {
+		_, err = j.conn.ExecContext(ctx, "DELETE FROM lease WHERE owner = ?", j.owner.ID)
+	}
+	j.closeDB()
+	j.unlockFile()
+	if err != nil {
+		return fmt.Errorf("close journal %s: %w", j.path, err)
+	}
+	return nil
+}
+
+func randomID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

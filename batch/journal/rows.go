@@ -1,0 +1,171 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// State is where a row stands.
+type State string
+
+// Row states: pending → named → creating → created → grouping → done, or
+// one of the terminal failed, skipped and needs-attention.
+const (
+	Pending        State = "pending"
+	Named          State = "named"
+	Creating       State = "creating"
+	Created        State = "created"
+	Grouping       State = "grouping"
+	Done           State = "done"
+	Failed         State = "failed"
+	Skipped        State = "skipped"
+	NeedsAttention State = "needs-attention"
+)
+
+// States lists every state in order.
+var States = []State{Pending, Named, Creating, Created, Grouping, Done, Failed, Skipped, NeedsAttention}
+
+// Terminal reports whether a row in state s is finished for its run.
+func (s State) Terminal() bool {
+	return s == Done || s == Failed || s == Skipped || s == NeedsAttention
+}
+
+// PasswordState says what is known of a row's initial password. The
+// password itself is never stored.
+type PasswordState string
+
+const (
+	// PasswordGiven: the input gave the password (or its hash); there is
+	// nothing to report.
+	PasswordGiven PasswordState = "given"
+	// PasswordGenerated: the tool generated a password and set it, and no
+	// report holds it yet. If the process dies now, the password is lost
+	// and a resumed run must reset it.
+	PasswordGenerated PasswordState = "generated"
+	// PasswordReported: a generated password is in a report on disk.
+	PasswordReported PasswordState = "reported"
+	// PasswordNone: no password was set by this tool (yet).
+	PasswordNone PasswordState = "none"
+)
+
+// A Row is one person of the input, by identity.
+type Row struct {
+	Identity    string // "id:<external id>" or "row:<content hash>", or "line:<n>" for a row without identity
+	RunID       int64  // the run that saw it last
+	Line        int    // its line in that run's input
+	ExternalID  string // the value written to the account's externalIds
+	FirstName   string
+	LastName    string
+	Email       string   // the primary address, once named
+	OrgUnit     string   // the org unit path it belongs in
+	Groups      []string // group addresses it belongs to
+	State       State
+	Status      string // the report status: created, converged, skipped, failed, planned
+	Error       string // why it failed, was skipped or needs attention
+	UserID      string // the directory's ID of the account
+	Password    PasswordState
+	ReportedRun int64 // the run whose report holds its line, 0 if none
+}
+
+const rowColumns = "identity, run_id, line, external_id, firstname, lastname, email, org_unit, groups, state, status, error, user_id, password, reported_run"
+
+func scanRow(s interface{ Scan(...any) error }) (Row, error) {
+	var r Row
+	var groups string
+	err := s.Scan(&r.Identity, &r.RunID, &r.Line, &r.ExternalID, &r.FirstName, &r.LastName, &r.Email, &r.OrgUnit,
+		&groups, &r.State, &r.Status, &r.Error, &r.UserID, &r.Password, &r.ReportedRun)
+	if groups != "" {
+		r.Groups = strings.Split(groups, ";")
+	}
+	return r, err
+}
+
+// Row returns the row with identity, if the journal has it.
+func (j *Journal) Row(ctx context.Context, identity string) (Row, bool, error) {
+	var r Row
+	var found bool
+	err := j.read(func() error {
+		q, err := j.queryRow(ctx, "SELECT "+rowColumns+" FROM rows WHERE identity = ?", identity)
+		if err != nil {
+			return err
+		}
+		switch r, err = scanRow(q); {
+		case errors.Is(err, sql.ErrNoRows):
+			return nil
+		case err != nil:
+			return fmt.Errorf("read row %s: %w", identity, err)
+		}
+		found = true
+		return nil
+	})
+	return r, found, err
+}
+
+// SaveRow inserts or replaces a row. The write is batched: it is durable
+// after the next Commit, Intent or Outcome.
+func (j *Journal) SaveRow(ctx context.Context, r Row) error {
+	if r.Password == "" {
+		r.Password = PasswordNone
+	}
+	return j.write(ctx, batched, func() error {
+		_, err := j.exec(ctx, `INSERT INTO rows (`+rowColumns+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (identity) DO UPDATE SET run_id = excluded.run_id, line = excluded.line, external_id = excluded.external_id,
+				firstname = excluded.firstname, lastname = excluded.lastname, email = excluded.email, org_unit = excluded.org_unit,
+				groups = excluded.groups, state = excluded.state, status = excluded.status, error = excluded.error,
+				user_id = excluded.user_id, password = excluded.password, reported_run = excluded.reported_run,
+				updated_at = excluded.updated_at`,
+			r.Identity, r.RunID, r.Line, r.ExternalID, r.FirstName, r.LastName, r.Email, r.OrgUnit, strings.Join(r.Groups, ";"),
+			string(r.State), r.Status, r.Error, r.UserID, string(r.Password), r.ReportedRun, timestamp(j.opts.Now()))
+		if err != nil {
+			return fmt.Errorf("save row %s (line %d): %w", r.Identity, r.Line, err)
+		}
+		return nil
+	})
+}
+
+// Rows calls fn for every row, ordered by run and line, until fn returns
+// an error. The journal is locked while it runs: fn must not call it.
+func (j *Journal) Rows(ctx context.Context, fn func(Row) error) error {
+	return j.read(func() error {
+		q, err := j.conn.QueryContext(ctx, "SELECT "+rowColumns+" FROM rows ORDER BY run_id, line")
+		if err != nil {
+			return fmt.Errorf("read rows: %w", err)
+		}
+		defer q.Close()
+		for q.Next() {
+			r, err := scanRow(q)
+			if err != nil {
+				return fmt.Errorf("read rows: %w", err)
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return q.Err()
+	})
+}
+
+// CountStates returns how many rows are in each state.
+func (j *Journal) CountStates(ctx context.Context) (map[State]int, error) {
+	counts := map[State]int{}
+	err := j.read(func() error {
+		q, err := j.conn.QueryContext(ctx, "SELECT state, count(*) FROM rows GROUP BY state")
+		if err != nil {
+			return fmt.Errorf("count rows: %w", err)
+		}
+		defer q.Close()
+		for q.Next() {
+			var s State
+			var n int
+			if err := q.Scan(&s, &n); err != nil {
+				return fmt.Errorf("count rows: %w", err)
+			}
+			counts[s] = n
+		}
+		return q.Err()
+	})
+	return counts, err
+}

@@ -1,0 +1,147 @@
+package journal
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+)
+
+// schemaVersion is the layout this code reads and writes.
+const schemaVersion = 1
+
+const schema = `
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) STRICT;
+
+-- The process holding the journal; at most one row.
+CREATE TABLE lease (
+	id           INTEGER PRIMARY KEY CHECK (id = 1),
+	owner        TEXT NOT NULL,
+	host         TEXT NOT NULL,
+	pid          INTEGER NOT NULL,
+	acquired_at  TEXT NOT NULL,
+	heartbeat_at TEXT NOT NULL,
+	expires_at   TEXT NOT NULL
+) STRICT;
+
+-- One run is one input file taken to its end, over one or more
+-- invocations of the same command.
+CREATE TABLE runs (
+	id          INTEGER PRIMARY KEY,
+	input_path  TEXT NOT NULL,
+	input_hash  TEXT NOT NULL,
+	fingerprint TEXT NOT NULL,
+	config      TEXT NOT NULL,
+	report_path TEXT NOT NULL,
+	started_at  TEXT NOT NULL,
+	ended_at    TEXT NOT NULL DEFAULT '',
+	outcome     TEXT NOT NULL DEFAULT '',
+	invocations INTEGER NOT NULL DEFAULT 1
+) STRICT;
+
+-- One person, by identity key; line and run are where it was last seen.
+CREATE TABLE rows (
+	identity     TEXT PRIMARY KEY,
+	run_id       INTEGER NOT NULL REFERENCES runs(id),
+	line         INTEGER NOT NULL,
+	external_id  TEXT NOT NULL DEFAULT '',
+	firstname    TEXT NOT NULL DEFAULT '',
+	lastname     TEXT NOT NULL DEFAULT '',
+	email        TEXT NOT NULL DEFAULT '',
+	org_unit     TEXT NOT NULL DEFAULT '',
+	groups       TEXT NOT NULL DEFAULT '',
+	state        TEXT NOT NULL,
+	status       TEXT NOT NULL DEFAULT '',
+	error        TEXT NOT NULL DEFAULT '',
+	user_id      TEXT NOT NULL DEFAULT '',
+	password     TEXT NOT NULL DEFAULT 'none',
+	reported_run INTEGER NOT NULL DEFAULT 0,
+	updated_at   TEXT NOT NULL
+) STRICT;
+CREATE INDEX rows_by_run_line ON rows(run_id, line);
+CREATE INDEX rows_by_state ON rows(state);
+
+-- Usernames held by rows, for every run: UNIQUE by construction.
+CREATE TABLE reservations (
+	name       TEXT PRIMARY KEY,
+	owner      TEXT NOT NULL,
+	created_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX reservations_by_owner ON reservations(owner);
+
+-- The next number to try for each [#] base.
+CREATE TABLE counters (
+	base TEXT PRIMARY KEY,
+	next INTEGER NOT NULL
+) STRICT;
+
+-- Remote side effects: an intent before the call, an outcome after it.
+CREATE TABLE effects (
+	id         INTEGER PRIMARY KEY,
+	identity   TEXT NOT NULL REFERENCES rows(identity),
+	kind       TEXT NOT NULL,
+	target     TEXT NOT NULL,
+	state      TEXT NOT NULL,
+	attempts   INTEGER NOT NULL DEFAULT 0,
+	remote_id  TEXT NOT NULL DEFAULT '',
+	error      TEXT NOT NULL DEFAULT '',
+	updated_at TEXT NOT NULL,
+	UNIQUE (identity, kind, target)
+) STRICT;
+CREATE INDEX effects_in_flight ON effects(state) WHERE state = 'intent';
+
+-- The directory's names when the snapshot was taken: local parts in the
+-- job's domain of every primary address, user alias, group and group alias.
+CREATE TABLE names (
+	name TEXT PRIMARY KEY,
+	kind TEXT NOT NULL
+) STRICT;
+
+-- External IDs of the directory's users, for identity checks.
+CREATE TABLE directory_ids (
+	external_id TEXT NOT NULL,
+	email       TEXT NOT NULL,
+	PRIMARY KEY (external_id, email)
+) STRICT;
+`
+
+// migrate creates the schema in a new journal and checks the version of an
+// existing one.
+func (j *Journal) migrate(ctx context.Context) error {
+	var tables int
+	if err := j.conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'").Scan(&tables); err != nil {
+		return fmt.Errorf("read journal %s: %w", j.path, err)
+	}
+	if tables > 0 {
+		var version string
+		err := j.conn.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'schema'").Scan(&version)
+		if err != nil {
+			return fmt.Errorf("journal %s was not written by provision (%v)", j.path, err)
+		}
+		if v, _ := strconv.Atoi(version); v != schemaVersion {
+			return fmt.Errorf("journal %s has layout version %s; this provision reads version %d", j.path, version, schemaVersion)
+		}
+		return nil
+	}
+	if j.opts.ReadOnly {
+		return fmt.Errorf("journal %s is empty", j.path)
+	}
+	tx, err := j.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create journal schema: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("create journal schema: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES ('schema', ?), ('created_at', ?)",
+		strconv.Itoa(schemaVersion), timestamp(j.opts.Now())); err != nil {
+		return fmt.Errorf("create journal schema: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("create journal schema: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,163 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// Batching of writes that need no immediate durability: they are committed
+// with the next durable write, or when the batch reaches maxBatch writes or
+// maxDelay of age, whichever comes first.
+const (
+	maxBatch = 512
+	maxDelay = 250 * time.Millisecond
+)
+
+// ErrClosed is returned by every method after Close.
+var ErrClosed = errors.New("journal is closed")
+
+// ErrLeaseLost means another process took the journal's lease: this process
+// must stop making changes.
+var ErrLeaseLost = errors.New("the journal's lease was taken by another process")
+
+// durability says whether a write must be on disk when the call returns.
+type durability bool
+
+const (
+	batched durability = false
+	durable durability = true
+)
+
+// write runs fn inside the journal's open transaction, starting one if
+// needed, and commits according to d. fn runs with j.mu held.
+func (j *Journal) write(ctx context.Context, d durability, fn func() error) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return ErrClosed
+	}
+	if j.opts.ReadOnly {
+		return errors.New("journal is open read-only")
+	}
+	if j.lost {
+		return ErrLeaseLost
+	}
+	if !j.tx {
+		if _, err := j.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+			return fmt.Errorf("begin journal transaction: %w", err)
+		}
+		j.tx, j.pending, j.txStarted = true, 0, j.opts.Now()
+	}
+	if err := fn(); err != nil {
+		if !isStatementError(err) {
+			// The transaction may be gone with the error; abandon it
+			// rather than commit half of it.
+			j.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+			j.tx = false
+		}
+		return err
+	}
+	j.pending++
+	if d == durable || j.pending >= maxBatch || j.opts.Now().Sub(j.txStarted) >= maxDelay {
+		return j.commitLocked(ctx)
+	}
+	return nil
+}
+
+// isStatementError reports whether err undid only the failing statement
+// and left the transaction open, as constraint violations do.
+func isStatementError(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint
+}
+
+// commitLocked commits the open transaction, if any. j.mu must be held.
+func (j *Journal) commitLocked(ctx context.Context) error {
+	if !j.tx {
+		return nil
+	}
+	// Commit even when ctx is cancelled: what was written must reach the
+	// disk, an interrupted job most of all.
+	if _, err := j.conn.ExecContext(context.WithoutCancel(ctx), "COMMIT"); err != nil {
+		j.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		j.tx = false
+		return fmt.Errorf("commit journal: %w", err)
+	}
+	j.tx, j.pending = false, 0
+	return nil
+}
+
+// Commit makes every write so far durable.
+func (j *Journal) Commit(ctx context.Context) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return ErrClosed
+	}
+	return j.commitLocked(ctx)
+}
+
+// flushIfDue commits a batch that has waited maxDelay.
+func (j *Journal) flushIfDue(ctx context.Context) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed || !j.tx || j.opts.Now().Sub(j.txStarted) < maxDelay {
+		return nil
+	}
+	return j.commitLocked(ctx)
+}
+
+// read runs fn with j.mu held; fn sees the writes of the open transaction.
+func (j *Journal) read(fn func() error) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return ErrClosed
+	}
+	return fn()
+}
+
+// stmt returns a prepared statement for query, cached. j.mu must be held.
+func (j *Journal) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s, ok := j.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := j.conn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %q: %w", query, err)
+	}
+	j.stmts[query] = s
+	return s, nil
+}
+
+// exec runs a prepared write. j.mu must be held.
+func (j *Journal) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	s, err := j.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(ctx, args...)
+}
+
+// queryRow runs a prepared query for one row. j.mu must be held.
+func (j *Journal) queryRow(ctx context.Context, query string, args ...any) (*sql.Row, error) {
+	s, err := j.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryRowContext(ctx, args...), nil
+}
+
+// timestamp formats t for storage.
+func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// parseTime reads a stored timestamp; "" is the zero time.
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
