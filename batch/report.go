@@ -1,0 +1,184 @@
+package batch
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Report statuses.
+const (
+	StatusCreated   = "created"   // the account was created
+	StatusConverged = "converged" // the account already existed and was brought in line
+	StatusSkipped   = "skipped"   // nothing to do
+	StatusFailed    = "failed"    // the row could not be processed; see error
+	StatusPlanned   = "planned"   // plan: what run would do
+)
+
+// reportHeader is the report's first line.
+var reportHeader = []string{"line", "id", "firstname", "lastname", "email", "orgunit", "groups", "status", "error", "password"}
+
+// A ReportLine is one row of the report.
+type ReportLine struct {
+	Line      int
+	ID        string
+	FirstName string
+	LastName  string
+	Email     string
+	OrgUnit   string
+	Groups    []string
+	Status    string
+	Error     string
+	Password  string // only a password the tool generated
+}
+
+func (l ReportLine) record() []string {
+	rec := []string{strconv.Itoa(l.Line), l.ID, l.FirstName, l.LastName, l.Email, l.OrgUnit,
+		strings.Join(l.Groups, ";"), l.Status, l.Error, l.Password}
+	for i := range rec {
+		rec[i] = safeCell(rec[i])
+	}
+	return rec
+}
+
+// safeCell neutralises a cell a spreadsheet would run as a formula: one
+// that starts with = + - @, a tab or a carriage return gets a leading '.
+// Generated passwords never start with one of these, so they are never
+// changed.
+func safeCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// A Report is the report file of a run: one line per input row, written
+// and synced as each row finishes, readable only by its owner (it may hold
+// initial passwords).
+type Report struct {
+	path string
+	mu   sync.Mutex
+	f    *os.File
+	w    *csv.Writer
+}
+
+// OpenReport opens the report at path. With resume, an existing file is
+// continued; otherwise an existing file is kept under a new name (returned
+// as rotated) and a new one is started, so that no earlier report, and no
+// password in it, is ever overwritten.
+func OpenReport(path string, resume bool) (r *Report, rotated string, err error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, "", fmt.Errorf("create report directory: %w", err)
+	}
+	fi, statErr := os.Stat(path)
+	exists := statErr == nil
+	if exists && !resume {
+		rotated = rotatedName(path, fi)
+		if err := os.Rename(path, rotated); err != nil {
+			return nil, "", fmt.Errorf("keep the earlier report: %w", err)
+		}
+		exists = false
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, rotated, fmt.Errorf("open report: %w", err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, rotated, fmt.Errorf("restrict report permissions: %w", err)
+	}
+	r = &Report{path: path, f: f, w: csv.NewWriter(f)}
+	if !exists || isEmpty(f) {
+		if err := r.write(reportHeader); err != nil {
+			f.Close()
+			return nil, rotated, err
+		}
+	}
+	return r, rotated, nil
+}
+
+// rotatedName returns a free name for an earlier report: the path with the
+// file's modification time before the extension.
+func rotatedName(path string, fi fs.FileInfo) string {
+	ext := filepath.Ext(path)
+	base := strings.TrimSuffix(path, ext)
+	stamp := fi.ModTime().UTC().Format("20060102T150405Z")
+	name := base + "." + stamp + ext
+	for i := 2; fileExists(name); i++ {
+		name = fmt.Sprintf("%s.%s-%d%s", base, stamp, i, ext)
+	}
+	return name
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
+func isEmpty(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Size() == 0
+}
+
+// Path returns the report's path.
+func (r *Report) Path() string { return r.path }
+
+// Write appends a line and syncs it to disk before returning.
+func (r *Report) Write(l ReportLine) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.write(l.record())
+}
+
+func (r *Report) write(rec []string) error {
+	if err := r.w.Write(rec); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	r.w.Flush()
+	if err := r.w.Error(); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := r.f.Sync(); err != nil {
+		return fmt.Errorf("sync report: %w", err)
+	}
+	return nil
+}
+
+// Close closes the report file.
+func (r *Report) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.f.Close()
+}
+
+// WriteReport writes a complete report to w: the header, then each line
+// next yields until it returns false. It is the export of `provision
+// report`; lines carry no passwords.
+func WriteReport(w io.Writer, next func() (ReportLine, bool, error)) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(reportHeader); err != nil {
+		return err
+	}
+	for {
+		l, ok, err := next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		l.Password = ""
+		if err := cw.Write(l.record()); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -1,0 +1,131 @@
+package batch
+
+import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+)
+
+func TestReport(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "job.report.csv")
+	r, rotated, err := OpenReport(path, false)
+	if err != nil || rotated != "" {
+		t.Fatalf("OpenReport = %v, %q", err, rotated)
+	}
+	lines := []ReportLine{
+		{Line: 2, ID: "1001", FirstName: "Ana", LastName: "Lima", Email: "ana.lima@example.org", OrgUnit: "/Students", Groups: []string{"a@example.org", "b@example.org"}, Status: StatusCreated, Password: "Kx7#mPq2vR9$wLn4"},
+		{Line: 3, ID: "=HYPERLINK(\"http://evil\")", FirstName: "+cmd", LastName: "@SUM(A1)", Email: "-x", Status: StatusFailed, Error: "\tline 3: bad"},
+	}
+	for _, l := range lines {
+		if err := r.Write(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Close()
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("report mode = %v, want 0600", fi.Mode().Perm())
+	}
+	got := readCSV(t, path)
+	want := [][]string{
+		reportHeader,
+		{"2", "1001", "Ana", "Lima", "ana.lima@example.org", "/Students", "a@example.org;b@example.org", "created", "", "Kx7#mPq2vR9$wLn4"},
+		{"3", "'=HYPERLINK(\"http://evil\")", "'+cmd", "'@SUM(A1)", "'-x", "", "", "failed", "'\tline 3: bad", ""},
+	}
+	if !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("report =\n%q\nwant\n%q", got, want)
+	}
+
+	// Resuming continues the file without a second header.
+	r, _, _ = OpenReport(path, true)
+	r.Write(ReportLine{Line: 4, Status: StatusSkipped})
+	r.Close()
+	if got := readCSV(t, path); len(got) != 4 || got[3][0] != "4" {
+		t.Errorf("resumed report has %d lines, want 4 with line 4 last", len(got))
+	}
+
+	// A new run keeps the earlier report under another name.
+	r, rotated, err = OpenReport(path, false)
+	if err != nil || rotated == "" || !strings.HasPrefix(filepath.Base(rotated), "job.report.") {
+		t.Fatalf("OpenReport for a new run = %v, rotated %q", err, rotated)
+	}
+	r.Close()
+	if got := readCSV(t, rotated); len(got) != 4 {
+		t.Errorf("kept report has %d lines, want 4", len(got))
+	}
+	if got := readCSV(t, path); len(got) != 1 {
+		t.Errorf("new report has %d lines, want the header only", len(got))
+	}
+}
+
+func TestWriteReport_noPasswords(t *testing.T) {
+	var b strings.Builder
+	lines := []ReportLine{{Line: 2, Status: StatusCreated, Password: "secret-password"}}
+	i := 0
+	err := WriteReport(&b, func() (ReportLine, bool, error) {
+		if i == len(lines) {
+			return ReportLine{}, false, nil
+		}
+		i++
+		return lines[i-1], true, nil
+	})
+	if err != nil || strings.Contains(b.String(), "secret-password") || !strings.Contains(b.String(), "2,,,,,,,created,,") {
+		t.Errorf("WriteReport = %q, %v", b.String(), err)
+	}
+}
+
+func TestGeneratePassword(t *testing.T) {
+	seen := map[string]bool{}
+	for range 200 {
+		p, err := GeneratePassword(16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p) != 16 || seen[p] {
+			t.Fatalf("GeneratePassword(16) = %q: wrong length or repeated", p)
+		}
+		seen[p] = true
+		if !unicode.IsLetter(rune(p[0])) || safeCell(p) != p {
+			t.Errorf("GeneratePassword = %q, must start with a letter", p)
+		}
+		var lower, upper, digit, symbol bool
+		for _, c := range p {
+			switch {
+			case strings.ContainsRune(lowerChars, c):
+				lower = true
+			case strings.ContainsRune(upperChars, c):
+				upper = true
+			case strings.ContainsRune(digitChars, c):
+				digit = true
+			case strings.ContainsRune(symbolChars, c):
+				symbol = true
+			default:
+				t.Errorf("GeneratePassword = %q holds %q", p, c)
+			}
+		}
+		if !lower || !upper || !digit || !symbol {
+			t.Errorf("GeneratePassword = %q lacks a character class", p)
+		}
+	}
+	if _, err := GeneratePassword(3); err == nil {
+		t.Error("GeneratePassword(3) succeeded")
+	}
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
