@@ -2,7 +2,6 @@ package batch
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -70,9 +69,23 @@ type ReaderOptions struct {
 //
 // Columns are matched to fields by their header, ignoring case and
 // everything but the letters a-z and digits, so "First Name", "first_name"
-// and "FirstName" all name firstname. Known fields have aliases ("Given
-// Name", "Surname", "Student ID", "orgUnitPath", …; see knownFields), the
-// ReaderOptions.Columns mapping overrides them, and every other column is a
+// and "FirstName" all name firstname. The known fields and their aliases:
+//
+//	firstname     first name, given name, givenName, forename
+//	lastname      last name, surname, family name, familyName
+//	id            student id, employee id, externalId, external id
+//	orgunit       orgUnitPath, ou, org unit
+//	groups        group
+//	password
+//	hashfunction  hash function, password hash
+//	email         primary email, primaryEmail, e-mail
+//	aliases       alias
+//	title         job title
+//	department
+//	manager       manager email
+//	phone         phone number, mobile
+//
+// The ReaderOptions.Columns mapping overrides them. Every other column is a
 // custom field named by its header in lowercase with each run of characters
 // other than a-z and 0-9 turned into "_": "Home Region" is home_region.
 type Reader struct {
@@ -102,7 +115,7 @@ type row struct {
 }
 
 // knownFields lists the fields the reader knows and the headers that name
-// them, in the order they are reported when missing.
+// them, as documented on Reader.
 var knownFields = []struct {
 	name    string
 	aliases []string
@@ -138,7 +151,7 @@ var aliasField = func() map[string]string {
 	return m
 }()
 
-var bom = []byte("\uFEFF")
+const bom = "\uFEFF"
 
 // NewReader reads the header from r and returns a Reader for the records
 // after it. A header it cannot use is reported as a *HeaderError.
@@ -148,9 +161,11 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 		return nil, err
 	}
 	br := bufio.NewReader(r)
-	if start, err := br.Peek(len(bom)); err != nil && err != io.EOF {
+	start, err := br.Peek(len(bom))
+	if err != nil && err != io.EOF {
 		return nil, fmt.Errorf("read header: %w", err)
-	} else if bytes.Equal(start, bom) {
+	}
+	if string(start) == bom {
 		br.Discard(len(bom))
 	}
 	cr := csv.NewReader(br) // reuses br: no second buffer
@@ -177,7 +192,7 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	if err := rd.mapHeader(um.Headers, columns); err != nil {
 		return nil, err
 	}
-	// The normaliser only hands gocsv the names mapHeader chose.
+	// gocsv fills row by these names and keys the custom columns by them.
 	if err := um.RenormalizeHeaders(func([]string) []string { return rd.fields }); err != nil {
 		return nil, fmt.Errorf("map header: %w", err)
 	}
@@ -308,7 +323,7 @@ func (r *Reader) Next() (Record, error) {
 		}
 		return Record{}, fmt.Errorf("read input: %w", err)
 	}
-	line, _ := r.csv.FieldPos(0)
+	line, _ := r.csv.FieldPos(0) // where the first field, and so the record, starts
 	cells := v.(row)
 	rec := record(line, cells, custom)
 	rec.Err = r.check(&rec, cells, custom)
