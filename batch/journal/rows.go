@@ -169,3 +169,26 @@ func (j *Journal) CountStates(ctx context.Context) (map[State]int, error) {
 	})
 	return counts, err
 }
+
+// CountStatuses returns how many rows of a run ended with each report
+// status, over every invocation of the run.
+func (j *Journal) CountStatuses(ctx context.Context, run int64) (map[string]int, error) {
+	counts := map[string]int{}
+	err := j.read(func() error {
+		q, err := j.conn.QueryContext(ctx, "SELECT status, count(*) FROM rows WHERE reported_run = ? GROUP BY status", run)
+		if err != nil {
+			return fmt.Errorf("count statuses: %w", err)
+		}
+		defer q.Close()
+		for q.Next() {
+			var s string
+			var n int
+			if err := q.Scan(&s, &n); err != nil {
+				return fmt.Errorf("count statuses: %w", err)
+			}
+			counts[s] = n
+		}
+		return q.Err()
+	})
+	return counts, err
+}

@@ -1,0 +1,68 @@
+package batch
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strings"
+
+	"github.com/provisionhq/provision/batch/directory"
+)
+
+// rowHashType is the customType of the external ID written for rows of a
+// file without an ID column: the hash of the row's content.
+const rowHashType = "provision-row"
+
+// identity is who a row is: the key the journal knows it by and the
+// external ID written to its account.
+type identity struct {
+	key        string               // journal key: "id:1001" or "row:3f…"
+	externalID directory.ExternalID // written with the account
+}
+
+// identityOf returns the identity of a valid record. With an ID column it
+// is the ID, typed as the config says; without one it is a hash of the
+// row's normalised content, so that the same row in a rerun is the same
+// person, and a changed row is a new one.
+func identityOf(rec Record, c Config) identity {
+	if rec.ID != "" {
+		return identity{
+			key:        "id:" + rec.ID,
+			externalID: directory.ExternalID{Type: c.Identity.Type, CustomType: c.Identity.CustomType, Value: rec.ID},
+		}
+	}
+	h := sha256.New()
+	field := func(v string) {
+		h.Write([]byte(strings.ToLower(strings.TrimSpace(v))))
+		h.Write([]byte{0})
+	}
+	field(rec.FirstName)
+	field(rec.LastName)
+	field(rec.Email)
+	field(rec.OrgUnit)
+	for _, g := range slices.Sorted(slices.Values(rec.Groups)) {
+		field(g)
+	}
+	keys := make([]string, 0, len(rec.Custom))
+	for k := range rec.Custom {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		field(k)
+		field(rec.Custom[k])
+	}
+	sum := hex.EncodeToString(h.Sum(nil))[:32]
+	return identity{
+		key:        "row:" + sum,
+		externalID: directory.ExternalID{Type: "custom", CustomType: rowHashType, Value: sum},
+	}
+}
+
+// idKey is how an external ID is stored in the journal's snapshot.
+func idKey(id directory.ExternalID) string {
+	if id.Type == "custom" {
+		return "custom:" + id.CustomType + ":" + id.Value
+	}
+	return id.Type + ":" + id.Value
+}

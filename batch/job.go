@@ -1,0 +1,408 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/provisionhq/provision/batch/directory"
+	"github.com/provisionhq/provision/batch/journal"
+	"github.com/provisionhq/provision/naming"
+)
+
+// Mode says whether a job changes the directory.
+type Mode int
+
+const (
+	// Run creates, places and groups accounts.
+	Run Mode = iota
+	// Plan works out what Run would do and changes nothing.
+	Plan
+)
+
+// Progress is told about rows as they finish. Its methods are called from
+// several goroutines.
+type Progress interface {
+	// Start is called once, with an estimate of the rows to come.
+	Start(estimatedRows int)
+	// Row is called once per row finished in this invocation.
+	Row(status string)
+	// Done is called once at the end.
+	Done()
+}
+
+// A Job is one invocation of run or plan over an input file.
+type Job struct {
+	Config     Config // validated, with defaults applied
+	InputPath  string
+	ReportPath string // the report for a new run; a resumed run keeps its own
+	Journal    *journal.Journal
+	Directory  Directory
+	Mode       Mode
+	// Force goes on with a resumed run although the config changed.
+	Force bool
+	// SnapshotMaxAge is how old the journal's directory snapshot may be
+	// and still be used. Zero means one hour.
+	SnapshotMaxAge time.Duration
+	// Grace is how long calls in flight may go on after ctx is cancelled,
+	// to record their outcome. Zero means 30 seconds.
+	Grace time.Duration
+	// Abort, when closed, cuts the grace period short.
+	Abort <-chan struct{}
+	// Stats returns the directory client's counters, for the summary.
+	Stats    func() directory.Stats
+	Logger   *slog.Logger
+	Progress Progress
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (j *Job) now() time.Time {
+	if j.Now != nil {
+		return j.Now()
+	}
+	return time.Now()
+}
+
+// ErrInterrupted is returned when the job stopped before its end because
+// its context was cancelled; the same command resumes it. It wraps
+// context.Canceled.
+var ErrInterrupted = fmt.Errorf("interrupted before the end; run the same command again to resume: %w", context.Canceled)
+
+// ConfigChangedError means an unfinished run is being resumed with
+// settings that change what it does.
+type ConfigChangedError struct {
+	Changes []string
+}
+
+func (e *ConfigChangedError) Error() string {
+	return "the config changed since this run started, so resuming it would mix two configurations:\n  " + strings.Join(e.Changes, "\n  ")
+}
+
+// Summary says what a job did.
+type Summary struct {
+	Mode       Mode
+	RunID      int64
+	Resumed    bool   // this invocation continued an unfinished run
+	ReportPath string // where the report is
+	Rotated    string // where an earlier report was moved, if one was
+	NoIDColumn bool   // rows are known by their content, not an ID
+
+	// Statuses counts rows per report status over the whole run, earlier
+	// invocations included.
+	Statuses map[string]int
+	// ThisInvocation counts the rows finished by this invocation.
+	ThisInvocation map[string]int
+	Elapsed        time.Duration
+	Directory      directory.Stats
+
+	// Plan only: what run would create besides accounts.
+	OrgUnitsToCreate []string
+	GroupsToCreate   []string
+}
+
+// Failed is the number of rows that failed in the run.
+func (s *Summary) Failed() int { return s.Statuses[StatusFailed] }
+
+// Total is the number of rows of the run.
+func (s *Summary) Total() int {
+	n := 0
+	for _, c := range s.Statuses {
+		n += c
+	}
+	return n
+}
+
+// Run does the job. A row that cannot be processed is recorded as failed
+// and the other rows go on; Run returns an error only when the job as a
+// whole cannot go on (a bad input header, a config change, the journal
+// failing) or was interrupted (ErrInterrupted).
+func (j *Job) Run(ctx context.Context) (*Summary, error) {
+	start := time.Now()
+	j.setDefaults()
+	in, err := os.Open(j.InputPath)
+	if err != nil {
+		return nil, fmt.Errorf("open input: %w", err)
+	}
+	defer in.Close()
+	hash, lines, err := scanInput(in)
+	if err != nil {
+		return nil, fmt.Errorf("read input %s: %w", j.InputPath, err)
+	}
+	if _, err := in.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("read input %s: %w", j.InputPath, err)
+	}
+	delim, _ := j.Config.delimiter()
+	reader, err := NewReader(in, ReaderOptions{Delimiter: delim, Columns: j.Config.Columns, Domain: j.Config.Domain})
+	if err != nil {
+		return nil, err
+	}
+	patterns, err := j.Config.patterns()
+	if err != nil {
+		return nil, err
+	}
+	placement, err := newPlacement(j.Config)
+	if err != nil {
+		return nil, err
+	}
+
+	run, resumed, err := j.beginRun(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	report, rotated, err := OpenReport(run.ReportPath, resumed)
+	if err != nil {
+		return nil, err
+	}
+	defer report.Close()
+	if rotated != "" {
+		j.Logger.Info("kept the earlier report", "path", rotated)
+	}
+
+	dir := j.Directory
+	if j.Mode == Plan {
+		dir = ReadOnly(dir)
+	}
+	s := &state{
+		job:       j,
+		cfg:       j.Config,
+		dir:       dir,
+		journal:   j.Journal,
+		run:       run,
+		report:    report,
+		placement: placement,
+		log:       j.Logger,
+		counts:    map[string]int{},
+		orgUnits:  newExistence(),
+		groups:    newExistence(),
+	}
+	s.reserver = naming.NewReserver(naming.Options{
+		Patterns: patterns,
+		Reserved: j.Config.reserved(),
+		Taken:    naming.CheckerFunc(j.Journal.NameTaken),
+		Ledger:   j.Journal,
+	})
+
+	work, stopWork := j.workContext(ctx)
+	defer stopWork()
+	if j.Mode == Run {
+		if err := s.reconcile(work); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.loadSnapshot(ctx); err != nil {
+		return nil, err
+	}
+	if j.Progress != nil {
+		j.Progress.Start(lines)
+		defer j.Progress.Done()
+	}
+	err = s.process(ctx, work, reader)
+	interrupted := ctx.Err() != nil
+	if err != nil && !(interrupted && errors.Is(err, context.Canceled)) {
+		return nil, err
+	}
+
+	summary := &Summary{
+		Mode:           j.Mode,
+		RunID:          run.ID,
+		Resumed:        resumed,
+		ReportPath:     report.Path(),
+		Rotated:        rotated,
+		NoIDColumn:     !reader.HasID(),
+		ThisInvocation: s.counts,
+		Elapsed:        time.Since(start),
+	}
+	if j.Stats != nil {
+		summary.Directory = j.Stats()
+	}
+	if j.Mode == Plan {
+		summary.OrgUnitsToCreate = s.orgUnits.missingList()
+		summary.GroupsToCreate = s.groups.missingList()
+	}
+	if summary.Statuses, err = j.Journal.CountStatuses(context.WithoutCancel(ctx), run.ID); err != nil {
+		return nil, err
+	}
+	if interrupted {
+		return summary, ErrInterrupted
+	}
+	outcome := fmt.Sprintf("%d rows, %d failed", summary.Total(), summary.Failed())
+	if err := j.Journal.EndRun(ctx, run.ID, outcome); err != nil {
+		return nil, err
+	}
+	return summary, nil
+}
+
+func (j *Job) setDefaults() {
+	if j.SnapshotMaxAge == 0 {
+		j.SnapshotMaxAge = time.Hour
+	}
+	if j.Grace == 0 {
+		j.Grace = 30 * time.Second
+	}
+	if j.Logger == nil {
+		j.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// workContext returns the context of remote calls: it outlives ctx by the
+// grace period, so that calls in flight when the job is interrupted can
+// finish and have their outcome journaled, and ends at once on Abort.
+func (j *Job) workContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-work.Done():
+			return
+		}
+		timer := time.NewTimer(j.Grace)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case <-j.Abort:
+		case <-work.Done():
+		}
+		cancel()
+	}()
+	return work, cancel
+}
+
+// beginRun resumes the unfinished run of the same input, or starts a new
+// run.
+func (j *Job) beginRun(ctx context.Context, inputHash string) (journal.Run, bool, error) {
+	fingerprint, summary := j.Config.Fingerprint()
+	last, found, err := j.Journal.LastRun(ctx)
+	if err != nil {
+		return journal.Run{}, false, err
+	}
+	if found && !last.Finished() {
+		if last.InputHash == inputHash {
+			if last.Fingerprint != fingerprint && !j.Force {
+				return journal.Run{}, false, &ConfigChangedError{Changes: ConfigChanges(last.Config, summary)}
+			}
+			if err := j.Journal.ResumeRun(ctx, last.ID, fingerprint, summary); err != nil {
+				return journal.Run{}, false, err
+			}
+			if last.ReportPath != j.ReportPath {
+				j.Logger.Warn("a resumed run keeps writing its first report", "report", last.ReportPath)
+			}
+			j.Logger.Info("resuming an interrupted run", "run", last.ID, "started", last.Started, "invocation", last.Invocations+1)
+			return last, true, nil
+		}
+		j.Logger.Warn("the previous run did not finish and its input has changed; starting a new run",
+			"previous_input", last.InputPath, "previous_run", last.ID)
+	}
+	run, err := j.Journal.StartRun(ctx, journal.Run{
+		InputPath:   j.InputPath,
+		InputHash:   inputHash,
+		Fingerprint: fingerprint,
+		Config:      summary,
+		ReportPath:  j.ReportPath,
+	})
+	return run, false, err
+}
+
+// scanInput returns the SHA-256 of the input and its number of lines
+// after the header, an estimate of its rows for the progress display.
+func scanInput(r io.Reader) (hash string, rows int, err error) {
+	h := sha256.New()
+	buf := make([]byte, 256<<10)
+	lines := 0
+	var last byte
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			h.Write(buf[:n])
+			lines += bytes.Count(buf[:n], []byte{'\n'})
+			last = buf[n-1]
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", 0, err
+		}
+	}
+	if last != '\n' && last != 0 {
+		lines++
+	}
+	return hex.EncodeToString(h.Sum(nil)), max(lines-1, 0), nil
+}
+
+// state is what one invocation of a job shares between its reader and its
+// workers.
+type state struct {
+	job       *Job
+	cfg       Config
+	dir       Directory
+	journal   *journal.Journal
+	run       journal.Run
+	report    *Report
+	placement *placement
+	reserver  *naming.Reserver
+	log       *slog.Logger
+	orgUnits  *existence
+	groups    *existence
+
+	mu     sync.Mutex
+	counts map[string]int // statuses of rows finished by this invocation
+}
+
+// process reads the input in order, names each row, and hands the rows
+// that need remote work to a bounded pool of workers. It stops taking rows
+// when ctx is cancelled; workers use work, which outlives ctx by the grace
+// period.
+func (s *state) process(ctx, work context.Context, reader *Reader) error {
+	g, gctx := errgroup.WithContext(work)
+	g.SetLimit(s.cfg.Concurrency)
+	var readErr error
+	for ctx.Err() == nil && gctx.Err() == nil {
+		rec, err := reader.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			readErr = fmt.Errorf("read input %s: %w", s.job.InputPath, err)
+			break
+		}
+		t, err := s.prepare(ctx, rec)
+		if err != nil {
+			readErr = err
+			break
+		}
+		if t == nil {
+			continue
+		}
+		g.Go(func() error { return s.work(ctx, gctx, t) })
+	}
+	werr := g.Wait()
+	if readErr != nil {
+		return readErr
+	}
+	if werr != nil {
+		return werr
+	}
+	return ctx.Err()
+}
+
+// count records a finished row.
+func (s *state) count(status string) {
+	s.mu.Lock()
+	s.counts[status]++
+	s.mu.Unlock()
+	if s.job.Progress != nil {
+		s.job.Progress.Row(status)
+	}
+}
