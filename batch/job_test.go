@@ -40,10 +40,10 @@ func newEnv(t *testing.T, opts emulator.Options, csv string) *env {
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
 	client, err := directory.New(t.Context(), directory.Config{
-		Endpoint: srv.URL + "/",
-		Domain:   opts.Domain,
-		Groups:   directory.GroupCreate,
-		Retry:    directory.RetryPolicy{Initial: time.Millisecond, Max: 20 * time.Millisecond, ConsistencyWindow: 5 * time.Second},
+		Endpoint:       srv.URL + "/",
+		Domain:         opts.Domain,
+		Groups:         directory.GroupCreate,
+		Retry:          directory.RetryPolicy{Initial: time.Millisecond, Max: 20 * time.Millisecond, ConsistencyWindow: 5 * time.Second},
 		QuotaPerMinute: 1_000_000,
 	})
 	if err != nil {
