@@ -43,9 +43,7 @@ type Record struct {
 // lastname and every custom field.
 func (rec Record) Fields() naming.Fields {
 	f := make(naming.Fields, len(rec.Custom)+2)
-	for name, value := range rec.Custom {
-		f[name] = value
-	}
+	maps.Copy(f, rec.Custom)
 	f[naming.FirstName] = rec.FirstName
 	f[naming.LastName] = rec.LastName
 	return f
