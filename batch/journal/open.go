@@ -289,3 +289,15 @@ func randomID() string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// CopyTo writes a consistent copy of the journal to path, which must not
+// exist: plan works on a copy, so that it sees what the job holds and
+// changes none of it.
+func (j *Journal) CopyTo(ctx context.Context, path string) error {
+	return j.read(func() error {
+		if _, err := j.conn.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+			return fmt.Errorf("copy journal to %s: %w", path, err)
+		}
+		return nil
+	})
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/provisionhq/provision/batch/journal"
 )
 
 // Exit codes, as documented in the README.
@@ -27,6 +29,8 @@ type command struct {
 // commands lists the subcommands in the order --help shows them.
 func commands() []command {
 	return []command{
+		{"run", "create, place and group the accounts of a CSV file", runRun},
+		{"plan", "show what run would do, changing nothing", runPlan},
 		{"suggest", "print available usernames for one person", runSuggest},
 	}
 }
@@ -94,9 +98,13 @@ func exitCode(err error, stderr io.Writer) int {
 	code := exitRowsFailed
 	var hint string
 	var u *usageError
+	var held *journal.HeldError
 	switch {
 	case errors.As(err, &u):
 		code, hint = exitUsage, u.hint
+	case errors.As(err, &held):
+		code = exitLocked
+		hint = "wait for that process to finish or stop it; 'provision status' shows the holder"
 	case errors.Is(err, context.Canceled):
 		code = exitInterrupted
 		hint = "run the same command again to resume"

@@ -1,0 +1,403 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/provisionhq/provision/batch"
+	"github.com/provisionhq/provision/batch/directory"
+	"github.com/provisionhq/provision/batch/journal"
+)
+
+// jobFlags are the flags run and plan share.
+type jobFlags struct {
+	config        string
+	domain        string
+	endpoint      string
+	emulator      bool
+	emulatorUsers int
+	emulatorState string
+	credentials   string
+	subject       string
+	impersonate   string
+	journal       string
+	report        string
+	patterns      listFlag
+	delimiter     string
+	concurrency   int
+	quota         int
+	logFormat     string
+	yes           bool
+	force         bool
+}
+
+func (f *jobFlags) register(fs *flagSet, mode batch.Mode) {
+	fs.StringVar(&f.config, "config", "", "YAML config `file`")
+	fs.StringVar(&f.domain, "domain", "", "Workspace `domain` the accounts are created in")
+	fs.StringVar(&f.endpoint, "endpoint", "", "Directory API base `URL` (a loopback URL needs no credentials)")
+	fs.BoolVar(&f.emulator, "emulator", false, "run against an in-process Directory API emulator; the default when no credentials are configured")
+	fs.IntVar(&f.emulatorUsers, "emulator-users", 200, "existing users the embedded emulator starts with, when it has no state file")
+	fs.StringVar(&f.emulatorState, "emulator-state", "", "where the embedded emulator keeps its directory between runs (default: next to the journal)")
+	fs.StringVar(&f.credentials, "credentials", "", "service account key `file` (default: Application Default Credentials)")
+	fs.StringVar(&f.subject, "subject", "", "admin `email` to act as (domain-wide delegation)")
+	fs.StringVar(&f.impersonate, "impersonate", "", "service account `email` to impersonate, keyless (Workload Identity)")
+	fs.StringVar(&f.journal, "journal", "", "journal `file` (default: next to the CSV, .journal)")
+	if mode == batch.Plan {
+		fs.StringVar(&f.report, "report", "", "plan report `file` (default: next to the journal, .plan.csv)")
+	} else {
+		fs.StringVar(&f.report, "report", "", "report `file` (default: next to the journal, .report.csv)")
+	}
+	fs.Var(&f.patterns, "pattern", "username `pattern`, tried in order (repeatable; replaces the config's)")
+	fs.StringVar(&f.delimiter, "delimiter", "", "CSV field `delimiter`: \",\", \";\", \"|\" or \"tab\" (default \",\")")
+	fs.IntVar(&f.concurrency, "concurrency", 0, "rows worked on at once (default 8)")
+	fs.IntVar(&f.quota, "quota", 0, "Directory API requests per `minute` (default 2400)")
+	fs.StringVar(&f.logFormat, "log-format", "", "log format: text or json (default: text on a terminal, json otherwise)")
+	fs.BoolVar(&f.yes, "yes", false, "do not ask for confirmation (needed without a terminal)")
+	fs.BoolVar(&f.force, "force", false, "resume an interrupted run although the config changed")
+}
+
+// loadConfig reads the config file, if any, and lays the flags that were
+// given (on the command line or in the environment) over it.
+func (f *jobFlags) loadConfig(fs *flagSet) (batch.Config, error) {
+	var cfg batch.Config
+	if f.config != "" {
+		c, err := batch.LoadConfig(f.config)
+		if err != nil {
+			return cfg, withHint(usageErrorf("%v", err), "see the config reference in the README")
+		}
+		cfg = c
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if set["domain"] {
+		cfg.Domain = f.domain
+	}
+	if set["pattern"] {
+		cfg.Patterns = f.patterns
+	}
+	if set["delimiter"] {
+		cfg.Delimiter = f.delimiter
+	}
+	if set["concurrency"] {
+		cfg.Concurrency = f.concurrency
+	}
+	if set["quota"] {
+		cfg.Quota = f.quota
+	}
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return cfg, withHint(usageErrorf("%v", err), "fix the config file or give the setting as a flag; nothing was changed")
+	}
+	return cfg, nil
+}
+
+// useEmulator reports whether the job runs against the embedded emulator:
+// when asked, or when nothing says how to reach Google.
+func (f *jobFlags) useEmulator() bool {
+	if f.emulator {
+		return true
+	}
+	_, adc := os.LookupEnv("GOOGLE_APPLICATION_CREDENTIALS")
+	return f.endpoint == "" && f.credentials == "" && f.subject == "" && f.impersonate == "" && !adc
+}
+
+func runRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return runJob(ctx, batch.Run, args, stdin, stdout, stderr)
+}
+
+func runPlan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return runJob(ctx, batch.Plan, args, stdin, stdout, stderr)
+}
+
+func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	name := "run"
+	if mode == batch.Plan {
+		name = "plan"
+	}
+	fs := newFlagSet(name, "[flags] FILE.csv", stderr)
+	var f jobFlags
+	f.register(fs, mode)
+	args, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(args) != 1 {
+		return withHint(usageErrorf("%s: give one CSV file (got %d arguments)", name, len(args)), fmt.Sprintf("provision %s [flags] students.csv", name))
+	}
+	input := args[0]
+	if fi, err := os.Stat(input); err != nil || fi.IsDir() {
+		return usageErrorf("%s: cannot read the input %s", name, input)
+	}
+	cfg, err := f.loadConfig(fs)
+	if err != nil {
+		return err
+	}
+	logger, quiet, err := newLogger(stderr, f.logFormat)
+	if err != nil {
+		return err
+	}
+
+	journalPath := f.journal
+	if journalPath == "" {
+		journalPath = strings.TrimSuffix(input, filepath.Ext(input)) + ".journal"
+	}
+	base := strings.TrimSuffix(journalPath, filepath.Ext(journalPath))
+	reportPath := f.report
+	if reportPath == "" {
+		reportPath = base + ".report.csv"
+		if mode == batch.Plan {
+			reportPath = base + ".plan.csv"
+		}
+	}
+
+	dir, stats, target, stop, err := f.directory(ctx, cfg, mode, base, logger, stderr)
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	if mode == batch.Run && !f.useEmulator() && !f.yes {
+		if err := confirm(stdin, stderr, fmt.Sprintf("Create accounts in %s from %s?", cfg.Domain, input)); err != nil {
+			return err
+		}
+	}
+
+	j, cleanup, err := openJournal(ctx, mode, journalPath, logger)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+
+	progress := newProgress(stderr, logger, quiet)
+	abort, stopAbort := abortOnSecondSignal(ctx)
+	defer stopAbort()
+	job := &batch.Job{
+		Config:     cfg,
+		InputPath:  input,
+		ReportPath: reportPath,
+		Journal:    j,
+		Directory:  dir,
+		Mode:       mode,
+		Force:      f.force,
+		Abort:      abort,
+		Stats:      stats,
+		Logger:     logger,
+		Progress:   progress,
+	}
+	summary, err := job.Run(ctx)
+	if summary != nil {
+		printSummary(stderr, summary, input, target)
+		if mode == batch.Plan {
+			printPlan(stdout, summary)
+		}
+	}
+	var changed *batch.ConfigChangedError
+	var header *batch.HeaderError
+	switch {
+	case errors.As(err, &changed):
+		return withHint(usageErrorf("%s: %v", name, err), "give --force to resume with the new config, or put the old config back")
+	case errors.As(err, &header):
+		return withHint(usageErrorf("%s: %v", name, err), "fix the CSV header or map the column with columns: in the config; nothing was changed")
+	case err != nil:
+		return err
+	case summary.Failed() > 0:
+		return &rowsFailedError{failed: summary.Failed(), total: summary.Total(), report: summary.ReportPath}
+	}
+	return nil
+}
+
+// rowsFailedError means the job ran to its end and some rows failed.
+type rowsFailedError struct {
+	failed, total int
+	report        string
+}
+
+func (e *rowsFailedError) Error() string {
+	return fmt.Sprintf("%d of %d rows failed; the report %s says why for each", e.failed, e.total, e.report)
+}
+
+// directory returns the Directory API the job talks to: Google, a
+// configured endpoint, or an emulator started in this process. target
+// names it for the summary.
+func (f *jobFlags) directory(ctx context.Context, cfg batch.Config, mode batch.Mode, base string, logger *slog.Logger, stderr io.Writer) (
+	dir batch.Directory, stats func() directory.Stats, target string, stop func(), err error) {
+	stop = func() {}
+	endpoint := f.endpoint
+	target = "Google Workspace"
+	if f.useEmulator() {
+		statePath := f.emulatorState
+		if statePath == "" {
+			statePath = base + ".emulator.json"
+		}
+		emu, err := startEmulator(ctx, emulatorConfig{
+			domain:    cfg.Domain,
+			users:     f.emulatorUsers,
+			quota:     cfg.Quota,
+			statePath: statePath,
+			save:      mode == batch.Run,
+			logger:    logger,
+		})
+		if err != nil {
+			return nil, nil, "", stop, err
+		}
+		stop = emu.stop
+		endpoint = emu.url
+		target = "the embedded emulator (nothing in Google Workspace changes)"
+		if !f.emulator {
+			fmt.Fprintln(stderr, "provision: note: no Google credentials are configured, so this runs against the embedded Directory API emulator")
+			fmt.Fprintln(stderr, "provision: hint: give --subject and --credentials (or --impersonate) to work on your Google Workspace")
+		}
+	} else if endpoint != "" {
+		target = endpoint
+	}
+	access := directory.GroupRead
+	if cfg.Groups.CreateMissing {
+		access = directory.GroupCreate
+	}
+	client, err := directory.New(ctx, directory.Config{
+		Endpoint:        endpoint,
+		Domain:          cfg.Domain,
+		CredentialsFile: f.credentials,
+		Subject:         f.subject,
+		Impersonate:     f.impersonate,
+		Groups:          access,
+		QuotaPerMinute:  cfg.Quota,
+		Logger:          logger,
+	})
+	if err != nil {
+		stop()
+		var ce *directory.CredentialsError
+		if errors.As(err, &ce) {
+			return nil, nil, "", func() {}, withHint(usageErrorf("%v", err), "see \"Credentials\" in the README")
+		}
+		return nil, nil, "", func() {}, usageErrorf("%v", err)
+	}
+	return client, client.Stats, target, stop, nil
+}
+
+// openJournal opens the job's journal. Plan works on a copy, so that it
+// sees what the job holds and changes none of it.
+func openJournal(ctx context.Context, mode batch.Mode, path string, logger *slog.Logger) (*journal.Journal, func(), error) {
+	if mode == batch.Run {
+		j, err := journal.Open(ctx, path, journal.Options{Logger: logger})
+		if err != nil {
+			return nil, nil, err
+		}
+		return j, func() { j.Close() }, nil
+	}
+	scratch, err := os.MkdirTemp("", "provision-plan-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("plan: %w", err)
+	}
+	copyPath := filepath.Join(scratch, "plan.journal")
+	if _, err := os.Stat(path); err == nil {
+		src, err := journal.Open(ctx, path, journal.Options{ReadOnly: true, Logger: logger})
+		if err != nil {
+			os.RemoveAll(scratch)
+			return nil, nil, err
+		}
+		err = src.CopyTo(ctx, copyPath)
+		src.Close()
+		if err != nil {
+			os.RemoveAll(scratch)
+			return nil, nil, err
+		}
+	}
+	j, err := journal.Open(ctx, copyPath, journal.Options{Logger: logger})
+	if err != nil {
+		os.RemoveAll(scratch)
+		return nil, nil, err
+	}
+	return j, func() { j.Close(); os.RemoveAll(scratch) }, nil
+}
+
+// confirm asks a yes/no question on a terminal. Without one, it refuses:
+// an unattended run must say --yes.
+func confirm(stdin io.Reader, stderr io.Writer, question string) error {
+	if !isTerminal(stdin) {
+		return withHint(usageErrorf("run: refusing to change the directory without confirmation"), "give --yes to run unattended, as in a CronJob")
+	}
+	fmt.Fprintf(stderr, "%s [y/N] ", question)
+	answer, _ := bufio.NewReader(stdin).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return nil
+	}
+	return usageErrorf("run: not confirmed; nothing was changed")
+}
+
+// printSummary writes what the job did, for a person, to w.
+func printSummary(w io.Writer, s *batch.Summary, input, target string) {
+	verb := "run"
+	if s.Mode == batch.Plan {
+		verb = "plan"
+	}
+	resumed := ""
+	if s.Resumed {
+		resumed = ", resumed"
+	}
+	fmt.Fprintf(w, "\nprovision %s of %s against %s%s\n", verb, input, target, resumed)
+	for _, status := range []string{batch.StatusCreated, batch.StatusConverged, batch.StatusSkipped, batch.StatusPlanned, batch.StatusFailed} {
+		if n := s.Statuses[status]; n > 0 {
+			fmt.Fprintf(w, "  %-10s %6d\n", status, n)
+		}
+	}
+	total := s.Total()
+	secs := s.Elapsed.Seconds()
+	fmt.Fprintf(w, "  %-10s %6d rows in %s", "total", total, s.Elapsed.Round(100*time.Millisecond))
+	if done := sum(s.ThisInvocation); done > 0 && secs > 0 {
+		fmt.Fprintf(w, " (%.1f rows/s)", float64(done)/secs)
+	}
+	fmt.Fprintln(w)
+	if d := s.Directory; d.Requests > 0 {
+		fmt.Fprintf(w, "  %-10s %6d (%.1f/s), %d retried, %d rate-limited\n", "requests", d.Requests, float64(d.Requests)/secs, d.Retries, d.RateLimited)
+	}
+	if s.NoIDColumn {
+		fmt.Fprintln(w, "  note: the file has no ID column, so each row is known by its content; a changed row counts as a new person")
+	}
+	fmt.Fprintf(w, "  report     %s (readable only by you", s.ReportPath)
+	if s.Mode == batch.Run && s.Statuses[batch.StatusCreated] > 0 {
+		fmt.Fprint(w, "; it holds initial passwords: hand them out, then delete it")
+	}
+	fmt.Fprintln(w, ")")
+	if s.Rotated != "" {
+		fmt.Fprintf(w, "  earlier report kept as %s\n", s.Rotated)
+	}
+	if s.Mode == batch.Run && total > 0 && s.Statuses[batch.StatusCreated] == 0 && s.Statuses[batch.StatusConverged] == 0 && s.Failed() == 0 {
+		fmt.Fprintln(w, "  nothing to do: every row was done in an earlier run")
+	}
+}
+
+// printPlan writes what run would create besides accounts.
+func printPlan(w io.Writer, s *batch.Summary) {
+	fmt.Fprintf(w, "%d rows planned, %d failed; every username is in %s\n", s.Statuses[batch.StatusPlanned], s.Failed(), s.ReportPath)
+	for _, list := range []struct {
+		what  string
+		items []string
+	}{{"org units", s.OrgUnitsToCreate}, {"groups", s.GroupsToCreate}} {
+		if len(list.items) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "%s run would create:\n", list.what)
+		for _, it := range list.items {
+			fmt.Fprintf(w, "  %s\n", it)
+		}
+	}
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
