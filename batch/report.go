@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/provisionhq/provision/batch/journal"
 )
 
 // Report statuses.
@@ -158,27 +160,55 @@ func (r *Report) Close() error {
 	return r.f.Close()
 }
 
-// WriteReport writes a complete report to w: the header, then each line
-// next yields until it returns false. It is the export of `provision
-// report`; lines carry no passwords.
-func WriteReport(w io.Writer, next func() (ReportLine, bool, error)) error {
+// A ReportExport writes a report exported from the journal, as `provision
+// report` does: the same columns, never a password.
+type ReportExport struct {
+	cw *csv.Writer
+}
+
+// NewReportExport writes the header to w and returns the export.
+func NewReportExport(w io.Writer) (*ReportExport, error) {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(reportHeader); err != nil {
-		return err
+		return nil, fmt.Errorf("write report: %w", err)
 	}
-	for {
-		l, ok, err := next()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		l.Password = ""
-		if err := cw.Write(l.record()); err != nil {
-			return err
-		}
+	return &ReportExport{cw: cw}, nil
+}
+
+// Write writes the line of a journal row.
+func (e *ReportExport) Write(r journal.Row) error {
+	l := ReportLine{
+		Line: r.Line, ID: externalValue(r.ExternalID), FirstName: r.FirstName, LastName: r.LastName,
+		Email: r.Email, OrgUnit: r.OrgUnit, Groups: r.Groups, Status: r.Status, Error: r.Error,
 	}
-	cw.Flush()
-	return cw.Error()
+	if err := e.cw.Write(l.record()); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+// Flush writes what is buffered.
+func (e *ReportExport) Flush() error {
+	e.cw.Flush()
+	if err := e.cw.Error(); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+// externalValue returns the ID in a row's external ID key
+// ("organization:1001" → "1001"), or "" for a row known by its content.
+func externalValue(key string) string {
+	typ, rest, ok := strings.Cut(key, ":")
+	if !ok {
+		return ""
+	}
+	if typ == "custom" {
+		customType, value, _ := strings.Cut(rest, ":")
+		if customType == rowHashType {
+			return ""
+		}
+		return value
+	}
+	return rest
 }

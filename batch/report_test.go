@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/provisionhq/provision/batch/journal"
 )
 
 func TestReport(t *testing.T) {
@@ -62,19 +64,31 @@ func TestReport(t *testing.T) {
 	}
 }
 
-func TestWriteReport_noPasswords(t *testing.T) {
+func TestReportExport(t *testing.T) {
 	var b strings.Builder
-	lines := []ReportLine{{Line: 2, Status: StatusCreated, Password: "secret-password"}}
-	i := 0
-	err := WriteReport(&b, func() (ReportLine, bool, error) {
-		if i == len(lines) {
-			return ReportLine{}, false, nil
+	e, err := NewReportExport(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := []journal.Row{
+		{Line: 2, ExternalID: "organization:1001", FirstName: "Ana", Email: "ana@example.org", Groups: []string{"a@example.org"}, Status: StatusCreated, Password: journal.PasswordReported},
+		{Line: 3, ExternalID: "custom:" + rowHashType + ":3f2a", FirstName: "=cmd", Status: StatusFailed, Error: "line 3: bad"},
+		{Line: 4, ExternalID: "custom:student:77", Status: StatusSkipped},
+	}
+	for _, r := range rows {
+		if err := e.Write(r); err != nil {
+			t.Fatal(err)
 		}
-		i++
-		return lines[i-1], true, nil
-	})
-	if err != nil || strings.Contains(b.String(), "secret-password") || !strings.Contains(b.String(), "2,,,,,,,created,,") {
-		t.Errorf("WriteReport = %q, %v", b.String(), err)
+	}
+	if err := e.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := "line,id,firstname,lastname,email,orgunit,groups,status,error,password\n" +
+		"2,1001,Ana,,ana@example.org,,a@example.org,created,,\n" +
+		"3,,'=cmd,,,,,failed,line 3: bad,\n" +
+		"4,77,,,,,,skipped,,\n"
+	if b.String() != want {
+		t.Errorf("export =\n%s\nwant\n%s", b.String(), want)
 	}
 }
 

@@ -31,6 +31,8 @@ func commands() []command {
 	return []command{
 		{"run", "create, place and group the accounts of a CSV file", runRun},
 		{"plan", "show what run would do, changing nothing", runPlan},
+		{"status", "show what a journal holds", runStatus},
+		{"report", "export the report of the last run from its journal", runReport},
 		{"suggest", "print available usernames for one person", runSuggest},
 	}
 }
