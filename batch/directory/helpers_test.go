@@ -135,7 +135,9 @@ func (p *pipeNet) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 // of it. Call it inside a synctest bubble; stop shuts both down so that the
 // bubble's goroutines end. A zero cfg.Retry means fastRetry, as in
 // mustClient; pass defaultRetry for the real policy under fake time.
-func startPipeEmulator(t *testing.T, opts emulator.Options, cfg Config) (emu *emulator.Server, c *Client, stop func()) {
+//
+// observe, when not nil, sees every request the client sends.
+func startPipeEmulator(t *testing.T, opts emulator.Options, cfg Config, observe func(*http.Request)) (emu *emulator.Server, c *Client, stop func()) {
 	t.Helper()
 	if opts.Domain == "" {
 		opts.Domain = testDomain
@@ -151,6 +153,12 @@ func startPipeEmulator(t *testing.T, opts emulator.Options, cfg Config) (emu *em
 	tr := &http.Transport{DialContext: pn.dial, MaxIdleConnsPerHost: 256}
 	cfg.Endpoint = "http://127.0.0.1/"
 	cfg.HTTPClient = &http.Client{Transport: tr}
+	if observe != nil {
+		cfg.HTTPClient.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			observe(r)
+			return tr.RoundTrip(r)
+		})
+	}
 	c = mustClient(t, cfg)
 	return emu, c, func() {
 		// Let handlers still sleeping on emulated latency finish: the

@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -53,12 +54,19 @@ func newLimiter(perMinute int) *limiter {
 	}
 }
 
-// wait blocks until a request may be sent, or ctx is done.
+// wait blocks until a request may be sent. It fails at once, with an error
+// that is context.DeadlineExceeded, if that would be after ctx's deadline.
 func (l *limiter) wait(ctx context.Context) error {
 	l.mu.Lock()
 	l.climb(time.Now())
 	l.mu.Unlock()
-	return l.lim.Wait(ctx)
+	if err := l.lim.Wait(ctx); err != nil {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		return fmt.Errorf("wait for the rate limiter: %w", context.DeadlineExceeded)
+	}
+	return nil
 }
 
 // slowDown records a rate-limit answer.

@@ -424,7 +424,7 @@ func TestClient_InsertMember_justCreated(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				ctx := t.Context()
-				emu, c, stop := startPipeEmulator(t, emulator.Options{}, Config{Retry: RetryPolicy{ConsistencyWindow: tt.consistency}})
+				emu, c, stop := startPipeEmulator(t, emulator.Options{}, Config{Retry: RetryPolicy{ConsistencyWindow: tt.consistency}}, nil)
 				defer stop()
 				if _, err := c.InsertUser(ctx, newUser("ada", "")); err != nil {
 					t.Fatal(err)
@@ -461,7 +461,7 @@ func TestClient_InsertMember_justCreated(t *testing.T) {
 func TestClient_notComplete412(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
-		emu, c, stop := startPipeEmulator(t, emulator.Options{}, Config{Retry: defaultRetry})
+		emu, c, stop := startPipeEmulator(t, emulator.Options{}, Config{Retry: defaultRetry}, nil)
 		defer stop()
 		emu.SetFaults(emulator.Faults{NotComplete412: 1, CreationWindow: 20 * time.Second})
 		if _, err := c.InsertUser(ctx, newUser("ada", "")); err != nil {
@@ -499,7 +499,7 @@ func TestClient_callerGivesUp(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				slow := map[string]emulator.Latency{"*": {Median: 10 * time.Second, Jitter: time.Millisecond}}
-				_, c, stop := startPipeEmulator(t, emulator.Options{Latency: slow}, Config{Retry: defaultRetry})
+				_, c, stop := startPipeEmulator(t, emulator.Options{Latency: slow}, Config{Retry: defaultRetry}, nil)
 				defer stop()
 				ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 				defer cancel()
