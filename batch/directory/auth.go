@@ -174,7 +174,7 @@ func (s *explainedSource) Token() (*oauth2.Token, error) {
 	if errors.As(err, &re) && re.Response != nil {
 		code := re.Response.StatusCode
 		ce.transient = code >= 500 || code == http.StatusTooManyRequests
-		switch re.ErrorCode {
+		switch oauthErrorCode(re) {
 		case "unauthorized_client":
 			ce.Hint = "in the Admin console (Security > Access and data control > API controls > Domain-wide delegation), allow the service account's client ID these scopes: " + strings.Join(s.scopes, ",")
 		case "invalid_grant":
@@ -182,4 +182,20 @@ func (s *explainedSource) Token() (*oauth2.Token, error) {
 		}
 	}
 	return nil, ce
+}
+
+// oauthErrorCode returns the OAuth error code ("invalid_grant") of a token
+// endpoint's answer. The JWT flow leaves RetrieveError.ErrorCode empty, so
+// it is read from the body when needed.
+func oauthErrorCode(re *oauth2.RetrieveError) string {
+	if re.ErrorCode != "" {
+		return re.ErrorCode
+	}
+	var body struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(re.Body, &body) != nil {
+		return ""
+	}
+	return body.Error
 }

@@ -84,7 +84,7 @@ type Client struct {
 
 // Stats counts what a Client has sent since New.
 type Stats struct {
-	Requests    int64   // requests sent to the Directory API, retries and snapshot pages included
+	Requests    int64   // requests attempted, retries and snapshot pages included
 	Retries     int64   // attempts repeated after a transient error
 	RateLimited int64   // rate-limit answers (429, or 403 with a rate-limit reason)
 	PerMinute   float64 // the rate the limiter allows now, in requests per minute
