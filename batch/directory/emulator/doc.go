@@ -1,0 +1,35 @@
+// Package emulator serves the subset of Google's Admin SDK Directory API
+// v1 that provision uses, so that the tool, its tests and its benchmarks
+// run without Google.
+//
+// A Server is an http.Handler at Google's paths (/admin/directory/v1/...)
+// speaking Google's JSON, so the official client,
+// google.golang.org/api/admin/directory/v1, works against it unchanged:
+//
+//	srv := httptest.NewServer(emu)
+//	svc, err := admin.NewService(ctx, option.WithEndpoint(srv.URL+"/"), option.WithoutAuthentication())
+//
+// It serves users (insert, get, list, update, patch, delete) and their
+// aliases, org units (insert, get, list), groups (insert, get, list) and
+// their aliases, and members (insert, get, hasMember, list, delete). It
+// validates what Google validates and answers with Google's codes, reasons
+// and messages: 409 "Entity already exists.", 404 "Resource Not Found:
+// userKey", 400 "Invalid Input: INVALID_OU_ID", "Invalid Given/Family
+// Name: GivenName", "Invalid Password" and the others. Lists page in
+// address order with nextPageToken; users.list understands the queries
+// email:prefix*, email:address and externalId:value; every method honours
+// the fields parameter.
+//
+// Options make it behave like Google under load: a per-minute quota
+// answered 403 userRateLimitExceeded, a latency distribution per method,
+// and injected faults (503 backendError, 403 and 429 rate limits, 403
+// quotaExceeded, 412 "User creation is not complete." for a while after a
+// create, members.insert 404 while a new user propagates, search lagging
+// behind creation, and a write applied whose answer is lost). Every random
+// choice comes from Options.Seed.
+//
+// Generate fills the directory with realistic people, State and WriteState
+// dump it, LoadState restores it. Besides the API the server answers GET
+// /emulator/v1/state and GET /emulator/v1/stats, never throttled nor
+// faulted, for tests and harnesses in other processes.
+package emulator

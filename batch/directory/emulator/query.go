@@ -1,0 +1,199 @@
+package emulator
+
+import (
+	"iter"
+	"slices"
+	"strings"
+	"time"
+)
+
+// userQuery is a parsed users.list query: the subset of Google's user
+// search the tool relies on. Clauses are separated by spaces and must all
+// match:
+//
+//	email:john.smith@example.com   primary address, exactly
+//	email:john*                    primary address starting with john
+//	externalId:12345               any external id value, exactly
+//	givenName:Jo*, familyName:Smith   names, exactly or by prefix
+//	orgUnitPath=/Students          the user's org unit, exactly
+//
+// Values may be quoted with ' or ". Comparisons ignore case.
+type userQuery struct {
+	email, emailPrefix           string
+	externalID                   string
+	givenName, givenNamePrefix   string
+	familyName, familyNamePrefix string
+	orgUnitPath                  string
+}
+
+func parseUserQuery(q string) (*userQuery, error) {
+	uq := &userQuery{}
+	for clause := range queryClauses(q) {
+		i := strings.IndexAny(clause, ":=")
+		if i <= 0 {
+			return nil, errInvalid("Invalid query")
+		}
+		field, value := clause[:i], strings.ToLower(unquote(clause[i+1:]))
+		prefix, isPrefix := strings.CutSuffix(value, "*")
+		if value == "" || prefix == "" && isPrefix {
+			return nil, errInvalid("Invalid query")
+		}
+		switch field {
+		case "email":
+			uq.email, uq.emailPrefix = pick(value, prefix, isPrefix)
+		case "externalId":
+			uq.externalID = value
+		case "givenName":
+			uq.givenName, uq.givenNamePrefix = pick(value, prefix, isPrefix)
+		case "familyName":
+			uq.familyName, uq.familyNamePrefix = pick(value, prefix, isPrefix)
+		case "orgUnitPath":
+			uq.orgUnitPath = orgUnitKey(value)
+		default:
+			return nil, unsupported("query field", field)
+		}
+	}
+	return uq, nil
+}
+
+func pick(value, prefix string, isPrefix bool) (exact, pre string) {
+	if isPrefix {
+		return "", prefix
+	}
+	return value, ""
+}
+
+// queryClauses splits a query on spaces outside quotes.
+func queryClauses(q string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		var quote byte
+		start := -1
+		for i := 0; i <= len(q); i++ {
+			if i == len(q) || quote == 0 && q[i] == ' ' {
+				if start >= 0 && !yield(q[start:i]) {
+					return
+				}
+				start = -1
+				continue
+			}
+			if start < 0 {
+				start = i
+			}
+			switch c := q[i]; {
+			case quote == 0 && (c == '\'' || c == '"'):
+				quote = c
+			case c == quote:
+				quote = 0
+			}
+		}
+	}
+}
+
+func unquote(s string) string {
+	if len(s) >= 2 && (s[0] == '\'' || s[0] == '"') && s[len(s)-1] == s[0] {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+// matches reports whether u satisfies every clause.
+func (q *userQuery) matches(u *user) bool {
+	switch {
+	case q.email != "" && u.email != q.email,
+		!strings.HasPrefix(u.email, q.emailPrefix),
+		q.externalID != "" && !slices.ContainsFunc(u.externalIDs, func(e ExternalID) bool {
+			return strings.EqualFold(e.Value, q.externalID)
+		}),
+		q.givenName != "" && !strings.EqualFold(u.givenName, q.givenName),
+		!hasFoldPrefix(u.givenName, q.givenNamePrefix),
+		q.familyName != "" && !strings.EqualFold(u.familyName, q.familyName),
+		!hasFoldPrefix(u.familyName, q.familyNamePrefix),
+		q.orgUnitPath != "" && orgUnitKey(u.orgUnitPath) != q.orgUnitPath:
+		return false
+	}
+	return true
+}
+
+func hasFoldPrefix(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// candidates yields, in address order from after (exclusive), the users
+// that may match: those with the external id, or those in the address
+// range, or all.
+func (q *userQuery) candidates(d *directory, after string) iter.Seq[*user] {
+	return func(yield func(*user) bool) {
+		if q.externalID != "" {
+			us := slices.Clone(d.byExternalID[q.externalID])
+			slices.SortFunc(us, func(a, b *user) int { return strings.Compare(a.email, b.email) })
+			for _, u := range us {
+				if u.email > after && !yield(u) {
+					return
+				}
+			}
+			return
+		}
+		from := max(after, q.emailPrefix, q.email)
+		for u := range d.users.From(from) {
+			if u.email == after {
+				continue
+			}
+			if !strings.HasPrefix(u.email, q.emailPrefix) || q.email != "" && u.email != q.email || !yield(u) {
+				return
+			}
+		}
+	}
+}
+
+type usersJSON struct {
+	Kind          string     `json:"kind"`
+	Etag          string     `json:"etag"`
+	Users         []userJSON `json:"users,omitempty"`
+	NextPageToken string     `json:"nextPageToken,omitempty"`
+}
+
+// listUsers serves users.list in address order. With a query, users
+// created less than Faults.SearchLag ago are not found yet.
+func (s *Server) listUsers(c *call) (any, error) {
+	if err := s.checkScope(c); err != nil {
+		return nil, err
+	}
+	if v := c.query.Get("orderBy"); v != "" && v != "email" {
+		return nil, unsupported("orderBy", v)
+	}
+	if v := c.query.Get("sortOrder"); v != "" && !strings.EqualFold(v, "ASCENDING") {
+		return nil, unsupported("sortOrder", v)
+	}
+	limit, err := c.maxResults(100, 500)
+	if err != nil {
+		return nil, err
+	}
+	after, err := c.pageToken()
+	if err != nil {
+		return nil, err
+	}
+	q, err := parseUserQuery(c.query.Get("query"))
+	if err != nil {
+		return nil, err
+	}
+	var hideAfter time.Time
+	if lag := s.currentFaults().SearchLag; lag > 0 && c.query.Get("query") != "" {
+		hideAfter = s.now().Add(-lag)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := usersJSON{Kind: "admin#directory#users", Etag: s.etag("users", uint32(s.dir.users.Len()))}
+	var last string
+	for u := range q.candidates(s.dir, after) {
+		if !q.matches(u) || !hideAfter.IsZero() && u.createdTime().After(hideAfter) {
+			continue
+		}
+		if len(out.Users) == limit {
+			out.NextPageToken = nextPageToken(last)
+			break
+		}
+		out.Users = append(out.Users, s.userResource(u))
+		last = u.email
+	}
+	return out, nil
+}
