@@ -276,6 +276,10 @@ func call[T any](ctx context.Context, c *Client, op operation, fn func(context.C
 			}
 			sched.deadline = start.Add(p.MaxElapsed)
 		case settling:
+			// The server answered, about a user it has not finished
+			// creating: MaxAttempts bounds runs of transient failures, so
+			// a long settling wait does not use up the budget.
+			transient = 0
 			sched.deadline = start.Add(p.ConsistencyWindow)
 		}
 		if d := retryAfter(err, time.Now()); d > 0 {

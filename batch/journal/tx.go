@@ -36,6 +36,9 @@ const (
 // write runs fn inside the journal's open transaction, starting one if
 // needed, and commits according to d. fn runs with j.mu held.
 func (j *Journal) write(ctx context.Context, d durability, fn func() error) error {
+	// A cancelled caller must not abort a statement half-way: the failure
+	// would roll back the whole batch, other rows' writes with it.
+	ctx = context.WithoutCancel(ctx)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {
