@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"time"
 )
@@ -157,17 +158,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(b)
 }
 
-// applyMask returns the parts of v, marshaled, that mask selects.
+// applyMask returns the parts of the response v that mask selects.
 func applyMask(v any, mask fieldMask) (any, error) {
-	b, err := json.Marshal(v)
+	out, err := mask.project(reflect.ValueOf(v))
 	if err != nil {
-		return nil, fmt.Errorf("marshal response: %w", err)
+		return nil, fmt.Errorf("apply field mask: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var generic any
-	if err := dec.Decode(&generic); err != nil {
-		return nil, fmt.Errorf("decode response: %w", err)
-	}
-	return mask.apply(generic), nil
+	return out, nil
 }

@@ -1,7 +1,10 @@
 package emulator
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 )
 
@@ -10,7 +13,8 @@ import (
 // `a(b,c)` selects b and c inside a, and `*` selects every field. A field
 // maps to the mask for its value; a nil mask keeps the whole value. Masks
 // apply through arrays to each element, so `users(primaryEmail)` keeps the
-// primaryEmail of every user.
+// primaryEmail of every user. Fields a response does not have select
+// nothing.
 type fieldMask map[string]fieldMask
 
 // parseFieldMask parses a `fields` parameter. The empty string is a nil
@@ -112,31 +116,134 @@ func (m fieldMask) merge(name string, sub fieldMask) {
 	}
 }
 
-// apply returns the parts of v, a value decoded from JSON, that m selects.
-func (m fieldMask) apply(v any) any {
+// apply returns the parts of the JSON value raw that m selects. It decodes
+// only as deep as the mask goes: what is kept whole is copied as is.
+func (m fieldMask) apply(raw json.RawMessage) (json.RawMessage, error) {
 	if m == nil {
-		return v
+		return raw, nil
 	}
-	switch v := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(m))
-		for k, val := range v {
-			sub, ok := m[k]
-			if !ok {
-				if sub, ok = m["*"]; !ok {
-					continue
+	switch v := bytes.TrimLeft(raw, " \t\r\n"); {
+	case len(v) > 0 && v[0] == '{':
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(v, &obj); err != nil {
+			return nil, err
+		}
+		out := make(map[string]json.RawMessage, len(m))
+		for k, val := range obj {
+			if sub, ok := m.sub(k); ok {
+				var err error
+				if out[k], err = sub.apply(val); err != nil {
+					return nil, err
 				}
 			}
-			out[k] = sub.apply(val)
 		}
-		return out
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = m.apply(e)
+		return json.Marshal(out)
+	case len(v) > 0 && v[0] == '[':
+		var list []json.RawMessage
+		if err := json.Unmarshal(v, &list); err != nil {
+			return nil, err
 		}
-		return out
+		for i := range list {
+			var err error
+			if list[i], err = m.apply(list[i]); err != nil {
+				return nil, err
+			}
+		}
+		return json.Marshal(list)
 	default:
-		return v
+		return raw, nil
+	}
+}
+
+// sub returns the mask for the field called name, and whether m selects
+// it at all.
+func (m fieldMask) sub(name string) (fieldMask, bool) {
+	sub, ok := m[name]
+	if !ok {
+		sub, ok = m["*"]
+	}
+	return sub, ok
+}
+
+var marshalerType = reflect.TypeFor[json.Marshaler]()
+
+// project returns the parts of v that m selects, as values that
+// encoding/json marshals as it would v's. It walks structs by their json
+// tags without marshaling what the mask leaves out, which matters for
+// pages of 500 users; a value with its own MarshalJSON is marshaled and
+// filtered with apply.
+func (m fieldMask) project(v reflect.Value) (any, error) {
+	for v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return nil, nil
+		}
+		v = v.Elem()
+	}
+	if m == nil {
+		return v.Interface(), nil
+	}
+	if v.Type().Implements(marshalerType) {
+		b, err := json.Marshal(v.Interface())
+		if err != nil {
+			return nil, err
+		}
+		return m.apply(b)
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		out := make(map[string]any, len(m))
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag, hasTag := f.Tag.Lookup("json")
+			name, opts, _ := strings.Cut(tag, ",")
+			if !f.IsExported() || !hasTag || name == "-" {
+				continue
+			}
+			sub, ok := m.sub(name)
+			fv := v.Field(i)
+			if !ok || strings.Contains(opts, "omitempty") && isEmptyValue(fv) {
+				continue
+			}
+			var err error
+			if out[name], err = sub.project(fv); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case reflect.Slice, reflect.Array:
+		out := make([]any, v.Len())
+		for i := range out {
+			var err error
+			if out[i], err = m.project(v.Index(i)); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case reflect.Map:
+		out := make(map[string]any, len(m))
+		for it := v.MapRange(); it.Next(); {
+			if sub, ok := m.sub(it.Key().String()); ok {
+				var err error
+				if out[it.Key().String()], err = sub.project(it.Value()); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return out, nil
+	default:
+		return v.Interface(), nil
+	}
+}
+
+// isEmptyValue reports whether encoding/json's omitempty leaves v out.
+func isEmptyValue(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Struct:
+		return false
+	default:
+		return v.IsZero()
 	}
 }

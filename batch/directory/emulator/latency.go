@@ -68,11 +68,11 @@ func ParseLatency(spec string) (map[string]Latency, error) {
 		median, jitter, hasJitter := strings.Cut(strings.TrimSpace(value), "~")
 		var l Latency
 		var err error
-		if l.Median, err = time.ParseDuration(median); err != nil {
+		if l.Median, err = time.ParseDuration(strings.TrimSpace(median)); err != nil {
 			return nil, fmt.Errorf("latency %q: %w", item, err)
 		}
 		if hasJitter {
-			if l.Jitter, err = time.ParseDuration(jitter); err != nil {
+			if l.Jitter, err = time.ParseDuration(strings.TrimSpace(jitter)); err != nil {
 				return nil, fmt.Errorf("latency %q: %w", item, err)
 			}
 		}

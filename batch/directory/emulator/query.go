@@ -146,10 +146,10 @@ func (q *userQuery) candidates(d *directory, after string) iter.Seq[*user] {
 }
 
 type usersJSON struct {
-	Kind          string     `json:"kind"`
-	Etag          string     `json:"etag"`
-	Users         []userJSON `json:"users,omitempty"`
-	NextPageToken string     `json:"nextPageToken,omitempty"`
+	Kind          string `json:"kind"`
+	Etag          string `json:"etag"`
+	Users         []any  `json:"users,omitempty"`
+	NextPageToken string `json:"nextPageToken,omitempty"`
 }
 
 // listUsers serves users.list in address order. With a query, users

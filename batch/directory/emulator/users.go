@@ -313,9 +313,6 @@ type userJSON struct {
 	IsEnrolledIn2Sv            bool         `json:"isEnrolledIn2Sv"`
 	IsEnforcedIn2Sv            bool         `json:"isEnforcedIn2Sv"`
 	IncludeInGlobalAddressList bool         `json:"includeInGlobalAddressList"`
-
-	// extra holds the stored fields, which replace the defaults above.
-	extra map[string]json.RawMessage
 }
 
 type userNameJSON struct {
@@ -330,12 +327,18 @@ type emailJSON struct {
 	Primary bool   `json:"primary,omitempty"`
 }
 
+// userWithExtra is a user resource with stored fields, which replace the
+// defaults of userJSON.
+type userWithExtra struct {
+	userJSON
+	extra map[string]json.RawMessage
+}
+
 // MarshalJSON writes the resource with its stored fields.
-func (u userJSON) MarshalJSON() ([]byte, error) {
-	type plain userJSON
-	b, err := json.Marshal(plain(u))
-	if err != nil || len(u.extra) == 0 {
-		return b, err
+func (u userWithExtra) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(u.userJSON)
+	if err != nil {
+		return nil, err
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(b, &obj); err != nil {
@@ -345,16 +348,17 @@ func (u userJSON) MarshalJSON() ([]byte, error) {
 	return json.Marshal(obj)
 }
 
-// userResource renders u. It copies what it needs, so the result can be
-// marshaled after the lock is released.
-func (s *Server) userResource(u *user) userJSON {
+// userResource renders u: a userJSON, or a userWithExtra when u has stored
+// fields. It copies what it needs, so the result can be marshaled after
+// the lock is released.
+func (s *Server) userResource(u *user) any {
 	emails := make([]emailJSON, 0, 1+len(u.aliases))
 	emails = append(emails, emailJSON{Address: u.email, Primary: true})
 	for _, a := range u.aliases {
 		emails = append(emails, emailJSON{Address: a})
 	}
 	local, domain, _ := strings.Cut(u.email, "@")
-	return userJSON{
+	out := userJSON{
 		Kind:         "admin#directory#user",
 		ID:           formatUserID(u.id),
 		Etag:         s.etag(u.email, u.version),
@@ -377,6 +381,9 @@ func (s *Server) userResource(u *user) userJSON {
 		OrgUnitPath:                u.orgUnitPath,
 		IsMailboxSetup:             true,
 		IncludeInGlobalAddressList: true,
-		extra:                      maps.Clone(u.extra),
 	}
+	if len(u.extra) > 0 {
+		return userWithExtra{out, maps.Clone(u.extra)}
+	}
+	return out
 }

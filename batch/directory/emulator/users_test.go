@@ -50,7 +50,9 @@ func TestServer_InsertUser(t *testing.T) {
 		}, apiErr{}},
 		{"SHA-1 not hex", func(u *admin.User) { u.Password, u.HashFunction = "password", "SHA-1" }, errWantPassword},
 		{"MD5", func(u *admin.User) { u.Password, u.HashFunction = "5f4dcc3b5aa765d61d8327deb882cf99", "MD5" }, apiErr{}},
-		{"crypt SHA-512", func(u *admin.User) { u.Password, u.HashFunction = "$6$saltsalt$qFmFH.bQmmtXzyBY0s9v7Oicd2z4XSIecDzlB5KiA2/jctKu9YterLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/", "crypt" }, apiErr{}},
+		{"crypt SHA-512", func(u *admin.User) {
+			u.Password, u.HashFunction = "$6$saltsalt$qFmFH.bQmmtXzyBY0s9v7Oicd2z4XSIecDzlB5KiA2/jctKu9YterLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/", "crypt"
+		}, apiErr{}},
 		{"crypt too many rounds", func(u *admin.User) { u.Password, u.HashFunction = "$5$rounds=20000$salt$hash", "crypt" }, errWantPassword},
 		{"unknown hash", func(u *admin.User) { u.Password, u.HashFunction = "secret12", "ROT13" }, apiErr{400, "invalid", "Invalid Input: hashFunction"}},
 		{"existing org unit", func(u *admin.User) { u.OrgUnitPath = "/Students" }, apiErr{}},
