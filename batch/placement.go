@@ -38,7 +38,10 @@ func newPlacement(c Config) (*placement, error) {
 // of returns the org unit path and the group addresses of a valid record.
 func (p *placement) of(rec Record) (orgUnit string, groups []string, err error) {
 	fields := rec.Fields()
-	fields["id"] = rec.ID
+	// Known single-valued columns serve templates too: "/Staff/[department]".
+	for name, value := range map[string]string{"id": rec.ID, "title": rec.Title, "department": rec.Department, "manager": rec.Manager, "phone": rec.Phone} {
+		fields[name] = value
+	}
 	orgUnit = rec.OrgUnit
 	if orgUnit == "" {
 		orgUnit, err = p.orgUnit.expand(fields, func(v string) string {
