@@ -113,6 +113,13 @@ func (s *Server) State() State {
 	return st
 }
 
+// UserCount returns the number of users in the directory.
+func (s *Server) UserCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.dir.users.Len()
+}
+
 // WriteState writes the directory as JSON.
 func (s *Server) WriteState(w io.Writer) error {
 	if err := json.NewEncoder(w).Encode(s.State()); err != nil {

@@ -69,10 +69,3 @@ func (c *statsCounter) snapshot() Stats {
 
 // Stats returns a copy of the counts so far.
 func (s *Server) Stats() Stats { return s.stats.snapshot() }
-
-// UserCount returns the number of users in the directory.
-func (s *Server) UserCount() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.dir.users.Len()
-}
