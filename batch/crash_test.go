@@ -104,7 +104,7 @@ func TestJob_survivesSIGKILL(t *testing.T) {
 		go func() { done <- cmd.Wait() }()
 		var wait <-chan time.Time
 		if killed < kills {
-			wait = time.After(time.Duration(20+rnd.IntN(700)) * time.Millisecond)
+			wait = time.After(time.Duration(20+rnd.IntN(400)) * time.Millisecond)
 		}
 		select {
 		case err := <-done:

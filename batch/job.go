@@ -210,7 +210,7 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 	}
 	err = s.process(ctx, work, reader)
 	interrupted := ctx.Err() != nil
-	if err != nil && !(interrupted && errors.Is(err, context.Canceled)) {
+	if err != nil && !(interrupted && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))) {
 		return nil, err
 	}
 
