@@ -228,8 +228,13 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 		summary.Directory = j.Stats()
 	}
 	if j.Mode == Plan {
-		summary.OrgUnitsToCreate = s.orgUnits.missingList()
-		summary.GroupsToCreate = s.groups.missingList()
+		// Missing ones that may not be created are row errors instead.
+		if j.Config.OrgUnit.CreateMissing {
+			summary.OrgUnitsToCreate = s.orgUnits.missingList()
+		}
+		if j.Config.Groups.CreateMissing {
+			summary.GroupsToCreate = s.groups.missingList()
+		}
 	}
 	if summary.Statuses, err = j.Journal.CountStatuses(context.WithoutCancel(ctx), run.ID); err != nil {
 		return nil, err
