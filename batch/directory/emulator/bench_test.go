@@ -40,3 +40,18 @@ func BenchmarkServer_ListUsers(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "users/s")
 }
+
+// BenchmarkServer_Generate generates 200,000 users into an empty directory.
+func BenchmarkServer_Generate(b *testing.B) {
+	const n = 200_000
+	for b.Loop() {
+		s, err := New(Options{Seed: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Generate(n); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "users/s")
+}

@@ -244,6 +244,11 @@ func (d *directory) addOrgUnit(ou *orgUnit) {
 // addUser indexes u; its addresses must be free.
 func (d *directory) addUser(u *user) {
 	d.users.Insert(u)
+	d.indexUser(u)
+}
+
+// indexUser adds u to every index but the ordered list.
+func (d *directory) indexUser(u *user) {
 	d.userByEmail[u.email] = u
 	d.userByID[u.id] = u
 	for _, a := range u.aliases {

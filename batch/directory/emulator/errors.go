@@ -126,6 +126,15 @@ func errBackend() *apiError {
 	return newError(http.StatusServiceUnavailable, "global", "backendError", "Service unavailable. Please try again")
 }
 
+// errInternal answers a failure of the emulator itself.
+func errInternal() *apiError {
+	return newError(http.StatusInternalServerError, "global", "backendError", "Backend Error")
+}
+
+func errFieldSelection(detail string) *apiError {
+	return newError(http.StatusBadRequest, "global", "invalidParameter", "Invalid field selection: "+detail)
+}
+
 func errNoRoute() *apiError {
 	return newError(http.StatusNotFound, "global", "notFound", "Not Found")
 }

@@ -36,15 +36,17 @@ func TestParseFaults(t *testing.T) {
 		{"503=0.1,503=0.2", Faults{}, "given twice"},
 	}
 	for _, tt := range tests {
-		got, err := ParseFaults(tt.spec)
-		switch {
-		case tt.wantErr == "" && err != nil:
-			t.Errorf("ParseFaults(%q) = %v", tt.spec, err)
-		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-			t.Errorf("ParseFaults(%q) = %+v, %v; want error containing %q", tt.spec, got, err, tt.wantErr)
-		case err == nil && got != tt.want:
-			t.Errorf("ParseFaults(%q) = %+v, want %+v", tt.spec, got, tt.want)
-		}
+		t.Run(tt.spec, func(t *testing.T) {
+			got, err := ParseFaults(tt.spec)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("ParseFaults(%q) = %v", tt.spec, err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("ParseFaults(%q) = %+v, %v; want error containing %q", tt.spec, got, err, tt.wantErr)
+			case err == nil && got != tt.want:
+				t.Errorf("ParseFaults(%q) = %+v, want %+v", tt.spec, got, tt.want)
+			}
+		})
 	}
 }
 

@@ -26,14 +26,15 @@ func TestParseFieldMask(t *testing.T) {
 		{"a/", "", true},
 	}
 	for _, tt := range tests {
-		got, err := parseFieldMask(tt.spec)
-		if (err != nil) != tt.wantErr {
-			t.Errorf("parseFieldMask(%q) = %v, want error %v", tt.spec, err, tt.wantErr)
-			continue
-		}
-		if err == nil && fmt.Sprint(map[string]fieldMask(got)) != tt.want {
-			t.Errorf("parseFieldMask(%q) = %v, want %s", tt.spec, got, tt.want)
-		}
+		t.Run(tt.spec, func(t *testing.T) {
+			got, err := parseFieldMask(tt.spec)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("parseFieldMask(%q) = %v, want error %v", tt.spec, err, tt.wantErr)
+			}
+			if err == nil && fmt.Sprint(map[string]fieldMask(got)) != tt.want {
+				t.Errorf("parseFieldMask(%q) = %v, want %s", tt.spec, got, tt.want)
+			}
+		})
 	}
 }
 
@@ -48,20 +49,22 @@ func TestFieldMask_apply(t *testing.T) {
 		{"missing", "map[]"},
 	}
 	for _, tt := range tests {
-		m, err := parseFieldMask(tt.spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := m.apply(doc)
-		if err != nil {
-			t.Fatalf("apply(%q) = %v", tt.spec, err)
-		}
-		var got any
-		if err := json.Unmarshal(b, &got); err != nil {
-			t.Fatalf("apply(%q) = %s: %v", tt.spec, b, err)
-		}
-		if fmt.Sprint(got) != tt.want {
-			t.Errorf("apply(%q) = %s, want %s", tt.spec, got, tt.want)
-		}
+		t.Run(tt.spec, func(t *testing.T) {
+			m, err := parseFieldMask(tt.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := m.apply(doc)
+			if err != nil {
+				t.Fatalf("apply(%q) = %v", tt.spec, err)
+			}
+			var got any
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatalf("apply(%q) = %s: %v", tt.spec, b, err)
+			}
+			if fmt.Sprint(got) != tt.want {
+				t.Errorf("apply(%q) = %s, want %s", tt.spec, got, tt.want)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,7 @@ func (s *Server) Generate(n int) error {
 	for range n {
 		g.user()
 	}
+	g.flush()
 	return nil
 }
 
@@ -62,6 +64,10 @@ type generator struct {
 	latest   int64          // latest creation time, Unix ms
 	counters map[string]int // next counter to try per address base
 	nextID   int            // next external id to try
+	// users and members wait here to be added to their ordered lists in
+	// address order, which is much faster than in random order.
+	users   []*user
+	members map[*group][]*member
 
 	students, teachers, admins, alumni *orgUnit
 	grades                             []*orgUnit
@@ -78,6 +84,7 @@ func newGenerator(d *directory, now time.Time) (*generator, error) {
 		latest:   now.Add(-24 * time.Hour).UnixMilli(),
 		counters: map[string]int{},
 		nextID:   100000 + d.rng.IntN(400000),
+		members:  map[*group][]*member{},
 	}
 	for _, c := range cultures() {
 		gc := generatedCulture{weight: c.weight}
@@ -186,7 +193,23 @@ func (g *generator) group(local, name string, aliases ...string) *group {
 }
 
 func (g *generator) join(gr *group, u *user, role string) {
-	if gr != nil && gr.members.Insert(&member{user: u, email: u.email, role: role}) {
+	if gr != nil {
+		g.members[gr] = append(g.members[gr], &member{user: u, email: u.email, role: role})
+	}
+}
+
+// flush adds the generated users and memberships to the ordered lists.
+func (g *generator) flush() {
+	byAddress := func(a, b string) int { return strings.Compare(a, b) }
+	slices.SortFunc(g.users, func(a, b *user) int { return byAddress(a.email, b.email) })
+	for _, u := range g.users {
+		g.d.users.Insert(u)
+	}
+	for gr, ms := range g.members {
+		slices.SortFunc(ms, func(a, b *member) int { return byAddress(a.email, b.email) })
+		for _, m := range ms {
+			gr.members.Insert(m)
+		}
 		gr.version++
 	}
 }
@@ -309,5 +332,6 @@ func (g *generator) user() {
 			g.join(g.alumniGroup, u, roleMember)
 		}
 	}
-	g.d.addUser(u)
+	g.d.indexUser(u)
+	g.users = append(g.users, u)
 }

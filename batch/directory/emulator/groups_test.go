@@ -23,11 +23,13 @@ func TestServer_Groups(t *testing.T) {
 		{&admin.Group{Name: "Nameless"}, apiErr{400, "required", "Missing required field: email"}},
 	}
 	for _, tt := range tests {
-		g, err := svc.Groups.Insert(tt.group).Do()
-		checkError(t, fmt.Sprintf("Groups.Insert(%q)", tt.group.Email), err, tt.want)
-		if err == nil && (g.Id == "" || g.Kind != "admin#directory#group" || !g.AdminCreated || g.DirectMembersCount != 0) {
-			t.Errorf("Groups.Insert(%q) = %+v", tt.group.Email, g)
-		}
+		t.Run("insert "+tt.group.Email, func(t *testing.T) {
+			g, err := svc.Groups.Insert(tt.group).Do()
+			checkError(t, fmt.Sprintf("Groups.Insert(%q)", tt.group.Email), err, tt.want)
+			if err == nil && (g.Id == "" || g.Kind != "admin#directory#group" || !g.AdminCreated || g.DirectMembersCount != 0) {
+				t.Errorf("Groups.Insert(%q) = %+v", tt.group.Email, g)
+			}
+		})
 	}
 	if _, err := svc.Groups.Aliases.Insert("staff@example.com", &admin.Alias{Alias: "employees@example.com"}).Do(); err != nil {
 		t.Fatal(err)
@@ -108,11 +110,13 @@ func TestServer_Members(t *testing.T) {
 	}
 	for _, tt := range inserts {
 		call := fmt.Sprintf("Members.Insert(%q, %+v)", tt.group, *tt.member)
-		m, err := svc.Members.Insert(tt.group, tt.member).Do()
-		checkError(t, call, err, tt.want)
-		if err == nil && (m.Email != tt.email || m.Id == "" || m.Status != "ACTIVE" || m.Kind != "admin#directory#member") {
-			t.Errorf("%s = %+v, want %s", call, m, tt.email)
-		}
+		t.Run(call, func(t *testing.T) {
+			m, err := svc.Members.Insert(tt.group, tt.member).Do()
+			checkError(t, call, err, tt.want)
+			if err == nil && (m.Email != tt.email || m.Id == "" || m.Status != "ACTIVE" || m.Kind != "admin#directory#member") {
+				t.Errorf("%s = %+v, want %s", call, m, tt.email)
+			}
+		})
 	}
 	if g, err := svc.Groups.Get("staff@example.com").Do(); err != nil || g.DirectMembersCount != 4 {
 		t.Errorf("Groups.Get(staff).DirectMembersCount = %v, %v; want 4", g.DirectMembersCount, err)
@@ -131,11 +135,14 @@ func TestServer_Members(t *testing.T) {
 		{"nobody@example.com", "ada@example.com", errWantGroupNotFound, ""},
 	}
 	for _, tt := range gets {
-		m, err := svc.Members.Get(tt.group, tt.member).Do()
-		checkError(t, fmt.Sprintf("Members.Get(%q, %q)", tt.group, tt.member), err, tt.want)
-		if err == nil && m.Role != tt.role {
-			t.Errorf("Members.Get(%q, %q).Role = %q, want %q", tt.group, tt.member, m.Role, tt.role)
-		}
+		call := fmt.Sprintf("Members.Get(%q, %q)", tt.group, tt.member)
+		t.Run(call, func(t *testing.T) {
+			m, err := svc.Members.Get(tt.group, tt.member).Do()
+			checkError(t, call, err, tt.want)
+			if err == nil && m.Role != tt.role {
+				t.Errorf("%s.Role = %q, want %q", call, m.Role, tt.role)
+			}
+		})
 	}
 
 	has := []struct {
@@ -151,11 +158,14 @@ func TestServer_Members(t *testing.T) {
 		{"nobody@example.com", "ada@example.com", errWantGroupNotFound, false},
 	}
 	for _, tt := range has {
-		r, err := svc.Members.HasMember(tt.group, tt.member).Do()
-		checkError(t, fmt.Sprintf("HasMember(%q, %q)", tt.group, tt.member), err, tt.want)
-		if err == nil && r.IsMember != tt.is {
-			t.Errorf("HasMember(%q, %q) = %v, want %v", tt.group, tt.member, r.IsMember, tt.is)
-		}
+		call := fmt.Sprintf("HasMember(%q, %q)", tt.group, tt.member)
+		t.Run(call, func(t *testing.T) {
+			r, err := svc.Members.HasMember(tt.group, tt.member).Do()
+			checkError(t, call, err, tt.want)
+			if err == nil && r.IsMember != tt.is {
+				t.Errorf("%s = %v, want %v", call, r.IsMember, tt.is)
+			}
+		})
 	}
 
 	list := func(call *admin.MembersListCall) []string {

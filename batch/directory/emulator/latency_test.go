@@ -32,15 +32,17 @@ func TestParseLatency(t *testing.T) {
 		{"users.insert=1s,directory.users.insert=2s", nil, "given twice"},
 	}
 	for _, tt := range tests {
-		got, err := ParseLatency(tt.spec)
-		switch {
-		case tt.wantErr == "" && err != nil:
-			t.Errorf("ParseLatency(%q) = %v", tt.spec, err)
-		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-			t.Errorf("ParseLatency(%q) = %v, %v; want error containing %q", tt.spec, got, err, tt.wantErr)
-		case err == nil && !mapsEqual(got, tt.want):
-			t.Errorf("ParseLatency(%q) = %v, want %v", tt.spec, got, tt.want)
-		}
+		t.Run(tt.spec, func(t *testing.T) {
+			got, err := ParseLatency(tt.spec)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("ParseLatency(%q) = %v", tt.spec, err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("ParseLatency(%q) = %v, %v; want error containing %q", tt.spec, got, err, tt.wantErr)
+			case err == nil && !mapsEqual(got, tt.want):
+				t.Errorf("ParseLatency(%q) = %v, want %v", tt.spec, got, tt.want)
+			}
+		})
 	}
 }
 

@@ -27,11 +27,13 @@ func TestServer_OrgUnits(t *testing.T) {
 	}
 	for _, tt := range inserts {
 		call := fmt.Sprintf("Orgunits.Insert(%q under %q)", tt.ou.Name, tt.ou.ParentOrgUnitPath)
-		ou, err := svc.Orgunits.Insert("my_customer", tt.ou).Do()
-		checkError(t, call, err, tt.want)
-		if err == nil && (ou.OrgUnitPath != tt.path || ou.OrgUnitId == "" || ou.ParentOrgUnitId == "") {
-			t.Errorf("%s = %+v, want path %q", call, ou, tt.path)
-		}
+		t.Run(call, func(t *testing.T) {
+			ou, err := svc.Orgunits.Insert("my_customer", tt.ou).Do()
+			checkError(t, call, err, tt.want)
+			if err == nil && (ou.OrgUnitPath != tt.path || ou.OrgUnitId == "" || ou.ParentOrgUnitId == "") {
+				t.Errorf("%s = %+v, want path %q", call, ou, tt.path)
+			}
+		})
 	}
 	students, err := svc.Orgunits.Get("my_customer", "Students").Do()
 	if err != nil {
@@ -53,11 +55,14 @@ func TestServer_OrgUnits(t *testing.T) {
 		{"Students/Grade 6", apiErr{404, "notFound", "Org unit not found"}, ""},
 	}
 	for _, tt := range gets {
-		ou, err := svc.Orgunits.Get("my_customer", tt.key).Do()
-		checkError(t, fmt.Sprintf("Orgunits.Get(%q)", tt.key), err, tt.want)
-		if err == nil && ou.OrgUnitPath != tt.path {
-			t.Errorf("Orgunits.Get(%q) = %q, want %q", tt.key, ou.OrgUnitPath, tt.path)
-		}
+		call := fmt.Sprintf("Orgunits.Get(%q)", tt.key)
+		t.Run(call, func(t *testing.T) {
+			ou, err := svc.Orgunits.Get("my_customer", tt.key).Do()
+			checkError(t, call, err, tt.want)
+			if err == nil && ou.OrgUnitPath != tt.path {
+				t.Errorf("%s = %q, want %q", call, ou.OrgUnitPath, tt.path)
+			}
+		})
 	}
 	_, err = svc.Orgunits.Get("C0000000", "Students").Do()
 	checkError(t, "Orgunits.Get(other customer)", err, apiErr{400, "badRequest", "Bad Request"})
@@ -74,17 +79,20 @@ func TestServer_OrgUnits(t *testing.T) {
 		{"/Staff", "all", nil},
 	}
 	for _, tt := range lists {
-		r, err := svc.Orgunits.List("my_customer").OrgUnitPath(tt.path).Type(tt.typ).Do()
-		if err != nil {
-			t.Fatalf("Orgunits.List(%q, %q) = %v", tt.path, tt.typ, err)
-		}
-		var got []string
-		for _, ou := range r.OrganizationUnits {
-			got = append(got, ou.OrgUnitPath)
-		}
-		if !slices.Equal(got, tt.want) {
-			t.Errorf("Orgunits.List(%q, %q) = %v, want %v", tt.path, tt.typ, got, tt.want)
-		}
+		call := fmt.Sprintf("Orgunits.List(%q, %q)", tt.path, tt.typ)
+		t.Run(call, func(t *testing.T) {
+			r, err := svc.Orgunits.List("my_customer").OrgUnitPath(tt.path).Type(tt.typ).Do()
+			if err != nil {
+				t.Fatalf("%s = %v", call, err)
+			}
+			var got []string
+			for _, ou := range r.OrganizationUnits {
+				got = append(got, ou.OrgUnitPath)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("%s = %v, want %v", call, got, tt.want)
+			}
+		})
 	}
 	_, err = svc.Orgunits.List("my_customer").OrgUnitPath("/Nowhere").Do()
 	checkError(t, "Orgunits.List(/Nowhere)", err, apiErr{404, "notFound", "Org unit not found"})

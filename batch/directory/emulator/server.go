@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -87,6 +88,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	opts.Latency = maps.Clone(opts.Latency)
 	if err := opts.validate(); err != nil {
 		return nil, fmt.Errorf("emulator: %w", err)
 	}
@@ -225,27 +227,23 @@ func (s *Server) handle(rt *route, r *http.Request, params map[string]string) (i
 	c := &call{r: r, params: params, query: r.URL.Query()}
 	fields, err := parseFieldMask(c.query.Get("fields"))
 	if err != nil {
-		e := newError(http.StatusBadRequest, "global", "invalidParameter", "Invalid field selection: "+err.Error())
+		e := errFieldSelection(err.Error())
 		return e.code, e
 	}
 	v, err := rt.handle(s, c)
+	if err == nil && v != nil && fields != nil {
+		v, err = applyMask(v, fields)
+	}
 	var e *apiError
 	switch {
 	case errors.As(err, &e):
 		return e.code, e
 	case err != nil:
 		s.log.Error("request failed", "method", rt.id, "err", err)
-		e := newError(http.StatusInternalServerError, "global", "backendError", "Backend Error")
+		e = errInternal()
 		return e.code, e
 	case v == nil:
 		return http.StatusNoContent, nil
-	}
-	if fields != nil {
-		if v, err = applyMask(v, fields); err != nil {
-			s.log.Error("field mask", "method", rt.id, "err", err)
-			e := newError(http.StatusInternalServerError, "global", "backendError", "Backend Error")
-			return e.code, e
-		}
 	}
 	return http.StatusOK, v
 }

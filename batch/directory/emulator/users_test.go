@@ -213,8 +213,10 @@ func TestServer_GetUser(t *testing.T) {
 		})
 	}
 	for _, key := range []string{"nobody@example.com", "100000000000000000001", "ada"} {
-		_, err := svc.Users.Get(key).Do()
-		checkError(t, fmt.Sprintf("Get(%q)", key), err, errWantUserNotFound)
+		t.Run(key, func(t *testing.T) {
+			_, err := svc.Users.Get(key).Do()
+			checkError(t, fmt.Sprintf("Get(%q)", key), err, errWantUserNotFound)
+		})
 	}
 }
 
@@ -345,11 +347,14 @@ func TestServer_UserAliases(t *testing.T) {
 		{"nobody@example.com", "someone@example.com", errWantUserNotFound},
 	}
 	for _, tt := range tests {
-		a, err := svc.Users.Aliases.Insert(tt.user, &admin.Alias{Alias: tt.alias}).Do()
-		checkError(t, fmt.Sprintf("Aliases.Insert(%q, %q)", tt.user, tt.alias), err, tt.want)
-		if err == nil && (a.Alias != strings.ToLower(tt.alias) || a.PrimaryEmail != tt.user || a.Kind != "admin#directory#alias") {
-			t.Errorf("Aliases.Insert(%q, %q) = %+v", tt.user, tt.alias, a)
-		}
+		call := fmt.Sprintf("Aliases.Insert(%q, %q)", tt.user, tt.alias)
+		t.Run(call, func(t *testing.T) {
+			a, err := svc.Users.Aliases.Insert(tt.user, &admin.Alias{Alias: tt.alias}).Do()
+			checkError(t, call, err, tt.want)
+			if err == nil && (a.Alias != strings.ToLower(tt.alias) || a.PrimaryEmail != tt.user || a.Kind != "admin#directory#alias") {
+				t.Errorf("%s = %+v", call, a)
+			}
+		})
 	}
 	list, err := svc.Users.Aliases.List("countess@example.com").Do()
 	if err != nil {
