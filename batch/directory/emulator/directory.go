@@ -71,7 +71,6 @@ type member struct {
 	email   string // the member's primary address
 	role    string // OWNER, MANAGER or MEMBER
 	isGroup bool
-	version uint32
 }
 
 // memberStatus is the status of every member the emulator keeps.
@@ -100,7 +99,6 @@ type orgUnit struct {
 	parentPath       string
 	description      string
 	blockInheritance bool
-	version          uint32
 }
 
 // aliasOwner is the user or group an alias belongs to.
@@ -115,7 +113,7 @@ func newDirectory(domain, customerID string, seed int64) *directory {
 	d := &directory{
 		domain:       domain,
 		customerID:   customerID,
-		rng:          rand.New(rand.NewPCG(uint64(seed), 0x6469726563746f72)),
+		rng:          rand.New(rand.NewPCG(uint64(seed), streamDirectory)),
 		users:        newSortedList(func(u *user) string { return u.email }),
 		userByEmail:  map[string]*user{},
 		userByID:     map[uint64]*user{},

@@ -41,7 +41,7 @@ const (
 func (s *Server) memberResource(m *member) memberJSON {
 	return memberJSON{
 		Kind:             "admin#directory#member",
-		Etag:             s.etag(m.email+m.role, m.version),
+		Etag:             s.etag(m.email+m.role, 0),
 		ID:               m.memberID(),
 		Email:            m.email,
 		Role:             m.role,

@@ -32,7 +32,7 @@ type orgUnitsJSON struct {
 func (s *Server) orgUnitResource(ou *orgUnit) orgUnitJSON {
 	out := orgUnitJSON{
 		Kind:              "admin#directory#orgUnit",
-		Etag:              s.etag(ou.id, ou.version),
+		Etag:              s.etag(ou.id, 0),
 		Name:              ou.name,
 		Description:       ou.description,
 		OrgUnitPath:       ou.path,

@@ -14,6 +14,13 @@ type lockedRand struct {
 	r  *rand.Rand
 }
 
+// Streams of random numbers drawn from one seed, one per concern.
+const (
+	streamFaults uint64 = iota + 1
+	streamLatency
+	streamDirectory
+)
+
 func newLockedRand(seed int64, stream uint64) *lockedRand {
 	return &lockedRand{r: rand.New(rand.NewPCG(uint64(seed), stream))}
 }

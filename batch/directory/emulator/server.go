@@ -101,8 +101,8 @@ func New(opts Options) (*Server, error) {
 		dir:         newDirectory(opts.Domain, opts.CustomerID, opts.Seed),
 		quota:       newQuota(opts.QuotaPerMinute, opts.QuotaBurst),
 		faults:      opts.Faults.withDefaults(),
-		faultRand:   newLockedRand(opts.Seed, 1),
-		latencyRand: newLockedRand(opts.Seed, 2),
+		faultRand:   newLockedRand(opts.Seed, streamFaults),
+		latencyRand: newLockedRand(opts.Seed, streamLatency),
 		stats:       newStatsCounter(),
 	}
 	return s, nil
