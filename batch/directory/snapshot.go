@@ -70,12 +70,18 @@ const (
 // requests are in flight; memory holds those pages, never the directory. An
 // error from sink stops the snapshot and is returned.
 //
-// Users are listed in shards by address prefix (query email:p*) in address
-// order. It starts with one shard per possible first character, since every
-// shard costs at least one request; whenever a worker would otherwise idle,
-// the longest-running shard is split: the characters after the position it
-// has reached become shards of their own and it stops where they begin.
-// Groups, usually far fewer, are one sequential listing alongside.
+// Users are listed in shards by address prefix (query email:p*, in address
+// order, orderBy=email). Every shard costs at least one request, however few
+// addresses it holds, so the snapshot starts with one shard per character an
+// address can start with rather than a fixed finer grid, and lets the data
+// decide the rest: whenever a worker would otherwise idle, the shard that has
+// fetched the most pages is split at the address it has reached, the
+// characters after it becoming shards of their own. Names cluster (a sixth
+// of a realistic directory starts with j), so heavy shards split repeatedly
+// and one character deeper each time, while light ones are never split. The
+// extra requests are bounded: splitting stops while it has made more shards
+// than pages with entries were fetched. Groups, usually far fewer than users,
+// are one sequential listing alongside.
 func (c *Client) Snapshot(ctx context.Context, sink func([]Name) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -197,6 +203,11 @@ type scheduler struct {
 	ready   []*shard
 	running map[*shard]bool
 	stopped bool
+	// Every shard split off costs at least one request, often for an
+	// empty page, so splitting stops while it has made more shards than
+	// pages with entries have been fetched: it at most doubles the
+	// requests of a snapshot.
+	splitOff, filled int
 }
 
 func newScheduler(workers int) *scheduler {
@@ -268,6 +279,9 @@ func (s *scheduler) advance(sh *shard, entries []entry, next string) []Name {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.running, sh)
+	if len(entries) > 0 {
+		s.filled++
+	}
 	defer s.wake.Broadcast()
 	var names []Name
 	done := next == ""
@@ -291,9 +305,12 @@ func (s *scheduler) advance(sh *shard, entries []entry, next string) []Name {
 }
 
 // split narrows the running shard that has fetched the most pages: the
-// characters that can follow its prefix after the one it has reached become
-// shards of their own, and it stops where they begin. It reports whether it
-// changed anything: added shards, or found a shard that cannot be split.
+// addresses after the one it has reached are divided among new shards, one
+// per character that can follow a prefix of that address, and the shard
+// stops where they begin. The prefix is the shortest one that leaves new
+// shards to make, so a shard whose remaining range already lies within one
+// character is split one character deeper. It reports whether it changed
+// anything: added shards, or found a shard that cannot be split.
 func (s *scheduler) split() bool {
 	var best *shard
 	for sh := range s.running {
@@ -301,24 +318,27 @@ func (s *scheduler) split() bool {
 			best = sh
 		}
 	}
-	if best == nil {
+	if best == nil || s.splitOff > s.filled {
 		return false
 	}
-	reached := best.last[len(best.prefix)]
-	var children []*shard
-	for i := range len(laterChars) {
-		ch := laterChars[i]
-		child := best.prefix + string(ch)
-		if ch <= reached || best.limit != "" && child >= best.limit {
-			continue
+	at := strings.IndexByte(best.last, '@')
+	for d := len(best.prefix); d <= at; d++ {
+		var children []*shard
+		for i := range len(laterChars) {
+			ch := laterChars[i]
+			child := best.last[:d] + string(ch)
+			if ch <= best.last[d] || best.limit != "" && child >= best.limit {
+				continue
+			}
+			children = append(children, &shard{list: best.list, prefix: child, splittable: ch != '@'})
 		}
-		children = append(children, &shard{list: best.list, prefix: child, splittable: ch != '@'})
+		if len(children) > 0 {
+			s.splitOff += len(children)
+			best.limit = children[0].prefix
+			s.ready = append(s.ready, children...)
+			return true
+		}
 	}
-	if len(children) == 0 {
-		best.splittable = false
-		return true
-	}
-	best.limit = children[0].prefix
-	s.ready = append(s.ready, children...)
+	best.splittable = false
 	return true
 }
