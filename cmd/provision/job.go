@@ -58,7 +58,7 @@ func (f *jobFlags) register(fs *flagSet, mode batch.Mode) {
 	}
 	fs.Var(&f.patterns, "pattern", "username `pattern`, tried in order (repeatable; replaces the config's)")
 	fs.StringVar(&f.delimiter, "delimiter", "", "CSV field `delimiter`: \",\", \";\", \"|\" or \"tab\" (default \",\")")
-	fs.IntVar(&f.concurrency, "concurrency", 0, "rows worked on at once (default 8)")
+	fs.IntVar(&f.concurrency, "concurrency", 0, "rows worked on at once (default 16)")
 	fs.IntVar(&f.quota, "quota", 0, "Directory API requests per `minute` (default 2400)")
 	fs.StringVar(&f.logFormat, "log-format", "", "log format: text or json (default: text on a terminal, json otherwise)")
 	fs.BoolVar(&f.yes, "yes", false, "do not ask for confirmation (needed without a terminal)")
