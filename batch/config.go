@@ -84,7 +84,7 @@ type PasswordConfig struct {
 
 // Defaults.
 const (
-	DefaultConcurrency    = 16 // keeps 2,400 requests a minute busy at Google's 300-600 ms per call
+	DefaultConcurrency    = 16   // keeps 2,400 requests a minute busy at Google's 300-600 ms per call
 	DefaultQuota          = 2400 // Google's default per user per project
 	DefaultPasswordLength = 16
 	minPasswordLength     = 12
