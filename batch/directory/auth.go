@@ -164,6 +164,8 @@ type explainedSource struct {
 	scopes []string
 }
 
+var _ oauth2.TokenSource = (*explainedSource)(nil)
+
 func (s *explainedSource) Token() (*oauth2.Token, error) {
 	tok, err := s.src.Token()
 	if err == nil {

@@ -33,6 +33,11 @@ func (e *OutcomeUnknownError) Error() string {
 
 func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
 
+var (
+	_ error = (*OutcomeUnknownError)(nil)
+	_ error = (*CredentialsError)(nil)
+)
+
 // CredentialsError reports credentials that could not be found, read or
 // exchanged for an access token. Hint, when set, says in plain words what to
 // fix.

@@ -219,6 +219,8 @@ func (s *schedule) NextBackOff() time.Duration {
 
 func (s *schedule) Reset() { s.retries = 0 }
 
+var _ backoff.BackOff = (*schedule)(nil)
+
 // delayed carries an attempt's error together with the wait its Retry-After
 // header asked for, which backoff.Retry finds with errors.As.
 type delayed struct {
