@@ -13,17 +13,17 @@ import (
 // Adaptation of the limiter to rate-limit answers: multiplicative decrease,
 // additive increase, as in TCP congestion control.
 const (
-	// decrease multiplies the allowed rate on a rate-limit answer.
-	decrease = 0.7
+	// slowFactor multiplies the allowed rate on a rate-limit answer.
+	slowFactor = 0.7
 	// floorFraction of the quota is the lowest rate the limiter falls to.
 	floorFraction = 0.05
 	// recoverySeconds is how long a climb from zero back to the quota
 	// would take: the rate grows by quota/recoverySeconds each second.
 	recoverySeconds = 30
-	// hold is how long after a decrease the rate neither falls again nor
+	// slowHold is how long after a decrease the rate neither falls again nor
 	// climbs: the answers to requests already in flight at the old rate
 	// say nothing new.
-	hold = time.Second
+	slowHold = time.Second
 )
 
 // limiter is the client-side rate limiter shared by every call of a Client.
@@ -74,13 +74,13 @@ func (l *limiter) slowDown() {
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Sub(l.slowed) < hold {
+	if now.Sub(l.slowed) < slowHold {
 		return
 	}
 	l.climb(now)
 	l.slowed = now
 	l.settled = now
-	l.lim.SetLimitAt(now, max(l.floor, l.lim.Limit()*decrease))
+	l.lim.SetLimitAt(now, max(l.floor, l.lim.Limit()*slowFactor))
 }
 
 // climb raises the rate by the recovery slope for the time since it was last
@@ -91,7 +91,7 @@ func (l *limiter) climb(now time.Time) {
 		return
 	}
 	from := l.settled
-	if h := l.slowed.Add(hold); from.Before(h) {
+	if h := l.slowed.Add(slowHold); from.Before(h) {
 		from = h
 	}
 	if !now.After(from) {

@@ -27,15 +27,15 @@ func TestLimiter_slowDownAndClimb(t *testing.T) {
 		check("after a rate-limit answer", 420)
 		l.slowDown()
 		check("a second answer within the hold", 420)
-		time.Sleep(hold)
+		time.Sleep(slowHold)
 		l.slowDown()
 		check("an answer after the hold", 294)
-		time.Sleep(hold + 15*time.Second)
+		time.Sleep(slowHold + 15*time.Second)
 		check("15s of climbing", 294+15*600/recoverySeconds)
 		time.Sleep(time.Minute)
 		check("a minute later", 600)
 		for range 50 {
-			time.Sleep(hold)
+			time.Sleep(slowHold)
 			l.slowDown()
 		}
 		check("floor", 600*floorFraction)
