@@ -5,7 +5,7 @@ BIN     := bin/provision
 PKGS    := ./...
 BENCHTIME ?= 1x
 
-.PHONY: help build test vet fmt-check demo bench fuzz clean
+.PHONY: help build test vet fmt-check demo bench fuzz torture clean
 
 help:
 	@echo "make build   build $(BIN)"
@@ -13,6 +13,7 @@ help:
 	@echo "make demo    build and run the main job on sample-csv/ against the embedded emulator (again: nothing to do)"
 	@echo "make bench   benchmarks, reported as ratios measured in one run"
 	@echo "make fuzz    run each fuzz target for FUZZTIME (default 30s)"
+	@echo "make torture kill provision run with SIGKILL TORTURE_KILLS times on TORTURE_ROWS rows under every fault, then check"
 
 build:
 	$(GO) build -o $(BIN) ./cmd/provision
@@ -42,6 +43,13 @@ fuzz:
 		echo "== naming $$target"; \
 		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./naming || exit 1; \
 	done
+
+# The full crash-and-fault torture; make test runs a short version.
+TORTURE_ROWS  ?= 1000
+TORTURE_KILLS ?= 30
+torture:
+	$(GO) test -count=1 -timeout 60m -run '^TestTorture$$' -v ./cmd/provision \
+		-torture -torture.rows=$(TORTURE_ROWS) -torture.kills=$(TORTURE_KILLS) | grep -E '^(---|ok|FAIL|PASS)|torture'
 
 clean:
 	rm -rf bin $(DEMO)

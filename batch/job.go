@@ -66,6 +66,19 @@ type Job struct {
 	Progress Progress
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Failpoint, when set, is called at the moments a crash is most
+	// dangerous: "intent" (an intent is on disk, the call not made),
+	// "applied" (the directory applied a change, the journal does not know
+	// yet), "outcome" (the outcome is on disk) and "reported" (a row's
+	// report line is on disk, its journal state not yet). Crash tests kill
+	// the process there.
+	Failpoint func(name string)
+}
+
+func (j *Job) failpoint(name string) {
+	if j.Failpoint != nil {
+		j.Failpoint(name)
+	}
 }
 
 func (j *Job) now() time.Time {

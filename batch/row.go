@@ -312,6 +312,7 @@ func (s *state) effect(ctx context.Context, t *task, kind, target string, do fun
 	if err != nil {
 		return &journalFault{err}
 	}
+	s.job.failpoint("intent")
 	remoteID, err := do()
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
@@ -319,10 +320,13 @@ func (s *state) effect(ctx context.Context, t *task, kind, target string, do fun
 	state, reason := journal.Applied, ""
 	if err != nil {
 		state, reason = journal.Refused, plainError(err)
+	} else {
+		s.job.failpoint("applied")
 	}
 	if oerr := s.journal.Outcome(ctx, e.ID, state, remoteID, reason); oerr != nil {
 		return &journalFault{oerr}
 	}
+	s.job.failpoint("outcome")
 	return err
 }
 
@@ -685,6 +689,7 @@ func (s *state) finishRow(ctx context.Context, t *task, state journal.State, sta
 	if err := s.report.Write(line); err != nil {
 		return err
 	}
+	s.job.failpoint("reported")
 	t.row.State, t.row.Status, t.row.Error, t.row.ReportedRun = state, status, reason, s.run.ID
 	if t.password != "" {
 		t.row.Password = journal.PasswordReported

@@ -177,6 +177,10 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 	}
 	defer cleanup()
 
+	failpoint, err := failpointFromEnv()
+	if err != nil {
+		return err
+	}
 	progress := newProgress(stderr, logger, quiet)
 	abort, stopAbort := abortOnSecondSignal(ctx)
 	defer stopAbort()
@@ -192,6 +196,7 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 		Stats:      stats,
 		Logger:     logger,
 		Progress:   progress,
+		Failpoint:  failpoint,
 	}
 	summary, err := job.Run(ctx)
 	if summary != nil {
