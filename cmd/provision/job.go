@@ -207,7 +207,11 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 	}
 	var changed *batch.ConfigChangedError
 	var header *batch.HeaderError
+	var creds *directory.CredentialsError
 	switch {
+	case errors.As(err, &creds):
+		// The first calls read (the snapshot): nothing was changed.
+		return withHint(usageErrorf("%s: %v", name, err), "see \"Credentials\" in the README; nothing was changed")
 	case errors.As(err, &changed):
 		return withHint(usageErrorf("%s: %v", name, err), "give --force to resume with the new config, or put the old config back")
 	case errors.As(err, &header):
