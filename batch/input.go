@@ -334,7 +334,7 @@ func record(line int, c row, custom map[string]string) Record {
 	for k, v := range custom {
 		custom[k] = strings.TrimSpace(v)
 	}
-	trimLower := func(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+	trimLower := func(s string) string { return lowerASCII(strings.TrimSpace(s)) }
 	return Record{
 		Line:         line,
 		ID:           strings.TrimSpace(c.ID),
@@ -360,13 +360,32 @@ func splitList(cell string) []string {
 	var list []string
 	seen := make(map[string]bool)
 	for entry := range strings.SplitSeq(cell, ";") {
-		entry = strings.ToLower(strings.TrimSpace(entry))
+		entry = lowerASCII(strings.TrimSpace(entry))
 		if entry != "" && !seen[entry] {
 			seen[entry] = true
 			list = append(list, entry)
 		}
 	}
 	return list
+}
+
+// lowerASCII returns s with the letters A-Z lowercased and every other
+// byte as it is. Addresses and group names are ASCII: strings.ToLower
+// would make some that are not valid, turning the KELVIN SIGN into k.
+func lowerASCII(s string) string {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			if b == nil {
+				b = []byte(s)
+			}
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	if b == nil {
+		return s
+	}
+	return string(b)
 }
 
 // HeaderError reports a header row the reader cannot use: what is wrong,
