@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -334,54 +333,3 @@ func TestJob_noSecretsOutsideTheReport(t *testing.T) {
 	}
 }
 
-// lockedBuffer collects a child process's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// TestJob_hrFields checks what an HR row puts on the account: title and
-// department, the manager relation, the phone and the aliases.
-func TestJob_hrFields(t *testing.T) {
-	e := newEnv(t, emulator.Options{}, "Employee ID,Given Name,Family Name,Job Title,Department,Manager Email,Mobile,Aliases\n"+
-		"E1,Ana,Lima,Engineer,Engineering,boss@example.org,+44 20 7946 0958,a.lima;ana.l@example.org\n")
-	e.cfg.OrgUnit.Default = "/Staff/[department]"
-	e.cfg.Groups.Add = []string{"dept-[department]"}
-	if sum, err := e.run(t.Context(), Run); err != nil || sum.Statuses[StatusCreated] != 1 {
-		t.Fatalf("Run = %+v, %v", sum, err)
-	}
-	u, ok := e.user("analima@example.org")
-	if !ok {
-		t.Fatalf("no account; users: %+v", e.emu.State().Users)
-	}
-	if u.OrgUnitPath != "/Staff/Engineering" || !slices.Equal(e.groupsOf(u.PrimaryEmail), []string{"dept-engineering@example.org"}) {
-		t.Errorf("placed in %s, groups %v", u.OrgUnitPath, e.groupsOf(u.PrimaryEmail))
-	}
-	if !slices.Equal(u.Aliases, []string{"a.lima@example.org", "ana.l@example.org"}) {
-		t.Errorf("aliases = %v", u.Aliases)
-	}
-	for field, want := range map[string]string{
-		"organizations": `"title":"Engineer"`,
-		"relations":     `"value":"boss@example.org"`,
-		"phones":        `"value":"+44 20 7946 0958"`,
-	} {
-		if !strings.Contains(string(u.Extra[field]), want) {
-			t.Errorf("account %s = %s, want it to hold %s", field, u.Extra[field], want)
-		}
-	}
-	if len(u.ExternalIDs) != 1 || u.ExternalIDs[0].Value != "E1" || u.ExternalIDs[0].Type != "organization" {
-		t.Errorf("externalIds = %+v", u.ExternalIDs)
-	}
-}
