@@ -332,4 +332,3 @@ func TestJob_noSecretsOutsideTheReport(t *testing.T) {
 		}
 	}
 }
-
