@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 
@@ -157,20 +158,42 @@ func (c Config) Validate() error {
 	if _, err := c.delimiter(); err != nil {
 		add("%v", err)
 	}
+	if _, err := columnMap(c.Columns); err != nil {
+		add("%v", err)
+	}
+	// Free text holds no control characters: a line break would pass for
+	// another setting in the summary the fingerprint is made of.
+	for _, h := range slices.Sorted(maps.Keys(c.Columns)) {
+		if hasControl(h) || hasControl(c.Columns[h]) {
+			add("columns: %q: %q holds a control character such as a line break", h, c.Columns[h])
+		}
+	}
+	if hasControl(c.Identity.CustomType) {
+		add("identity.customType %q holds a control character such as a line break", c.Identity.CustomType)
+	}
+	if hasControl(c.OrgUnit.Default) {
+		add("orgUnit.default %q holds a control character such as a line break", c.OrgUnit.Default)
+	}
 	if !slices.Contains(externalIDTypes, c.Identity.Type) {
 		add("identity.type %q is not one of %s", c.Identity.Type, strings.Join(externalIDTypes, ", "))
 	}
 	if (c.Identity.Type == "custom") != (c.Identity.CustomType != "") {
 		add("identity.customType must be set exactly when identity.type is custom")
 	}
-	if _, err := parseTemplate(c.OrgUnit.Default); err != nil {
+	// A template that gives nothing valid even from plain values would
+	// fail every row.
+	if t, err := parseTemplate(c.OrgUnit.Default); err != nil {
 		add("orgUnit.default: %v", err)
 	} else if !strings.HasPrefix(c.OrgUnit.Default, "/") {
 		add("orgUnit.default %q must start with /", c.OrgUnit.Default)
+	} else if err := t.check(nil, checkOrgUnit); err != nil {
+		add("orgUnit.default gives no valid org unit path: %v", err)
 	}
 	for _, g := range c.Groups.Add {
-		if _, err := parseTemplate(g); err != nil {
+		if t, err := parseTemplate(g); err != nil {
 			add("groups.add %q: %v", g, err)
+		} else if err := t.check(naming.Normalize, func(s string) error { return checkGroup(strings.ToLower(s)) }); err != nil {
+			add("groups.add %q gives no valid group: %v", g, err)
 		}
 	}
 	if c.Password.Length < minPasswordLength || c.Password.Length > 100 {
@@ -187,6 +210,8 @@ func (c Config) Validate() error {
 	}
 	return &ConfigError{Problems: problems}
 }
+
+func hasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
 
 // ConfigError lists what is wrong with a config.
 type ConfigError struct {
@@ -247,7 +272,9 @@ func (c Config) Fingerprint() (fingerprint, summary string) {
 	line("reservedNames", strings.Join(reserved, " "))
 	keys := slices.Sorted(maps.Keys(c.Columns))
 	for _, k := range keys {
-		line("columns."+k, c.Columns[k])
+		// The field the header maps to, spelt one way only: a value such
+		// as "b: c" must not pass for part of the header.
+		line("columns."+k, fieldName(c.Columns[k]))
 	}
 	line("delimiter", fmt.Sprintf("%q", c.Delimiter))
 	line("identity.type", c.Identity.Type+" "+c.Identity.CustomType)

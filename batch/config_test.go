@@ -75,6 +75,14 @@ func TestConfig_Validate(t *testing.T) {
 		{"org unit without slash", func(c *Config) { c.OrgUnit.Default = "Students" }, "must start with /"},
 		{"bad org unit template", func(c *Config) { c.OrgUnit.Default = "/Students/[grade" }, "not closed"},
 		{"bad group template", func(c *Config) { c.Groups.Add = []string{"class-[a b]"} }, "not a field"},
+		{"org unit ending with slash", func(c *Config) { c.OrgUnit.Default = "/Students/[grade]/" }, `ends with "/"`},
+		{"org unit with an empty level", func(c *Config) { c.OrgUnit.Default = "/Students//[grade]" }, "empty part"},
+		{"org unit with a line break", func(c *Config) { c.OrgUnit.Default = "/a\ngroups.add: x" }, "control character"},
+		{"group with a space", func(c *Config) { c.Groups.Add = []string{"class of [year]"} }, `groups.add "class of [year]" gives no valid group`},
+		{"group with a field as its domain", func(c *Config) { c.Groups.Add = []string{"staff@[domain]"} }, ""},
+		{"column mapped to no field", func(c *Config) { c.Columns = map[string]string{"Jahrgang": "!!"} }, `columns: "Jahrgang" maps to "!!"`},
+		{"column mapped twice", func(c *Config) { c.Columns = map[string]string{"Jahrgang": "grade", "JAHRGANG": "year"} }, "mapped twice"},
+		{"column with a line break", func(c *Config) { c.Columns = map[string]string{"a\nb": "grade"} }, "control character"},
 		{"short passwords", func(c *Config) { c.Password.Length = 8 }, "password.length 8"},
 		{"concurrency", func(c *Config) { c.Concurrency = 500 }, "concurrency 500"},
 		{"quota", func(c *Config) { c.Quota = -1 }, "quota -1"},
@@ -122,5 +130,16 @@ func TestConfig_Fingerprint(t *testing.T) {
 	changes := ConfigChanges(summary, summary2)
 	if len(changes) != 1 || !strings.Contains(changes[0], "patterns: was [firstname].[lastname]") {
 		t.Errorf("ConfigChanges = %q, want the pattern change only", changes)
+	}
+
+	// A header may hold ": "; the field it maps to is written one way
+	// only, so the two configs below cannot share a summary.
+	a, b := base, base
+	a.Columns = map[string]string{"a: b": "c"}
+	b.Columns = map[string]string{"a": "b: c"}
+	if fpa, _ := a.Fingerprint(); fpa == fp {
+		t.Error("a column mapping kept the fingerprint")
+	} else if fpb, _ := b.Fingerprint(); fpb == fpa {
+		t.Errorf("columns %q and %q have the same fingerprint", a.Columns, b.Columns)
 	}
 }

@@ -83,6 +83,36 @@ func (t template) expand(fields naming.Fields, transform func(string) string) (s
 	return b.String(), nil
 }
 
+// sampleValues are plain field values to try a template with.
+var sampleValues = []string{"x", "x.x"}
+
+// check fills every field of the template with each of sampleValues in
+// turn, passing it through transform, and checks the result with valid.
+// When no sample gives a valid result, no row is likely to: it returns the
+// first sample's error.
+func (t template) check(transform func(string) string, valid func(string) error) error {
+	var first error
+	for _, v := range sampleValues {
+		fields := naming.Fields{}
+		for _, p := range t.pieces {
+			if p.field != "" {
+				fields[p.field] = v
+			}
+		}
+		s, err := t.expand(fields, transform)
+		if err == nil {
+			err = valid(s)
+		}
+		if err == nil {
+			return nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
 // fieldValue looks a field up case-insensitively.
 func fieldValue(fields naming.Fields, name string) string {
 	if v, ok := fields[name]; ok {
