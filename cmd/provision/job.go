@@ -18,10 +18,8 @@ import (
 	"github.com/provisionhq/provision/batch/journal"
 )
 
-// jobFlags are the flags run and plan share.
-type jobFlags struct {
-	config        string
-	domain        string
+// directoryFlags say how to reach the Directory API.
+type directoryFlags struct {
 	endpoint      string
 	emulator      bool
 	emulatorUsers int
@@ -29,6 +27,23 @@ type jobFlags struct {
 	credentials   string
 	subject       string
 	impersonate   string
+}
+
+func (f *directoryFlags) register(fs *flagSet, stateDefault string) {
+	fs.StringVar(&f.endpoint, "endpoint", "", "Directory API base `URL` (a loopback URL needs no credentials)")
+	fs.BoolVar(&f.emulator, "emulator", false, "use an in-process Directory API emulator; the default when no credentials are configured")
+	fs.IntVar(&f.emulatorUsers, "emulator-users", 200, "existing users the embedded emulator starts with, when it has no state file")
+	fs.StringVar(&f.emulatorState, "emulator-state", "", "where the embedded emulator keeps its directory between runs (default: "+stateDefault+")")
+	fs.StringVar(&f.credentials, "credentials", "", "service account key `file` (default: Application Default Credentials)")
+	fs.StringVar(&f.subject, "subject", "", "admin `email` to act as (domain-wide delegation)")
+	fs.StringVar(&f.impersonate, "impersonate", "", "service account `email` to impersonate, keyless (Workload Identity)")
+}
+
+// jobFlags are the flags run and plan share.
+type jobFlags struct {
+	directoryFlags
+	config        string
+	domain        string
 	journal       string
 	report        string
 	patterns      listFlag
@@ -43,13 +58,7 @@ type jobFlags struct {
 func (f *jobFlags) register(fs *flagSet, mode batch.Mode) {
 	fs.StringVar(&f.config, "config", "", "YAML config `file`")
 	fs.StringVar(&f.domain, "domain", "", "Workspace `domain` the accounts are created in")
-	fs.StringVar(&f.endpoint, "endpoint", "", "Directory API base `URL` (a loopback URL needs no credentials)")
-	fs.BoolVar(&f.emulator, "emulator", false, "run against an in-process Directory API emulator; the default when no credentials are configured")
-	fs.IntVar(&f.emulatorUsers, "emulator-users", 200, "existing users the embedded emulator starts with, when it has no state file")
-	fs.StringVar(&f.emulatorState, "emulator-state", "", "where the embedded emulator keeps its directory between runs (default: next to the journal)")
-	fs.StringVar(&f.credentials, "credentials", "", "service account key `file` (default: Application Default Credentials)")
-	fs.StringVar(&f.subject, "subject", "", "admin `email` to act as (domain-wide delegation)")
-	fs.StringVar(&f.impersonate, "impersonate", "", "service account `email` to impersonate, keyless (Workload Identity)")
+	f.directoryFlags.register(fs, "next to the journal")
 	fs.StringVar(&f.journal, "journal", "", "journal `file` (default: next to the CSV, .journal)")
 	if mode == batch.Plan {
 		fs.StringVar(&f.report, "report", "", "plan report `file` (default: next to the journal, .plan.csv)")
@@ -102,7 +111,7 @@ func (f *jobFlags) loadConfig(fs *flagSet) (batch.Config, error) {
 
 // useEmulator reports whether the job runs against the embedded emulator:
 // when asked, or when nothing says how to reach Google.
-func (f *jobFlags) useEmulator() bool {
+func (f *directoryFlags) useEmulator() bool {
 	if f.emulator {
 		return true
 	}
@@ -159,7 +168,11 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 		}
 	}
 
-	dir, stats, target, stop, err := f.directory(ctx, cfg, mode, base, logger, stderr)
+	statePath := f.emulatorState
+	if statePath == "" {
+		statePath = base + ".emulator.json"
+	}
+	dir, stats, target, stop, err := f.connect(ctx, cfg, statePath, mode == batch.Run, logger, stderr)
 	if err != nil {
 		return err
 	}
@@ -234,25 +247,22 @@ func (e *rowsFailedError) Error() string {
 	return fmt.Sprintf("%d of %d rows failed; the report %s says why for each", e.failed, e.total, e.report)
 }
 
-// directory returns the Directory API the job talks to: Google, a
-// configured endpoint, or an emulator started in this process. target
-// names it for the summary.
-func (f *jobFlags) directory(ctx context.Context, cfg batch.Config, mode batch.Mode, base string, logger *slog.Logger, stderr io.Writer) (
-	dir batch.Directory, stats func() directory.Stats, target string, stop func(), err error) {
+// connect returns the Directory API to talk to: Google, a configured
+// endpoint, or an emulator started in this process, which keeps its
+// directory in statePath (saved at the end when save is set). target names
+// it for the summary.
+func (f *directoryFlags) connect(ctx context.Context, cfg batch.Config, statePath string, save bool, logger *slog.Logger, stderr io.Writer) (
+	dir *directory.Client, stats func() directory.Stats, target string, stop func(), err error) {
 	stop = func() {}
 	endpoint := f.endpoint
 	target = "Google Workspace"
 	if f.useEmulator() {
-		statePath := f.emulatorState
-		if statePath == "" {
-			statePath = base + ".emulator.json"
-		}
 		emu, err := startEmulator(ctx, emulatorConfig{
 			domain:    cfg.Domain,
 			users:     f.emulatorUsers,
 			quota:     cfg.Quota,
 			statePath: statePath,
-			save:      mode == batch.Run,
+			save:      save,
 			logger:    logger,
 		})
 		if err != nil {

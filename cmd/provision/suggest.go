@@ -5,18 +5,26 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"slices"
 	"strings"
 
+	"github.com/provisionhq/provision/batch"
+	"github.com/provisionhq/provision/batch/directory"
 	"github.com/provisionhq/provision/naming"
 )
 
 func runSuggest(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("suggest", "[flags] field=value ...", stderr)
 	var patterns, taken listFlag
-	fs.Var(&patterns, "pattern", "username `pattern`, tried in order (repeatable; default: the built-in list)")
+	var dir directoryFlags
+	fs.Var(&patterns, "pattern", "username `pattern`, tried in order (repeatable; default: the config's, or the built-in list)")
 	fs.Var(&taken, "taken", "a `name` to treat as already taken (repeatable)")
 	n := fs.Int("n", 3, "how many names to print, 1 to 10")
 	offline := fs.Bool("offline", false, "check only --taken names and the reserved list, without a directory")
+	config := fs.String("config", "", "YAML config `file` (for the domain, patterns and reserved names)")
+	domain := fs.String("domain", "", "Workspace `domain` whose names are checked")
+	dir.register(fs, "none: it starts with generated users")
 	args, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -24,32 +32,57 @@ func runSuggest(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	if *n < 1 || *n > 10 {
 		return usageErrorf("suggest: -n %d is out of range; ask for 1 to 10 names", *n)
 	}
-	if !*offline {
-		return withHint(usageErrorf("suggest: checking names against a directory is not available yet"),
-			"add --offline to check only --taken names and the reserved list")
-	}
 	fields, err := parseFieldArgs(args)
 	if err != nil {
 		return err
 	}
-	parsed, err := naming.ParsePatterns(patterns)
+	var cfg batch.Config
+	if *config != "" {
+		if cfg, err = batch.LoadConfig(*config); err != nil {
+			return withHint(usageErrorf("suggest: %v", err), "see the config reference in the README")
+		}
+	}
+	if len(patterns) > 0 {
+		cfg.Patterns = patterns
+	}
+	if *domain != "" {
+		cfg.Domain = *domain
+	}
+	parsed, err := naming.ParsePatterns(cfg.Patterns)
 	if err != nil {
 		return withHint(usageErrorf("suggest: %v", err), "fields look like [firstname], [C1_lastname], [region]; the counter is [#]")
 	}
 	for _, w := range naming.Lint(parsed) {
 		fmt.Fprintf(stderr, "provision: warning: %s\n", w)
 	}
+	checker := naming.Checker(naming.NewNameSet(taken...))
+	if !*offline {
+		cfg = cfg.WithDefaults()
+		if err := cfg.Validate(); err != nil {
+			return withHint(usageErrorf("suggest: %v", err), "or add --offline to check only --taken names and the reserved list")
+		}
+		client, _, _, stop, err := dir.connect(ctx, cfg, dir.emulatorState, false, slog.New(slog.DiscardHandler), stderr)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		checker = naming.AnyOf(checker, liveChecker(client, cfg.Domain))
+	}
 	reserver := naming.NewReserver(naming.Options{
 		Patterns: parsed,
-		Taken:    naming.NewNameSet(taken...),
+		Reserved: slices.Concat(naming.DefaultReserved, cfg.ReservedNames),
+		Taken:    checker,
 	})
 	names, err := reserver.Suggest(ctx, fields, *n)
 	var fieldErr *naming.FieldError
+	var creds *directory.CredentialsError
 	switch {
 	case errors.As(err, &fieldErr):
 		return withHint(usageErrorf("suggest: %v", err), fmt.Sprintf("give it as %s=VALUE", fieldErr.Field))
 	case errors.Is(err, naming.ErrNoName):
 		return usageErrorf("suggest: %v", err)
+	case errors.As(err, &creds):
+		return withHint(usageErrorf("suggest: %v", err), "see \"Credentials\" in the README")
 	case err != nil:
 		return fmt.Errorf("suggest: %w", err)
 	}
@@ -57,6 +90,26 @@ func runSuggest(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		fmt.Fprintln(stdout, name)
 	}
 	return nil
+}
+
+// liveChecker asks the directory, by point reads, whether an address is a
+// user (or a user's alias) or a group (or a group's alias).
+func liveChecker(client *directory.Client, domain string) naming.Checker {
+	return naming.CheckerFunc(func(ctx context.Context, name string) (bool, error) {
+		address := name + "@" + domain
+		for _, get := range []func() error{
+			func() error { _, err := client.GetUser(ctx, address); return err },
+			func() error { _, err := client.GetGroup(ctx, address); return err },
+		} {
+			switch err := get(); {
+			case err == nil:
+				return true, nil
+			case !directory.IsNotFound(err):
+				return false, err
+			}
+		}
+		return false, nil
+	})
 }
 
 // parseFieldArgs turns field=value arguments into naming.Fields.
