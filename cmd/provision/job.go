@@ -42,17 +42,17 @@ func (f *directoryFlags) register(fs *flagSet, stateDefault string) {
 // jobFlags are the flags run and plan share.
 type jobFlags struct {
 	directoryFlags
-	config        string
-	domain        string
-	journal       string
-	report        string
-	patterns      listFlag
-	delimiter     string
-	concurrency   int
-	quota         int
-	logFormat     string
-	yes           bool
-	force         bool
+	config      string
+	domain      string
+	journal     string
+	report      string
+	patterns    listFlag
+	delimiter   string
+	concurrency int
+	quota       int
+	logFormat   string
+	yes         bool
+	force       bool
 }
 
 func (f *jobFlags) register(fs *flagSet, mode batch.Mode) {
