@@ -51,7 +51,8 @@ func (rec Record) Fields() naming.Fields {
 
 // ReaderOptions configures a Reader.
 type ReaderOptions struct {
-	// Delimiter separates fields; ',' when zero.
+	// Delimiter separates fields; ',' when zero. It must be an ASCII
+	// character other than a quote or a line break.
 	Delimiter rune
 	// Columns maps CSV headers (matched case-insensitively) to field names,
 	// overriding the built-in aliases: {"Nachname": "lastname",
@@ -63,7 +64,9 @@ type ReaderOptions struct {
 }
 
 // A Reader reads records from a CSV file with a header row, one at a time,
-// without holding more than one record in memory.
+// without holding more than one record in memory. A physical line longer
+// than 1 MiB, or a record longer than 8 MiB, fails its record without
+// being read into memory (see lineGuard).
 //
 // Columns are matched to fields by their header, ignoring case and
 // everything but the letters a-z and digits, so "First Name", "first_name"
@@ -87,6 +90,7 @@ type ReaderOptions struct {
 // custom field named by its header in lowercase with each run of characters
 // other than a-z and 0-9 turned into "_": "Home Region" is home_region.
 type Reader struct {
+	guard   *lineGuard
 	csv     *csv.Reader
 	um      *gocsv.Unmarshaller
 	fields  []string // field name of each column
@@ -158,6 +162,13 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
+	delim := opts.Delimiter
+	if delim == 0 {
+		delim = ','
+	}
+	if delim >= utf8.RuneSelf {
+		return nil, fmt.Errorf("delimiter %q is not supported: use an ASCII character", delim)
+	}
 	br := bufio.NewReader(r)
 	start, err := br.Peek(len(bom))
 	if err != nil && err != io.EOF {
@@ -166,16 +177,18 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	if string(start) == bom {
 		br.Discard(len(bom))
 	}
-	cr := csv.NewReader(br) // reuses br: no second buffer
-	if opts.Delimiter != 0 {
-		cr.Comma = opts.Delimiter
-	}
+	guard := newLineGuard(br, byte(delim))
+	cr := csv.NewReader(guard)
+	cr.Comma = delim
 	// FieldsPerRecord stays 0: the header sets the count, and a record with
 	// another count is an error rather than a panic in gocsv, which indexes
 	// the header by field.
 	cr.ReuseRecord = true // gocsv copies the fields out
 
 	um, err := gocsv.NewUnmarshaller(cr, row{})
+	if cut, ok := guard.claim(cr.InputOffset()); ok && err != io.EOF {
+		return nil, &HeaderError{Err: fmt.Errorf("line %d is longer than 1 MiB; is the file a CSV of people, one per line?", cut.line)}
+	}
 	if err != nil {
 		var pe *csv.ParseError
 		switch {
@@ -186,7 +199,7 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 		}
 		return nil, fmt.Errorf("read header: %w", err)
 	}
-	rd := &Reader{csv: cr, um: um, domain: strings.ToLower(strings.TrimSpace(opts.Domain))}
+	rd := &Reader{guard: guard, csv: cr, um: um, domain: strings.ToLower(strings.TrimSpace(opts.Domain))}
 	if err := rd.mapHeader(um.Headers, columns); err != nil {
 		return nil, err
 	}
@@ -311,15 +324,26 @@ func (r *Reader) HasID() bool { return slices.Contains(r.fields, "id") }
 // with the next; Next itself fails only when the input cannot be read.
 func (r *Reader) Next() (Record, error) {
 	v, custom, err := r.um.ReadUnmatched()
-	if err != nil {
-		var pe *csv.ParseError
-		switch {
-		case errors.As(err, &pe):
-			return Record{Line: pe.StartLine, Err: &RowError{Line: pe.StartLine, Err: parseProblem(pe, len(r.fields))}}, nil
-		case err == io.EOF:
-			return Record{}, io.EOF
-		}
+	pe, parseErr := errors.AsType[*csv.ParseError](err)
+	switch {
+	case err == io.EOF:
+		return Record{}, io.EOF
+	case err != nil && !parseErr:
 		return Record{}, fmt.Errorf("read input: %w", err)
+	}
+	if cut, ok := r.guard.claim(r.csv.InputOffset()); ok {
+		// The record was cut short: what it holds is not what the file
+		// says, so its own errors do not matter.
+		line := 0
+		if parseErr {
+			line = pe.StartLine
+		} else {
+			line, _ = r.csv.FieldPos(0)
+		}
+		return Record{Line: line, Err: &RowError{Line: line, Err: cut.err(line)}}, nil
+	}
+	if parseErr {
+		return Record{Line: pe.StartLine, Err: &RowError{Line: pe.StartLine, Err: parseProblem(pe, len(r.fields))}}, nil
 	}
 	line, _ := r.csv.FieldPos(0) // where the first field, and so the record, starts
 	cells := v.(row)

@@ -213,6 +213,11 @@ func TestNewReader_Delimiter(t *testing.T) {
 	if err == nil {
 		t.Fatal(`NewReader(Delimiter: '"') error = nil, want one`)
 	}
+	// The line guard follows quotes byte by byte.
+	_, err = NewReader(strings.NewReader("firstname§lastname\n"), ReaderOptions{Delimiter: '§'})
+	if want := `delimiter '§' is not supported: use an ASCII character`; errText(err) != want {
+		t.Errorf("NewReader(Delimiter: '§') error = %v, want %s", err, want)
+	}
 }
 
 func TestReader_HasID(t *testing.T) {
