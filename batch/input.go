@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gocarina/gocsv"
@@ -200,7 +201,7 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 		return nil, fmt.Errorf("read header: %w", err)
 	}
 	rd := &Reader{guard: guard, csv: cr, um: um, domain: strings.ToLower(strings.TrimSpace(opts.Domain))}
-	if err := rd.mapHeader(um.Headers, columns); err != nil {
+	if err := rd.mapHeader(um.Headers, columns, delim); err != nil {
 		return nil, err
 	}
 	// gocsv fills row by these names and keys the custom columns by them.
@@ -229,8 +230,11 @@ func columnMap(cols map[string]string) (map[string]string, error) {
 }
 
 // mapHeader sets the field of every column, or reports why the header
-// cannot be used.
-func (r *Reader) mapHeader(headers []string, columns map[string]string) error {
+// cannot be used. delim is the delimiter the file was split with.
+func (r *Reader) mapHeader(headers []string, columns map[string]string, delim rune) error {
+	if line := strings.Join(headers, string(delim)); len(line) <= len("sep=;") && strings.HasPrefix(strings.ToLower(line), "sep=") {
+		return &HeaderError{Err: fmt.Errorf("line 1 is Excel's %q line, not a header; delete it, and set the delimiter to %q", line, delimiterName(strings.TrimPrefix(strings.ToLower(line), "sep=")))}
+	}
 	r.fields = make([]string, len(headers))
 	r.headers = make([]string, len(headers))
 	column := make(map[string]int, len(headers)) // field → 1-based column
@@ -245,6 +249,8 @@ func (r *Reader) mapHeader(headers []string, columns map[string]string) error {
 			return fail("is empty; name the column or remove it")
 		case !utf8.ValidString(h):
 			return fail("is not valid UTF-8; save the file as UTF-8 (in Excel: CSV UTF-8)")
+		case strings.ContainsFunc(h, unicode.IsControl):
+			return fail("%s", controlProblem(h))
 		}
 		field, ok := columns[strings.ToLower(h)]
 		if !ok {
@@ -261,10 +267,45 @@ func (r *Reader) mapHeader(headers []string, columns map[string]string) error {
 	}
 	for _, name := range requiredFields {
 		if _, ok := column[name]; !ok {
-			return &HeaderError{Err: fmt.Errorf("there is no %s column (looked for %s); rename a column or map it to %s in the config's columns", name, strings.Join(spellings(name), ", "), name)}
+			return &HeaderError{Err: fmt.Errorf("there is no %s column (looked for %s); rename a column or map it to %s in the config's columns%s", name, strings.Join(spellings(name), ", "), name, otherDelimiter(r.headers, delim))}
 		}
 	}
 	return nil
+}
+
+// controlProblem says what a control character in a header cell means:
+// most often that the file is not split as it should be.
+func controlProblem(h string) string {
+	c, _ := utf8.DecodeRuneInString(h[strings.IndexFunc(h, unicode.IsControl):])
+	switch c {
+	case '\r':
+		return "contains a carriage return: the file's lines end with CR alone, as old Mac files do; save it with LF or CRLF line endings"
+	case '\t':
+		return "contains a tab; if the file is tab-separated, set the delimiter to tab"
+	}
+	return fmt.Sprintf("contains a control character (%U); a header is one line of text", c)
+}
+
+// otherDelimiter returns a hint for a header that is one column holding
+// another delimiter than delim: the file is probably split by that one.
+func otherDelimiter(headers []string, delim rune) string {
+	if len(headers) != 1 {
+		return ""
+	}
+	for _, d := range []rune{',', ';', '|'} {
+		if d != delim && strings.ContainsRune(headers[0], d) {
+			return fmt.Sprintf("; the header is one column holding %q: if the file is %c-separated, set the delimiter to %q", headers[0], d, string(d))
+		}
+	}
+	return ""
+}
+
+// delimiterName returns how the config names a delimiter.
+func delimiterName(d string) string {
+	if d == "\t" {
+		return "tab"
+	}
+	return d
 }
 
 // spellings returns the headers that name a known field, for messages.

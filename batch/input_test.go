@@ -151,6 +151,48 @@ func TestNewReader_Header(t *testing.T) {
 			wantErr: `header column 3 ("Stra\xdfe") is not valid UTF-8; save the file as UTF-8 (in Excel: CSV UTF-8)`,
 		},
 		{
+			name:    "CR line endings",
+			header:  "firstname,lastname,id\rAda,Lovelace,1\rGrace,Hopper,2\r",
+			wantErr: `header column 3 ("id\rAda") contains a carriage return: the file's lines end with CR alone, as old Mac files do; save it with LF or CRLF line endings`,
+		},
+		{
+			name:    "a tab-separated file read with commas",
+			header:  "firstname\tlastname\n",
+			wantErr: `header column 1 ("firstname\tlastname") contains a tab; if the file is tab-separated, set the delimiter to tab`,
+		},
+		{
+			name:    "control character",
+			header:  "firstname,last\x00name",
+			wantErr: `header column 2 ("last\x00name") contains a control character (U+0000); a header is one line of text`,
+		},
+		{
+			name:    "a line break in a quoted header",
+			header:  "firstname,\"last\nname\"",
+			wantErr: `header column 2 ("last\nname") contains a control character (U+000A); a header is one line of text`,
+		},
+		{
+			name:    "a semicolon-separated file read with commas",
+			header:  "firstname;lastname\n",
+			wantErr: `header: there is no firstname column (looked for firstname, first name, given name, givenName, forename); rename a column or map it to firstname in the config's columns; the header is one column holding "firstname;lastname": if the file is ;-separated, set the delimiter to ";"`,
+		},
+		{
+			name:    "a comma-separated file read with semicolons",
+			header:  "firstname,lastname\n",
+			opts:    ReaderOptions{Delimiter: ';'},
+			wantErr: `header: there is no firstname column (looked for firstname, first name, given name, givenName, forename); rename a column or map it to firstname in the config's columns; the header is one column holding "firstname,lastname": if the file is ,-separated, set the delimiter to ","`,
+		},
+		{
+			name:    "Excel's sep= line",
+			header:  "sep=;\nfirstname;lastname\n",
+			wantErr: `header: line 1 is Excel's "sep=;" line, not a header; delete it, and set the delimiter to ";"`,
+		},
+		{
+			name:    "Excel's sep= line split at its delimiter",
+			header:  "SEP=\t\nfirstname\tlastname\n",
+			opts:    ReaderOptions{Delimiter: '\t'},
+			wantErr: `header: line 1 is Excel's "SEP=\t" line, not a header; delete it, and set the delimiter to "tab"`,
+		},
+		{
 			name:    "bare quote in the header",
 			header:  "firstname,last\"name",
 			wantErr: `header: bare " in non-quoted-field at line 1, byte 15; put the field in quotes and double the quote inside it ("")`,
