@@ -96,26 +96,35 @@ func unquote(s string) string {
 	return s
 }
 
-// matches reports whether u satisfies every clause.
+// matches reports whether u satisfies every clause. Values are compared
+// lowercased with strings.ToLower, as the query's values are, and as the
+// external id index is keyed: strings.EqualFold would find ids the index
+// does not (ſ folds to s but does not lowercase to it), and slicing a
+// name at the byte length of a lowercased prefix cuts some names (İ
+// lowercases to two runes) at the wrong place.
 func (q *userQuery) matches(u *user) bool {
 	switch {
 	case q.email != "" && u.email != q.email,
 		!strings.HasPrefix(u.email, q.emailPrefix),
 		q.externalID != "" && !slices.ContainsFunc(u.externalIDs, func(e ExternalID) bool {
-			return strings.EqualFold(e.Value, q.externalID)
+			return strings.ToLower(e.Value) == q.externalID
 		}),
-		q.givenName != "" && !strings.EqualFold(u.givenName, q.givenName),
-		!hasFoldPrefix(u.givenName, q.givenNamePrefix),
-		q.familyName != "" && !strings.EqualFold(u.familyName, q.familyName),
-		!hasFoldPrefix(u.familyName, q.familyNamePrefix),
+		!matchesName(u.givenName, q.givenName, q.givenNamePrefix),
+		!matchesName(u.familyName, q.familyName, q.familyNamePrefix),
 		q.orgUnitPath != "" && orgUnitKey(u.orgUnitPath) != q.orgUnitPath:
 		return false
 	}
 	return true
 }
 
-func hasFoldPrefix(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+// matchesName reports whether name is exact, when exact is set, and starts
+// with prefix; exact and prefix are lowercased.
+func matchesName(name, exact, prefix string) bool {
+	if exact == "" && prefix == "" {
+		return true
+	}
+	name = strings.ToLower(name)
+	return (exact == "" || name == exact) && strings.HasPrefix(name, prefix)
 }
 
 // candidates yields, in address order from after (exclusive), the users
