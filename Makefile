@@ -45,11 +45,20 @@ bench: build
 	$(GO) test -run '^$$' -bench 'Snapshot|SustainedRate' -benchtime 1x -timeout 30m ./batch/directory
 	./$(BIN) bench $(if $(BENCH_QUICK),--quick)
 
+# make fuzz runs every Fuzz* target of every package, one at a time, for
+# FUZZTIME each, and stops at the first failure. Go keeps the failing input
+# under the package's testdata/fuzz/<target>/: commit it, and every go test
+# runs it from then on. Minimising a new input may take FUZZMINIMIZETIME.
 FUZZTIME ?= 30s
+FUZZMINIMIZETIME ?= 10s
 fuzz:
-	@for target in $$($(GO) test -list '^Fuzz' ./naming | grep '^Fuzz'); do \
-		echo "== naming $$target"; \
-		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./naming || exit 1; \
+	@set -e; \
+	for pkg in $$($(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' $(PKGS)); do \
+		targets=$$($(GO) test -list '^Fuzz' $$pkg); \
+		for target in $$(echo "$$targets" | grep '^Fuzz' || true); do \
+			echo "== fuzz $$pkg $$target for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg; \
+		done; \
 	done
 
 # The full crash-and-fault torture; make test runs a short version.
