@@ -553,10 +553,18 @@ func FuzzReader(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	hostile, err := filepath.Glob(filepath.Join(hostileDir, "*"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	files = append(files, hostile...)
 	for _, name := range files {
 		data, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
+		}
+		if len(data) > 8<<10 {
+			continue // minimizing a large input takes the fuzzer minutes
 		}
 		f.Add(data, byte(0))
 	}
