@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/provisionhq/provision/batch"
@@ -224,7 +223,10 @@ func (b *bench) p3() error {
 }
 
 // planRSS runs provision plan in a child process and returns its peak
-// resident memory in MB.
+// resident memory in MB. The peak is read from the child's own
+// /proc/PID/status (VmHWM) while it runs: the rusage of a child counts
+// the parent's memory too, since Go starts children from a clone that
+// shares the parent's address space until exec.
 func (b *bench) planRSS(url string, rows int) (float64, error) {
 	self, err := os.Executable()
 	if err != nil {
@@ -236,15 +238,49 @@ func (b *bench) planRSS(url string, rows int) (float64, error) {
 	}
 	cmd := exec.CommandContext(b.ctx, self, "plan", "--endpoint", url, "--domain", "bench.example.org", "--quota", "100000000",
 		"--log-format", "json", "--journal", filepath.Join(b.dir, fmt.Sprintf("plan%d.journal", rows)), input)
-	out, err := cmd.CombinedOutput()
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var peakKB int64
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				return 0, fmt.Errorf("plan of %d rows: %v\n%s", rows, err, tail([]byte(out.String())))
+			}
+			if peakKB == 0 {
+				return 0, fmt.Errorf("plan of %d rows: could not read its memory from /proc", rows)
+			}
+			return float64(peakKB) / 1024, nil
+		case <-tick.C:
+			if kb, ok := highWaterKB(cmd.Process.Pid); ok && kb > peakKB {
+				peakKB = kb
+			}
+		}
+	}
+}
+
+// highWaterKB reads the peak resident set size (VmHWM) of a process.
+func highWaterKB(pid int) (int64, bool) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, fmt.Errorf("plan of %d rows: %v\n%s", rows, err, tail(out))
+		return 0, false
 	}
-	usage, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return 0, fmt.Errorf("no resource usage for the plan process")
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb); err == nil {
+				return kb, true
+			}
+		}
 	}
-	return float64(usage.Maxrss) / 1024, nil // Linux reports kilobytes
+	return 0, false
 }
 
 func tail(b []byte) string {
