@@ -458,6 +458,66 @@ func hostileCorpus() []hostileCase {
 			},
 		},
 		{
+			// An address twice, in any case, or one a pattern gave an
+			// earlier row, or a reserved one.
+			file: "duplicate_emails.csv",
+			content: lines("firstname,lastname,id,email",
+				"Ada,Lovelace,45001,ada@example.org",
+				"Grace,Hopper,45002,ADA@example.org",
+				"Alan,Turing,45003,",
+				"Edsger,Dijkstra,45004,alanturing@example.org",
+				"Barbara,Liskov,45005,admin@example.org",
+				"Donald,Knuth,45006,"),
+			failed: map[int]string{
+				3: "the address ada@example.org is already taken",
+				5: "the address alanturing@example.org is already taken",
+				6: "the address admin@example.org is on the reserved list",
+			},
+			created: []int{2, 4, 7},
+			check: func(t *testing.T, e *env, rows map[int]reportRow) {
+				if rows[2].email != "ada@example.org" || rows[4].email != "alanturing@example.org" {
+					t.Errorf("lines 2 and 4 created %s and %s, want ada@ and alanturing@", rows[2].email, rows[4].email)
+				}
+			},
+		},
+		{
+			file: "aliases.csv",
+			content: lines("firstname,lastname,id,aliases",
+				"Ada,Lovelace,46001,ada;countess@example.org; ;ADA",
+				"Grace,Hopper,46002,grace@evil.com",
+				"Alan,Turing,46003,a b",
+				"Edsger,Dijkstra,46004,=ed"),
+			failed: map[int]string{
+				3: `aliases "grace@evil.com" is not in the domain example.org`,
+				4: `aliases "a b" is not a valid alias`,
+				5: `aliases "=ed" is not a valid alias: it contains '='`,
+			},
+			created: []int{2},
+			check: func(t *testing.T, e *env, rows map[int]reportRow) {
+				u, _ := e.user(rows[2].email)
+				if got, want := slices.Sorted(slices.Values(u.Aliases)), []string{"ada@example.org", "countess@example.org"}; !slices.Equal(got, want) {
+					t.Errorf("%s has aliases %q, want %q", u.PrimaryEmail, got, want)
+				}
+			},
+		},
+		{
+			file: "password_hashes.csv",
+			content: lines("firstname,lastname,id,password,hash function",
+				"Ada,Lovelace,47001,5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8,SHA-1",
+				"Grace,Hopper,47002,5baa61e4c9b93f3f,SHA-1",
+				"Alan,Turing,47003,correct horse,rot13",
+				"Edsger,Dijkstra,47004,,MD5",
+				"Barbara,Liskov,47005,$6$rounds=99999$saltsalt$"+strings.Repeat("a", 86)+",crypt",
+				"Donald,Knuth,47006,$6$saltsalt$"+strings.Repeat("a", 86)+",CRYPT"),
+			failed: map[int]string{
+				3: "password is not a SHA-1 hash: it must be 40 hexadecimal digits",
+				4: `hash function "rot13" is not a hash function Google accepts`,
+				5: "hash function is MD5, but there is no password",
+				6: "password is a crypt hash of more than 10000 rounds",
+			},
+			created: []int{2, 7},
+		},
+		{
 			file: "emails_outside_domain.csv",
 			content: lines("firstname,lastname,id,email",
 				"Ada,Lovelace,28001,ada@evil.com",
