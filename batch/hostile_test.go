@@ -501,6 +501,26 @@ func hostileCorpus() []hostileCase {
 			},
 		},
 		{
+			// An alias is held in file order, as a name is: the next rows
+			// are named around it, whatever the concurrency.
+			file: "aliases_vs_names.csv",
+			content: lines("firstname,lastname,id,aliases",
+				"Ada,Lovelace,48001,gracehopper",
+				"Grace,Hopper,48002,",
+				"Alan,Turing,48003,adalovelace",
+				"Edsger,Dijkstra,48004,admin;edsgerdijkstra"),
+			failed:  map[int]string{4: "the alias adalovelace@example.org is already taken"},
+			created: []int{2, 3, 5},
+			check: func(t *testing.T, e *env, rows map[int]reportRow) {
+				if rows[3].email != "grace.hopper@example.org" {
+					t.Errorf("line 3 created %s, want grace.hopper@example.org: gracehopper is line 2's alias", rows[3].email)
+				}
+				if u, _ := e.user(rows[2].email); !slices.Equal(u.Aliases, []string{"gracehopper@example.org"}) {
+					t.Errorf("%s has aliases %q, want gracehopper@example.org", u.PrimaryEmail, u.Aliases)
+				}
+			},
+		},
+		{
 			file: "password_hashes.csv",
 			content: lines("firstname,lastname,id,password,hash function",
 				"Ada,Lovelace,47001,5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8,SHA-1",

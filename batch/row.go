@@ -127,11 +127,14 @@ func (s *state) prepare(ctx context.Context, rec Record) (*task, error) {
 			fmt.Sprintf("%d accounts carry the ID %q (%s); fix the directory so that one does", len(accounts), rec.ID, strings.Join(accounts, ", ")))
 	}
 	if row.Email != "" && row.State != journal.Pending {
-		// Named before, in this run or an earlier one: keep the name.
+		// Named before, in this run or an earlier one: keep the name. Its
+		// aliases are held again: one may have failed, or be new.
 		t.row.State = journal.Named
-		return t, nil
+		err = s.holdAliases(ctx, t)
+	} else {
+		err = s.name(ctx, t)
 	}
-	if err := s.name(ctx, t); err != nil {
+	if err != nil {
 		var f *rowFailure
 		if errors.As(err, &f) {
 			return nil, s.finish(ctx, t, StatusFailed, fmt.Sprintf("line %d: %s", rec.Line, f.reason))
@@ -188,8 +191,41 @@ func (s *state) name(ctx context.Context, t *task) error {
 		}
 		t.row.Email = local + "@" + domain
 	}
+	if err := s.holdAliases(ctx, t); err != nil {
+		return err
+	}
 	t.row.State = journal.Named
 	return s.journal.SaveRow(ctx, t.row)
+}
+
+// holdAliases holds the row's aliases for it, in file order, as its name
+// is: otherwise a later row could be named after one of them, and which of
+// the two got the address would depend on which worker called first. An
+// alias already held or taken fails the row before its account is made; a
+// reserved one is left alone, since no pattern hands it out. Aliases the
+// row holds already pass, so it may be called again for a row.
+func (s *state) holdAliases(ctx context.Context, t *task) error {
+	for _, alias := range t.rec.Aliases {
+		local, _, _ := strings.Cut(s.placement.address(alias), "@")
+		holder, err := s.journal.Holder(ctx, local)
+		if err != nil {
+			return err
+		}
+		if holder == t.id.key {
+			continue // held before this rename or resume
+		}
+		err = s.reserver.Claim(ctx, t.id.key, local)
+		switch {
+		case err == nil, errors.Is(err, naming.ErrReserved):
+		case errors.Is(err, naming.ErrTaken):
+			return fail("the alias %s is already taken by another account, alias, group or row", s.placement.address(alias))
+		case errors.Is(err, naming.ErrInvalid):
+			return fail("the alias %s cannot be an address: %v", s.placement.address(alias), err)
+		default:
+			return err
+		}
+	}
+	return nil
 }
 
 // rename gives a row the next name after the directory refused its
