@@ -138,6 +138,11 @@ func TestJob_resumeAfterInterruption(t *testing.T) {
 			}
 			if sum.Statuses[StatusCreated] != rows || !sum.Resumed {
 				t.Errorf("final invocation: %+v, want %d created over a resumed run", sum.Statuses, rows)
+				for _, r := range readCSV(t, e.report) {
+					if r[7] != StatusCreated {
+						t.Log(r)
+					}
+				}
 			}
 			break
 		}

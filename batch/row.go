@@ -623,14 +623,16 @@ func (s *state) addMember(ctx context.Context, t *task, group string) error {
 		switch {
 		case gerr != nil:
 			return "", err
-		case exists:
-			return "", err // the member, not the group, is missing
-		case !s.cfg.Groups.CreateMissing:
+		case !exists && !s.cfg.Groups.CreateMissing:
 			return "", fail("the group %s does not exist (set groups.createMissing to create it)", group)
+		case !exists:
+			if err := s.createGroup(ctx, t, group); err != nil {
+				return "", err
+			}
 		}
-		if err := s.createGroup(ctx, t, group); err != nil {
-			return "", err
-		}
+		// The group exists now: created here, or by another worker since
+		// the insert was refused. If the member is what is missing, this
+		// second try says so.
 		return "", s.dir.InsertMember(ctx, group, t.row.Email, t.fresh)
 	})
 	if err != nil {
