@@ -337,3 +337,25 @@ func TestJob_noSecretsOutsideTheReport(t *testing.T) {
 		}
 	}
 }
+
+// TestJob_groupAddressesHeldInFileOrder checks that a group the job will
+// create keeps its address from a later row's username, whatever the
+// concurrency.
+func TestJob_groupAddressesHeldInFileOrder(t *testing.T) {
+	for _, concurrency := range []int{1, 16} {
+		t.Run(fmt.Sprint("concurrency=", concurrency), func(t *testing.T) {
+			e := newEnv(t, emulator.Options{}, "firstname,lastname,id,groups\nAda,Lovelace,1,gracehopper\nGrace,Hopper,2,\n")
+			e.cfg.Patterns = []string{"[firstname][lastname]", "[firstname].[lastname]"}
+			e.cfg.Concurrency = concurrency
+			if sum, err := e.run(t.Context(), Run); err != nil || sum.Statuses[StatusCreated] != 2 {
+				t.Fatalf("Run = %+v, %v", sum, err)
+			}
+			if _, ok := e.user("grace.hopper@example.org"); !ok {
+				t.Errorf("Grace Hopper was not named grace.hopper; users: %+v", e.emu.State().Users)
+			}
+			if got := e.groupsOf("adalovelace@example.org"); !slices.Equal(got, []string{"gracehopper@example.org"}) {
+				t.Errorf("Ada is in %v, want gracehopper@example.org", got)
+			}
+		})
+	}
+}

@@ -93,6 +93,13 @@ func (s *state) prepare(ctx context.Context, rec Record) (*task, error) {
 			return nil, err
 		}
 	}
+	if err := s.holdGroups(ctx, t); err != nil {
+		var f *rowFailure
+		if errors.As(err, &f) {
+			return nil, s.finish(ctx, t, StatusFailed, fmt.Sprintf("line %d: %s", rec.Line, f.reason))
+		}
+		return nil, err
+	}
 	if created := t.applied[effectKey(journal.CreateUser, row.Email)]; row.UserID == "" && created.State == journal.Applied {
 		// The create was recorded, the row's new state not yet: the
 		// process stopped in between.
@@ -223,6 +230,46 @@ func (s *state) holdAliases(ctx context.Context, t *task) error {
 			return fail("the alias %s cannot be an address: %v", s.placement.address(alias), err)
 		default:
 			return err
+		}
+	}
+	return nil
+}
+
+// groupOwner holds, in the ledger, the addresses of groups the job will
+// create.
+const groupOwner = "group"
+
+// holdGroups holds, in file order, the addresses of the groups the job may
+// create for a row, as names are held: otherwise a later row could be named
+// after a group that does not exist yet, and which of the two got the
+// address would depend on which worker called first. A group address a row
+// already holds as its name or alias fails this row.
+func (s *state) holdGroups(ctx context.Context, t *task) error {
+	if !s.cfg.Groups.CreateMissing {
+		return nil // a missing group fails the row; nothing is created
+	}
+	for _, g := range t.groups {
+		local, domain, _ := strings.Cut(g, "@")
+		if !strings.EqualFold(domain, s.cfg.Domain) {
+			continue
+		}
+		holder, err := s.journal.Holder(ctx, local)
+		switch {
+		case err != nil:
+			return err
+		case holder == groupOwner:
+			continue
+		case holder != "":
+			return fail("the group %s has the address of the account or alias of another row", g)
+		}
+		taken, err := s.journal.NameTaken(ctx, local)
+		if err != nil {
+			return err
+		}
+		if !taken {
+			if err := s.journal.Hold(ctx, local, groupOwner); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
