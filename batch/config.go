@@ -293,14 +293,14 @@ func ConfigChanges(before, after string) []string {
 	old := map[string]string{}
 	var order []string
 	for _, l := range strings.Split(strings.TrimSpace(before), "\n") {
-		k, v, _ := strings.Cut(l, ": ")
+		k, v := summaryLine(l)
 		old[k] = v
 		order = append(order, k)
 	}
 	var changes []string
 	seen := map[string]bool{}
 	for _, l := range strings.Split(strings.TrimSpace(after), "\n") {
-		k, v, _ := strings.Cut(l, ": ")
+		k, v := summaryLine(l)
 		seen[k] = true
 		if ov, ok := old[k]; !ok {
 			changes = append(changes, fmt.Sprintf("%s: now %s", k, v))
@@ -314,4 +314,16 @@ func ConfigChanges(before, after string) []string {
 		}
 	}
 	return changes
+}
+
+// summaryLine splits a line of a config summary into its key and value. A
+// column's header may hold ": "; the field it maps to never does.
+func summaryLine(l string) (key, value string) {
+	if strings.HasPrefix(l, "columns.") {
+		if i := strings.LastIndex(l, ": "); i >= 0 {
+			return l[:i], l[i+2:]
+		}
+	}
+	key, value, _ = strings.Cut(l, ": ")
+	return key, value
 }

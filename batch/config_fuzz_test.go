@@ -41,6 +41,7 @@ func FuzzLoadConfig(f *testing.F) {
 		"domain: Example.ORG\npatterns: ['[firstname].[lastname]', '[C1_firstname][lastname][#]']\nreservedNames: [Principal]\n",
 		"domain: example.org\ncolumns: {Nachname: lastname, 'Home Region': region, 'a: b': c}\ndelimiter: tab\n",
 		"domain: example.org\ncolumns: {a: b, A: c}\n",
+		"domain: example.org\ncolumns: {a: x, 'a: b': y, ': ': z}\nidentity: {type: custom, customType: 'a: b'}\norgUnit: {default: '/Grade: [grade]'}\n",
 		"domain: example.org\ncolumns: {a: '!!'}\n",
 		"domain: example.org\nidentity: {type: custom, customType: student-id}\n",
 		"domain: example.org\norgUnit: {default: '/Students/[grade]', createMissing: true}\ngroups: {add: ['class-of-[year]', staff@example.org]}\n",
@@ -150,8 +151,12 @@ func checkSummary(t *testing.T, c Config, summary string) {
 	}
 	values := map[string]string{}
 	for i, line := range lines {
-		// A header may hold ": ", the field it maps to may not.
-		j := strings.LastIndex(line, ": ")
+		// A header may hold ": ", the field it maps to may not; the other
+		// keys hold no ": ", their values may.
+		j := strings.Index(line, ": ")
+		if strings.HasPrefix(keys[i], "columns.") {
+			j = strings.LastIndex(line, ": ")
+		}
 		if j < 0 || line[:j] != keys[i] {
 			t.Fatalf("summary line %d = %q, want the key %q:\n%s", i+1, line, keys[i], summary)
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -141,5 +142,14 @@ func TestConfig_Fingerprint(t *testing.T) {
 		t.Error("a column mapping kept the fingerprint")
 	} else if fpb, _ := b.Fingerprint(); fpb == fpa {
 		t.Errorf("columns %q and %q have the same fingerprint", a.Columns, b.Columns)
+	}
+	a.Columns["a"] = "x"
+	_, sa := a.Fingerprint()
+	if changes := ConfigChanges(sa, sa); len(changes) != 0 {
+		t.Errorf("ConfigChanges of a summary with itself = %q, want none", changes)
+	}
+	a.Columns["a: b"] = "d"
+	if _, sa2 := a.Fingerprint(); !slices.Equal(ConfigChanges(sa, sa2), []string{"columns.a: b: was c, now d"}) {
+		t.Errorf("ConfigChanges = %q, want the header \"a: b\" changed", ConfigChanges(sa, sa2))
 	}
 }
