@@ -359,3 +359,29 @@ func TestJob_groupAddressesHeldInFileOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestJob_rejectKeepsTheAccountOnRecord checks that a row rejected in a
+// later run (here: its org unit template lacks a field) does not make the
+// journal forget the account an earlier run created; fixed, it converges.
+func TestJob_rejectKeepsTheAccountOnRecord(t *testing.T) {
+	e := newEnv(t, emulator.Options{}, "firstname,lastname,id,grade\nAna,Lima,1,5\n")
+	e.cfg.OrgUnit.Default = "/Grade [grade]"
+	if sum, err := e.run(t.Context(), Run); err != nil || sum.Statuses[StatusCreated] != 1 {
+		t.Fatalf("first run = %+v, %v", sum, err)
+	}
+	os.WriteFile(e.input, []byte("firstname,lastname,id,grade\nAna,Lima,1,\n"), 0o600)
+	if sum, err := e.run(t.Context(), Run); err != nil || sum.Statuses[StatusFailed] != 1 {
+		t.Fatalf("second run = %+v, %v", sum, err)
+	}
+	os.WriteFile(e.input, []byte("firstname,lastname,id,grade\nAna,Lima,1,6\n"), 0o600)
+	sum, err := e.run(t.Context(), Run)
+	if err != nil || sum.Statuses[StatusConverged] != 1 {
+		t.Fatalf("third run = %+v, %v", sum, err)
+	}
+	if n := len(e.emu.State().Users); n != 1 {
+		t.Errorf("%d accounts, want 1", n)
+	}
+	if u, _ := e.user("analima@example.org"); u.OrgUnitPath != "/Grade 6" {
+		t.Errorf("account in %s, want /Grade 6", u.OrgUnitPath)
+	}
+}

@@ -738,13 +738,26 @@ func (s *state) plan(ctx context.Context, t *task) error {
 
 // reject records a row that cannot be processed at all.
 func (s *state) reject(ctx context.Context, rec Record, key, reason string) error {
-	t := &task{rec: rec, row: journal.Row{Identity: key, RunID: s.run.ID, Line: rec.Line, FirstName: rec.FirstName, LastName: rec.LastName}}
-	if existing, found, err := s.journal.Row(ctx, key); err != nil {
+	existing, found, err := s.journal.Row(ctx, key)
+	if err != nil {
 		return err
-	} else if found && existing.RunID == s.run.ID && existing.Line == rec.Line && existing.ReportedRun == s.run.ID {
+	}
+	if found && existing.RunID == s.run.ID && existing.Line == rec.Line && existing.ReportedRun == s.run.ID {
 		return nil // reported by an earlier invocation of this run
 	}
-	return s.finishRow(ctx, t, journal.Failed, StatusFailed, reason)
+	row := journal.Row{Identity: key}
+	if found {
+		// Keep what the journal knows of the person: an account made in an
+		// earlier run stays on record, to be brought in line once the row
+		// is fixed.
+		row = existing
+	}
+	row.RunID, row.Line, row.FirstName, row.LastName = s.run.ID, rec.Line, rec.FirstName, rec.LastName
+	state := journal.Failed
+	if row.UserID != "" {
+		state = journal.NeedsAttention
+	}
+	return s.finishRow(ctx, &task{rec: rec, row: row}, state, StatusFailed, reason)
 }
 
 // finish ends a row with a report status, in the matching state.
