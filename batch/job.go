@@ -123,6 +123,17 @@ type Summary struct {
 	// Plan only: what run would create besides accounts.
 	OrgUnitsToCreate []string
 	GroupsToCreate   []string
+
+	// Abandoned is an earlier run left unfinished whose input changed
+	// before it was run again: rows of it that were not in this input are
+	// still unfinished.
+	Abandoned *AbandonedRun
+}
+
+// AbandonedRun counts the unfinished rows of an earlier run.
+type AbandonedRun struct {
+	Run  journal.Run
+	Rows int
 }
 
 // Failed is the number of rows that failed in the run.
@@ -170,7 +181,7 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 
-	run, resumed, err := j.beginRun(ctx, hash)
+	run, resumed, abandoned, err := j.beginRun(ctx, hash)
 	if err != nil {
 		return nil, err
 	}
@@ -210,6 +221,11 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 	work, stopWork := j.workContext(ctx)
 	defer stopWork()
 	if j.Mode == Run {
+		if resumed {
+			if err := s.recoverReported(ctx); err != nil {
+				return nil, err
+			}
+		}
 		if err := s.reconcile(work); err != nil {
 			return nil, err
 		}
@@ -251,6 +267,17 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 	}
 	if summary.Statuses, err = j.Journal.CountStatuses(context.WithoutCancel(ctx), run.ID); err != nil {
 		return nil, err
+	}
+	if abandoned.ID != 0 {
+		n, err := j.Journal.CountUnfinished(context.WithoutCancel(ctx), abandoned.ID)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			summary.Abandoned = &AbandonedRun{Run: abandoned, Rows: n}
+			j.Logger.Warn("rows of an earlier unfinished run are still unfinished; run provision on its input again",
+				"run", abandoned.ID, "input", abandoned.InputPath, "rows", n)
+		}
 	}
 	if interrupted {
 		return summary, ErrInterrupted
@@ -298,38 +325,42 @@ func (j *Job) workContext(ctx context.Context) (context.Context, context.CancelF
 }
 
 // beginRun resumes the unfinished run of the same input, or starts a new
-// run.
-func (j *Job) beginRun(ctx context.Context, inputHash string) (journal.Run, bool, error) {
+// run. When it starts a new run while an earlier one is unfinished (its
+// input changed), it returns that run as abandoned: its rows that are in
+// the new input are finished by the new run, and the others are counted in
+// the summary.
+func (j *Job) beginRun(ctx context.Context, inputHash string) (run journal.Run, resumed bool, abandoned journal.Run, err error) {
 	fingerprint, summary := j.Config.Fingerprint()
 	last, found, err := j.Journal.LastRun(ctx)
 	if err != nil {
-		return journal.Run{}, false, err
+		return journal.Run{}, false, journal.Run{}, err
 	}
 	if found && !last.Finished() {
 		if last.InputHash == inputHash {
 			if last.Fingerprint != fingerprint && !j.Force {
-				return journal.Run{}, false, &ConfigChangedError{Changes: ConfigChanges(last.Config, summary)}
+				return journal.Run{}, false, journal.Run{}, &ConfigChangedError{Changes: ConfigChanges(last.Config, summary)}
 			}
 			if err := j.Journal.ResumeRun(ctx, last.ID, fingerprint, summary); err != nil {
-				return journal.Run{}, false, err
+				return journal.Run{}, false, journal.Run{}, err
 			}
 			if last.ReportPath != j.ReportPath {
 				j.Logger.Warn("a resumed run keeps writing its first report", "report", last.ReportPath)
 			}
 			j.Logger.Info("resuming an interrupted run", "run", last.ID, "started", last.Started, "invocation", last.Invocations+1)
-			return last, true, nil
+			return last, true, journal.Run{}, nil
 		}
 		j.Logger.Warn("the previous run did not finish and its input has changed; starting a new run",
 			"previous_input", last.InputPath, "previous_run", last.ID)
+		abandoned = last
 	}
-	run, err := j.Journal.StartRun(ctx, journal.Run{
+	run, err = j.Journal.StartRun(ctx, journal.Run{
 		InputPath:   j.InputPath,
 		InputHash:   inputHash,
 		Fingerprint: fingerprint,
 		Config:      summary,
 		ReportPath:  j.ReportPath,
 	})
-	return run, false, err
+	return run, false, abandoned, err
 }
 
 // scanInput returns the SHA-256 of the input and its number of lines

@@ -2,7 +2,12 @@ package batch
 
 import (
 	"context"
+	"encoding/csv"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"strconv"
 	"strings"
 
 	"github.com/provisionhq/provision/batch/directory"
@@ -58,7 +63,7 @@ func (s *state) settle(ctx context.Context, e journal.Effect, row *journal.Row) 
 		switch {
 		case directory.IsNotFound(err):
 			// Not created: the row keeps its name and tries again.
-			row.State = journal.Named
+			row.State, row.ReportedRun = journal.Named, 0
 			return false, "", nil
 		case err != nil:
 			return false, "", err
@@ -69,7 +74,9 @@ func (s *state) settle(ctx context.Context, e journal.Effect, row *journal.Row) 
 		}
 		for _, id := range ids {
 			if idKey(id) == row.ExternalID {
-				row.UserID, row.State, row.Status = u.Id, journal.Created, StatusCreated
+				// The row goes on from here, reported again even if it was
+				// finished as "could not tell" in this run.
+				row.UserID, row.State, row.Status, row.ReportedRun = u.Id, journal.Created, StatusCreated, 0
 				return true, u.Id, nil
 			}
 		}
@@ -78,7 +85,7 @@ func (s *state) settle(ctx context.Context, e journal.Effect, row *journal.Row) 
 		if err := s.journal.AddTakenName(ctx, local, journal.UserName); err != nil {
 			return false, "", err
 		}
-		row.State, row.Email = journal.Pending, ""
+		row.State, row.Email, row.ReportedRun = journal.Pending, "", 0
 		return false, "", nil
 	case journal.AddMember:
 		ok, err := s.dir.HasMember(ctx, e.Target, row.Email)
@@ -161,4 +168,53 @@ func nameKind(k directory.NameKind) journal.NameKind {
 		return journal.GroupAliasName
 	}
 	return journal.UserName
+}
+
+// recoverReported finds report lines that reached the disk just before a
+// crash kept the journal from recording them: rows with a generated
+// password the journal does not know reported, whose line is in the run's
+// report. Those rows are finished as the line says, so that resuming does
+// not reset a password the admin already has. Only those few rows are kept
+// in memory while the report is read.
+func (s *state) recoverReported(ctx context.Context) error {
+	pending, err := s.journal.UnreportedPasswords(ctx, s.run.ID)
+	if err != nil || len(pending) == 0 {
+		return err
+	}
+	byLine := make(map[string]journal.Row, len(pending))
+	for _, r := range pending {
+		byLine[strconv.Itoa(r.Line)] = r
+	}
+	f, err := os.Open(s.report.Path())
+	if err != nil {
+		return fmt.Errorf("read the report to resume: %w", err)
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	cr.FieldsPerRecord = len(reportHeader)
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			// A line torn by the crash: nothing after it was written.
+			break
+		}
+		row, ok := byLine[rec[0]]
+		if !ok || rec[9] == "" || !strings.EqualFold(rec[4], row.Email) {
+			continue
+		}
+		status, reason := rec[7], strings.TrimPrefix(rec[8], "'")
+		row.State = journal.Done
+		if status == StatusFailed {
+			row.State = journal.NeedsAttention
+		}
+		row.Status, row.Error, row.Password, row.ReportedRun = status, reason, journal.PasswordReported, s.run.ID
+		if err := s.journal.SaveRow(ctx, row); err != nil {
+			return err
+		}
+		s.log.Info("found the report line of a row a crash left unrecorded", "line", row.Line, "email", row.Email)
+	}
+	return s.journal.Commit(ctx)
 }

@@ -192,3 +192,39 @@ func (j *Journal) CountStatuses(ctx context.Context, run int64) (map[string]int,
 	})
 	return counts, err
 }
+
+// UnreportedPasswords returns the rows of a run whose account has a
+// generated password no report line is known to hold: rows a crash caught
+// between setting the password and recording its report line.
+func (j *Journal) UnreportedPasswords(ctx context.Context, run int64) ([]Row, error) {
+	var rows []Row
+	err := j.read(func() error {
+		q, err := j.conn.QueryContext(ctx, "SELECT "+rowColumns+" FROM rows WHERE run_id = ? AND password = 'generated' AND reported_run != ? AND user_id != '' ORDER BY line", run, run)
+		if err != nil {
+			return fmt.Errorf("read unreported passwords: %w", err)
+		}
+		defer q.Close()
+		for q.Next() {
+			r, err := scanRow(q)
+			if err != nil {
+				return fmt.Errorf("read unreported passwords: %w", err)
+			}
+			rows = append(rows, r)
+		}
+		return q.Err()
+	})
+	return rows, err
+}
+
+// CountUnfinished returns how many rows last seen by a run are not
+// finished.
+func (j *Journal) CountUnfinished(ctx context.Context, run int64) (int, error) {
+	var n int
+	err := j.read(func() error {
+		return j.conn.QueryRowContext(ctx, "SELECT count(*) FROM rows WHERE run_id = ? AND state NOT IN ('done', 'failed', 'skipped', 'needs-attention')", run).Scan(&n)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count unfinished rows: %w", err)
+	}
+	return n, nil
+}

@@ -391,6 +391,11 @@ func printSummary(w io.Writer, s *batch.Summary, input, target string) {
 	if s.Rotated != "" {
 		fmt.Fprintf(w, "  earlier report kept as %s\n", s.Rotated)
 	}
+	if a := s.Abandoned; a != nil {
+		fmt.Fprintf(w, "  note: %d rows of the unfinished run of %s (started %s) are not in this file and are still unfinished;\n",
+			a.Rows, a.Run.InputPath, a.Run.Started.Format(time.RFC3339))
+		fmt.Fprintf(w, "        run provision on %s again to finish them\n", a.Run.InputPath)
+	}
 	if s.Mode == batch.Run && total > 0 && s.Statuses[batch.StatusCreated] == 0 && s.Statuses[batch.StatusConverged] == 0 && s.Failed() == 0 {
 		fmt.Fprintln(w, "  nothing to do: every row was done in an earlier run")
 	}

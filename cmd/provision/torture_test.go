@@ -283,6 +283,11 @@ func checkTortureReports(t *testing.T, report string, rows int, invalid map[stri
 		for _, r := range readReport(t, f) {
 			switch r[7] {
 			case "created":
+				if created[r[1]] {
+					// A second line would mean a password reset after the
+					// first line reached the disk: the first one is wrong.
+					t.Errorf("%s: row %s reported created twice", filepath.Base(f), r[1])
+				}
 				created[r[1]] = true
 				if len(r[9]) != 16 {
 					t.Errorf("%s: created without a password: %q", filepath.Base(f), r)
