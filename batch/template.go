@@ -71,7 +71,7 @@ func (t template) expand(fields naming.Fields, transform func(string) string) (s
 			b.WriteString(p.literal)
 			continue
 		}
-		v := strings.TrimSpace(fieldValue(fields, p.field))
+		v := strings.TrimSpace(fields.Get(p.field))
 		if transform != nil {
 			v = transform(v)
 		}
@@ -111,17 +111,4 @@ func (t template) check(transform func(string) string, valid func(string) error)
 		}
 	}
 	return first
-}
-
-// fieldValue looks a field up case-insensitively.
-func fieldValue(fields naming.Fields, name string) string {
-	if v, ok := fields[name]; ok {
-		return v
-	}
-	for k, v := range fields {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return ""
 }

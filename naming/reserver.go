@@ -334,7 +334,7 @@ func noNameError(f Fields, who person) error {
 	var empty []string
 	for _, field := range []string{FirstName, LastName} {
 		if who[field] == "" {
-			empty = append(empty, fmt.Sprintf("%s %q", field, f.get(field)))
+			empty = append(empty, fmt.Sprintf("%s %q", field, f.Get(field)))
 		}
 	}
 	switch len(empty) {
@@ -343,11 +343,11 @@ func noNameError(f Fields, who person) error {
 	case 2:
 		return fmt.Errorf("%w: %s and %s have no letter or digit a username can use", ErrNoName, empty[0], empty[1])
 	}
-	return fmt.Errorf("%w for firstname %q and lastname %q: every candidate is invalid or taken", ErrNoName, f.get(FirstName), f.get(LastName))
+	return fmt.Errorf("%w for firstname %q and lastname %q: every candidate is invalid or taken", ErrNoName, f.Get(FirstName), f.Get(LastName))
 }
 
-// get returns the value of a field, matching its name case-insensitively.
-func (f Fields) get(name string) string {
+// Get returns the value of a field, matching its name case-insensitively.
+func (f Fields) Get(name string) string {
 	if v, ok := f[name]; ok {
 		return v
 	}
