@@ -190,6 +190,15 @@ func TestJob_heldNameOfAnUnsavedRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// What a crash can leave: the row's pending record and the name held
+	// for it are on disk, the row's named record is not.
+	run, err := j.StartRun(t.Context(), journal.Run{InputPath: e.input})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.SaveRow(t.Context(), journal.Row{Identity: "id:1", RunID: run.ID, Line: 2, State: journal.Pending}); err != nil {
+		t.Fatal(err)
+	}
 	if err := j.Hold(t.Context(), "ana.lima", "id:1"); err != nil {
 		t.Fatal(err)
 	}

@@ -140,9 +140,11 @@ func (s *state) prepare(ctx context.Context, rec Record) (*task, error) {
 		return nil, s.finishRow(ctx, t, journal.NeedsAttention, StatusFailed,
 			fmt.Sprintf("%d accounts carry the ID %q (%s); fix the directory so that one does", len(accounts), rec.ID, strings.Join(accounts, ", ")))
 	}
-	if row.Email == "" || row.State == journal.Pending {
+	if found && (row.Email == "" || row.State == journal.Pending) {
 		// A name held for the row whose row record was lost (the process
-		// stopped between the two writes) is the row's name.
+		// stopped between the two writes) is the row's name. A row the
+		// journal did not hold has none: its pending record is written
+		// before any of its names.
 		if t.row.Email, err = s.heldName(ctx, t); err != nil {
 			return nil, err
 		}
