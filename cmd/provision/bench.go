@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,7 +148,7 @@ func (r jobResult) requestsPerSecond() float64 {
 func (b *bench) job(opts emulator.Options, rows, quota, concurrency int) (jobResult, error) {
 	b.runs++
 	opts.Domain = "bench.example.org"
-	emu, url, stop, err := startBenchEmulator(b.ctx, opts, 1000)
+	url, stop, err := startBenchEmulator(b.ctx, opts, 1000)
 	if err != nil {
 		return jobResult{}, err
 	}
@@ -174,7 +173,6 @@ func (b *bench) job(opts emulator.Options, rows, quota, concurrency int) (jobRes
 			return jobResult{}, err
 		}
 	}
-	_ = emu
 	input := filepath.Join(b.dir, fmt.Sprintf("run%d.csv", b.runs))
 	if err := writeBenchCSV(input, rows); err != nil {
 		return jobResult{}, err
@@ -202,7 +200,7 @@ func (b *bench) job(opts emulator.Options, rows, quota, concurrency int) (jobRes
 // pool, not the file.
 func (b *bench) p3() error {
 	opts := emulator.Options{Domain: "bench.example.org"}
-	_, url, stop, err := startBenchEmulator(b.ctx, opts, b.sizes.directory)
+	url, stop, err := startBenchEmulator(b.ctx, opts, b.sizes.directory)
 	if err != nil {
 		return err
 	}
@@ -313,21 +311,14 @@ func writeBenchCSV(path string, rows int) error {
 
 // startBenchEmulator serves a new emulator with users existing users on a
 // free port of 127.0.0.1.
-func startBenchEmulator(ctx context.Context, opts emulator.Options, users int) (*emulator.Server, string, func(), error) {
+func startBenchEmulator(ctx context.Context, opts emulator.Options, users int) (url string, stop func(), err error) {
 	opts.Seed = 1
 	emu, err := emulator.New(opts)
 	if err != nil {
-		return nil, "", nil, err
+		return "", nil, err
 	}
 	if err := emu.Generate(users); err != nil {
-		return nil, "", nil, err
+		return "", nil, err
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, "", nil, err
-	}
-	serveCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- emu.Serve(serveCtx, l) }()
-	return emu, "http://" + l.Addr().String() + "/", func() { cancel(); <-done }, nil
+	return serveLoopback(ctx, emu)
 }

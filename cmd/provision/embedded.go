@@ -68,25 +68,33 @@ func startEmulator(ctx context.Context, c emulatorConfig) (*embeddedEmulator, er
 	default:
 		return nil, fmt.Errorf("load the embedded emulator's state: %w", err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	url, stopServing, err := serveLoopback(ctx, emu)
 	if err != nil {
 		return nil, fmt.Errorf("start the embedded emulator: %w", err)
 	}
-	// The emulator serves until the job is over, not until ctx ends: calls
-	// in flight at an interruption still need their answers.
-	serveCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	served := make(chan error, 1)
-	go func() { served <- emu.Serve(serveCtx, l) }()
 	stop := func() {
-		cancel()
-		<-served
+		stopServing()
 		if c.save {
 			if err := saveState(emu, c.statePath); err != nil {
 				c.logger.Error("could not save the embedded emulator's state", "path", c.statePath, "err", err)
 			}
 		}
 	}
-	return &embeddedEmulator{url: "http://" + l.Addr().String() + "/", stop: stop}, nil
+	return &embeddedEmulator{url: url, stop: stop}, nil
+}
+
+// serveLoopback serves emu on a free port of 127.0.0.1 until stop is
+// called, not until ctx ends: calls in flight when a job is interrupted
+// still need their answers.
+func serveLoopback(ctx context.Context, emu *emulator.Server) (url string, stop func(), err error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	serveCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	served := make(chan error, 1)
+	go func() { served <- emu.Serve(serveCtx, l) }()
+	return "http://" + l.Addr().String() + "/", func() { cancel(); <-served }, nil
 }
 
 // saveState writes the emulator's directory atomically, readable only by
