@@ -157,7 +157,7 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 
 	journalPath := f.journal
 	if journalPath == "" {
-		journalPath = strings.TrimSuffix(input, filepath.Ext(input)) + ".journal"
+		journalPath = defaultJournal(input)
 	}
 	base := strings.TrimSuffix(journalPath, filepath.Ext(journalPath))
 	reportPath := f.report
@@ -235,6 +235,12 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 		return &rowsFailedError{failed: summary.Failed(), total: summary.Total(), report: summary.ReportPath}
 	}
 	return nil
+}
+
+// defaultJournal is the journal of an input file when --journal is not
+// given: next to it, named after it.
+func defaultJournal(input string) string {
+	return strings.TrimSuffix(input, filepath.Ext(input)) + ".journal"
 }
 
 // rowsFailedError means the job ran to its end and some rows failed.

@@ -7,8 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/provisionhq/provision/batch"
@@ -22,8 +20,7 @@ func journalPath(name string, given string, args []string) (string, error) {
 	case given != "" && len(args) == 0:
 		return given, nil
 	case given == "" && len(args) == 1:
-		in := args[0]
-		return strings.TrimSuffix(in, filepath.Ext(in)) + ".journal", nil
+		return defaultJournal(args[0]), nil
 	}
 	return "", withHint(usageErrorf("%s: give the journal with --journal, or the CSV file it belongs to", name),
 		fmt.Sprintf("provision %s --journal students.journal", name))
