@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -100,20 +101,6 @@ func (j *Journal) InFlight(ctx context.Context) ([]Effect, error) {
 
 func (j *Journal) effects(ctx context.Context, query string, args ...any) ([]Effect, error) {
 	var out []Effect
-	err := j.read(func() error {
-		q, err := j.conn.QueryContext(ctx, query, args...)
-		if err != nil {
-			return fmt.Errorf("read effects: %w", err)
-		}
-		defer q.Close()
-		for q.Next() {
-			e, err := scanEffect(q)
-			if err != nil {
-				return fmt.Errorf("read effects: %w", err)
-			}
-			out = append(out, e)
-		}
-		return q.Err()
-	})
+	err := j.each(ctx, "effects", query, scanInto("effects", &out, func(q *sql.Rows) (Effect, error) { return scanEffect(q) }), args...)
 	return out, err
 }

@@ -75,20 +75,7 @@ func (j *Journal) SetCounter(ctx context.Context, base string, next int) error {
 // Reservations returns the names owner holds, oldest first.
 func (j *Journal) Reservations(ctx context.Context, owner string) ([]string, error) {
 	var names []string
-	err := j.read(func() error {
-		q, err := j.conn.QueryContext(ctx, "SELECT name FROM reservations WHERE owner = ? ORDER BY created_at, name", owner)
-		if err != nil {
-			return fmt.Errorf("read reservations of %s: %w", owner, err)
-		}
-		defer q.Close()
-		for q.Next() {
-			var n string
-			if err := q.Scan(&n); err != nil {
-				return err
-			}
-			names = append(names, n)
-		}
-		return q.Err()
-	})
+	err := j.each(ctx, "reservations", "SELECT name FROM reservations WHERE owner = ? ORDER BY created_at, name",
+		scanInto("reservations", &names, scanString), owner)
 	return names, err
 }

@@ -129,68 +129,24 @@ func (j *Journal) SaveRow(ctx context.Context, r Row) error {
 // Rows calls fn for every row, ordered by run and line, until fn returns
 // an error. The journal is locked while it runs: fn must not call it.
 func (j *Journal) Rows(ctx context.Context, fn func(Row) error) error {
-	return j.read(func() error {
-		q, err := j.conn.QueryContext(ctx, "SELECT "+rowColumns+" FROM rows ORDER BY run_id, line")
+	return j.each(ctx, "rows", "SELECT "+rowColumns+" FROM rows ORDER BY run_id, line", func(q *sql.Rows) error {
+		r, err := scanRow(q)
 		if err != nil {
 			return fmt.Errorf("read rows: %w", err)
 		}
-		defer q.Close()
-		for q.Next() {
-			r, err := scanRow(q)
-			if err != nil {
-				return fmt.Errorf("read rows: %w", err)
-			}
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		return q.Err()
+		return fn(r)
 	})
 }
 
 // CountStates returns how many rows are in each state.
 func (j *Journal) CountStates(ctx context.Context) (map[State]int, error) {
-	counts := map[State]int{}
-	err := j.read(func() error {
-		q, err := j.conn.QueryContext(ctx, "SELECT state, count(*) FROM rows GROUP BY state")
-		if err != nil {
-			return fmt.Errorf("count rows: %w", err)
-		}
-		defer q.Close()
-		for q.Next() {
-			var s State
-			var n int
-			if err := q.Scan(&s, &n); err != nil {
-				return fmt.Errorf("count rows: %w", err)
-			}
-			counts[s] = n
-		}
-		return q.Err()
-	})
-	return counts, err
+	return countBy[State](ctx, j, "row states", "SELECT state, count(*) FROM rows GROUP BY state")
 }
 
 // CountStatuses returns how many rows of a run ended with each report
 // status, over every invocation of the run.
 func (j *Journal) CountStatuses(ctx context.Context, run int64) (map[string]int, error) {
-	counts := map[string]int{}
-	err := j.read(func() error {
-		q, err := j.conn.QueryContext(ctx, "SELECT status, count(*) FROM rows WHERE reported_run = ? GROUP BY status", run)
-		if err != nil {
-			return fmt.Errorf("count statuses: %w", err)
-		}
-		defer q.Close()
-		for q.Next() {
-			var s string
-			var n int
-			if err := q.Scan(&s, &n); err != nil {
-				return fmt.Errorf("count statuses: %w", err)
-			}
-			counts[s] = n
-		}
-		return q.Err()
-	})
-	return counts, err
+	return countBy[string](ctx, j, "row statuses", "SELECT status, count(*) FROM rows WHERE reported_run = ? GROUP BY status", run)
 }
 
 // UnreportedPasswords returns the rows of a run whose account has a
@@ -198,21 +154,9 @@ func (j *Journal) CountStatuses(ctx context.Context, run int64) (map[string]int,
 // between setting the password and recording its report line.
 func (j *Journal) UnreportedPasswords(ctx context.Context, run int64) ([]Row, error) {
 	var rows []Row
-	err := j.read(func() error {
-		q, err := j.conn.QueryContext(ctx, "SELECT "+rowColumns+" FROM rows WHERE run_id = ? AND password = 'generated' AND reported_run != ? AND user_id != '' ORDER BY line", run, run)
-		if err != nil {
-			return fmt.Errorf("read unreported passwords: %w", err)
-		}
-		defer q.Close()
-		for q.Next() {
-			r, err := scanRow(q)
-			if err != nil {
-				return fmt.Errorf("read unreported passwords: %w", err)
-			}
-			rows = append(rows, r)
-		}
-		return q.Err()
-	})
+	err := j.each(ctx, "unreported passwords",
+		"SELECT "+rowColumns+" FROM rows WHERE run_id = ? AND password = 'generated' AND reported_run != ? AND user_id != '' ORDER BY line",
+		scanInto("unreported passwords", &rows, func(q *sql.Rows) (Row, error) { return scanRow(q) }), run, run)
 	return rows, err
 }
 

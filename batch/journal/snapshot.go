@@ -124,20 +124,7 @@ func (j *Journal) AddTakenName(ctx context.Context, name string, kind NameKind) 
 // that carry externalID, per the snapshot.
 func (j *Journal) AccountsWithID(ctx context.Context, externalID string) ([]string, error) {
 	var emails []string
-	err := j.read(func() error {
-		q, err := j.conn.QueryContext(ctx, "SELECT email FROM directory_ids WHERE external_id = ? ORDER BY email", externalID)
-		if err != nil {
-			return fmt.Errorf("look up external ID: %w", err)
-		}
-		defer q.Close()
-		for q.Next() {
-			var e string
-			if err := q.Scan(&e); err != nil {
-				return err
-			}
-			emails = append(emails, e)
-		}
-		return q.Err()
-	})
+	err := j.each(ctx, "external IDs", "SELECT email FROM directory_ids WHERE external_id = ? ORDER BY email",
+		scanInto("external IDs", &emails, scanString), externalID)
 	return emails, err
 }

@@ -125,6 +125,63 @@ func (j *Journal) read(fn func() error) error {
 	return fn()
 }
 
+// each runs a query under the journal's lock and calls fn for every
+// result row; what names the result in errors. fn must not call the
+// journal.
+func (j *Journal) each(ctx context.Context, what, query string, fn func(*sql.Rows) error, args ...any) error {
+	return j.read(func() error {
+		q, err := j.conn.QueryContext(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", what, err)
+		}
+		defer q.Close()
+		for q.Next() {
+			if err := fn(q); err != nil {
+				return err
+			}
+		}
+		if err := q.Err(); err != nil {
+			return fmt.Errorf("read %s: %w", what, err)
+		}
+		return nil
+	})
+}
+
+// scanInto returns a result-row callback that scans one value of type T
+// and adds it to *out.
+func scanInto[T any](what string, out *[]T, scan func(*sql.Rows) (T, error)) func(*sql.Rows) error {
+	return func(q *sql.Rows) error {
+		v, err := scan(q)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", what, err)
+		}
+		*out = append(*out, v)
+		return nil
+	}
+}
+
+// scanString scans a one-column result row.
+func scanString(q *sql.Rows) (string, error) {
+	var s string
+	err := q.Scan(&s)
+	return s, err
+}
+
+// countBy returns, for a query of (key, count) rows, the count per key.
+func countBy[K ~string](ctx context.Context, j *Journal, what, query string, args ...any) (map[K]int, error) {
+	counts := map[K]int{}
+	err := j.each(ctx, what, query, func(q *sql.Rows) error {
+		var k K
+		var n int
+		if err := q.Scan(&k, &n); err != nil {
+			return fmt.Errorf("read %s: %w", what, err)
+		}
+		counts[k] = n
+		return nil
+	}, args...)
+	return counts, err
+}
+
 // stmt returns a prepared statement for query, cached. j.mu must be held.
 func (j *Journal) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if s, ok := j.stmts[query]; ok {
