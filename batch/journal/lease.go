@@ -42,22 +42,32 @@ func (j *Journal) takeLease(ctx context.Context) error {
 	})
 }
 
+// leaseQuery reads the lease row.
+const leaseQuery = "SELECT owner, host, pid, acquired_at, heartbeat_at, expires_at FROM lease WHERE id = 1"
+
+// scanOwner scans a row of leaseQuery.
+func scanOwner(row interface{ Scan(...any) error }) (Owner, error) {
+	var o Owner
+	var acquired, heartbeat, expires string
+	err := row.Scan(&o.ID, &o.Host, &o.PID, &acquired, &heartbeat, &expires)
+	o.Acquired, o.Heartbeat, o.Expires = parseTime(acquired), parseTime(heartbeat), parseTime(expires)
+	return o, err
+}
+
 // leaseLocked reads the lease row. j.mu must be held.
 func (j *Journal) leaseLocked(ctx context.Context) (Owner, bool, error) {
-	row, err := j.queryRow(ctx, "SELECT owner, host, pid, acquired_at, heartbeat_at, expires_at FROM lease WHERE id = 1")
+	row, err := j.queryRow(ctx, leaseQuery)
 	if err != nil {
 		return Owner{}, false, err
 	}
-	var o Owner
-	var acquired, heartbeat, expires string
-	switch err := row.Scan(&o.ID, &o.Host, &o.PID, &acquired, &heartbeat, &expires); {
+	switch o, err := scanOwner(row); {
 	case errors.Is(err, sql.ErrNoRows):
 		return Owner{}, false, nil
 	case err != nil:
 		return Owner{}, false, fmt.Errorf("read journal lease: %w", err)
+	default:
+		return o, true, nil
 	}
-	o.Acquired, o.Heartbeat, o.Expires = parseTime(acquired), parseTime(heartbeat), parseTime(expires)
-	return o, true, nil
 }
 
 // Lease returns the holder recorded in the journal, if any.
@@ -81,15 +91,8 @@ func readLeaseHolder(path string) (Owner, bool) {
 		return Owner{}, false
 	}
 	defer db.Close()
-	var o Owner
-	var acquired, heartbeat, expires string
-	err = db.QueryRowContext(ctx, "SELECT owner, host, pid, acquired_at, heartbeat_at, expires_at FROM lease WHERE id = 1").
-		Scan(&o.ID, &o.Host, &o.PID, &acquired, &heartbeat, &expires)
-	if err != nil {
-		return Owner{}, false
-	}
-	o.Acquired, o.Heartbeat, o.Expires = parseTime(acquired), parseTime(heartbeat), parseTime(expires)
-	return o, true
+	o, err := scanOwner(db.QueryRowContext(ctx, leaseQuery))
+	return o, err == nil
 }
 
 // beat renews the lease every third of its lifetime and commits batches
