@@ -58,12 +58,9 @@ func (s *Server) insertUserAlias(c *call) (any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d := s.dir
-	u := d.user(c.params["userKey"])
-	if u == nil {
-		return nil, errNotFound("userKey")
-	}
-	if e := s.creationIncomplete(u, now); e != nil {
-		return nil, e
+	u, err := s.userToChange(c, now)
+	if err != nil {
+		return nil, err
 	}
 	if d.taken(alias) {
 		return nil, errDuplicate()

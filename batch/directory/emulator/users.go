@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // ExternalID is one of a user's external ids, such as a student number.
@@ -250,12 +251,9 @@ func (s *Server) updateUser(c *call) (any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d := s.dir
-	u := d.user(c.params["userKey"])
-	if u == nil {
-		return nil, errNotFound("userKey")
-	}
-	if e := s.creationIncomplete(u, now); e != nil {
-		return nil, e
+	u, err := s.userToChange(c, now)
+	if err != nil {
+		return nil, err
 	}
 	ou, err := d.resolveOrgUnit(in.orgUnitPath)
 	if err != nil {
@@ -272,16 +270,27 @@ func (s *Server) updateUser(c *call) (any, error) {
 	return s.userResource(u), nil
 }
 
-func (s *Server) deleteUser(c *call) (any, error) {
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// userToChange finds the user a mutation names by userKey: 404 when there
+// is none, 412 (as the faults say) when it was created moments ago. s.mu
+// must be held.
+func (s *Server) userToChange(c *call, now time.Time) (*user, error) {
 	u := s.dir.user(c.params["userKey"])
 	if u == nil {
 		return nil, errNotFound("userKey")
 	}
 	if e := s.creationIncomplete(u, now); e != nil {
 		return nil, e
+	}
+	return u, nil
+}
+
+func (s *Server) deleteUser(c *call) (any, error) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, err := s.userToChange(c, now)
+	if err != nil {
+		return nil, err
 	}
 	s.dir.removeUser(u)
 	return nil, nil
