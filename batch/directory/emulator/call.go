@@ -80,6 +80,22 @@ func decodeField(obj map[string]json.RawMessage, name string, v any) (bool, erro
 	return true, nil
 }
 
+// stringField names a string field of a request body and where it goes.
+type stringField struct {
+	name string
+	dst  *string
+}
+
+// decodeStrings decodes string fields of a request body, in order.
+func decodeStrings(obj map[string]json.RawMessage, fields ...stringField) error {
+	for _, f := range fields {
+		if _, err := decodeField(obj, f.name, f.dst); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // maxResults parses the maxResults parameter, between 1 and hi.
 func (c *call) maxResults(def, hi int) (int, error) {
 	s := c.query.Get("maxResults")

@@ -54,13 +54,8 @@ func (s *Server) insertGroup(c *call) (any, error) {
 		return nil, err
 	}
 	var email, name, description string
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"email", &email}, {"name", &name}, {"description", &description}} {
-		if _, err := decodeField(obj, f.name, f.dst); err != nil {
-			return nil, err
-		}
+	if err := decodeStrings(obj, stringField{"email", &email}, stringField{"name", &name}, stringField{"description", &description}); err != nil {
+		return nil, err
 	}
 	if email == "" {
 		return nil, errRequired("email")

@@ -77,13 +77,8 @@ func (s *Server) insertMember(c *call) (any, error) {
 		return nil, err
 	}
 	var email, id, role string
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"email", &email}, {"id", &id}, {"role", &role}} {
-		if _, err := decodeField(obj, f.name, f.dst); err != nil {
-			return nil, err
-		}
+	if err := decodeStrings(obj, stringField{"email", &email}, stringField{"id", &id}, stringField{"role", &role}); err != nil {
+		return nil, err
 	}
 	if email == "" && id == "" {
 		return nil, errRequired("member")
@@ -151,16 +146,26 @@ func (d *directory) member(g *group, key string) *member {
 	return nil
 }
 
-func (s *Server) getMember(c *call) (any, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+// groupMember finds the group and the direct member a call names by
+// groupKey and memberKey. s.mu must be held.
+func (s *Server) groupMember(c *call) (*group, *member, error) {
 	g := s.dir.group(c.params["groupKey"])
 	if g == nil {
-		return nil, errNotFound("groupKey")
+		return nil, nil, errNotFound("groupKey")
 	}
 	m := s.dir.member(g, c.params["memberKey"])
 	if m == nil {
-		return nil, errNotFound("memberKey")
+		return nil, nil, errNotFound("memberKey")
+	}
+	return g, m, nil
+}
+
+func (s *Server) getMember(c *call) (any, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, m, err := s.groupMember(c)
+	if err != nil {
+		return nil, err
 	}
 	return s.memberResource(m), nil
 }
@@ -189,13 +194,9 @@ func (s *Server) hasMember(c *call) (any, error) {
 func (s *Server) deleteMember(c *call) (any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.dir.group(c.params["groupKey"])
-	if g == nil {
-		return nil, errNotFound("groupKey")
-	}
-	m := s.dir.member(g, c.params["memberKey"])
-	if m == nil {
-		return nil, errNotFound("memberKey")
+	g, m, err := s.groupMember(c)
+	if err != nil {
+		return nil, err
 	}
 	g.members.Delete(m.email)
 	g.version++
