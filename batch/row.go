@@ -95,11 +95,7 @@ func (s *state) prepare(ctx context.Context, rec Record) (*task, error) {
 		}
 	}
 	if err := s.holdGroups(ctx, t); err != nil {
-		var f *rowFailure
-		if errors.As(err, &f) {
-			return nil, s.finish(ctx, t, StatusFailed, fmt.Sprintf("line %d: %s", rec.Line, f.reason))
-		}
-		return nil, err
+		return nil, s.failRow(ctx, t, err)
 	}
 	// Record at once that this run has seen the row at this line, before
 	// a worker takes it: a later line with the same identity is then
@@ -159,11 +155,7 @@ func (s *state) prepare(ctx context.Context, rec Record) (*task, error) {
 		err = s.name(ctx, t)
 	}
 	if err != nil {
-		var f *rowFailure
-		if errors.As(err, &f) {
-			return nil, s.finish(ctx, t, StatusFailed, fmt.Sprintf("line %d: %s", rec.Line, f.reason))
-		}
-		return nil, err
+		return nil, s.failRow(ctx, t, err)
 	}
 	return t, nil
 }
@@ -196,6 +188,16 @@ func (s *state) heldName(ctx context.Context, t *task) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// failRow finishes a row that err, a *rowFailure, stopped in prepare;
+// any other error stops the job and is returned as it is.
+func (s *state) failRow(ctx context.Context, t *task, err error) error {
+	var f *rowFailure
+	if !errors.As(err, &f) {
+		return err
+	}
+	return s.finish(ctx, t, StatusFailed, fmt.Sprintf("line %d: %s", t.rec.Line, f.reason))
 }
 
 // effects loads the side effects an earlier invocation recorded for a row.
