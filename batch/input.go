@@ -175,8 +175,12 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	if err != nil && err != io.EOF {
 		return nil, fmt.Errorf("read header: %w", err)
 	}
-	if string(start) == bom {
+	// A file saved twice by a careless tool may start with several BOMs.
+	for string(start) == bom {
 		br.Discard(len(bom))
+		if start, err = br.Peek(len(bom)); err != nil && err != io.EOF {
+			return nil, fmt.Errorf("read header: %w", err)
+		}
 	}
 	guard := newLineGuard(br, byte(delim))
 	cr := csv.NewReader(guard)
@@ -249,7 +253,7 @@ func (r *Reader) mapHeader(headers []string, columns map[string]string, delim ru
 			return fail("is empty; name the column or remove it")
 		case !utf8.ValidString(h):
 			return fail("is not valid UTF-8; save the file as UTF-8 (in Excel: CSV UTF-8)")
-		case strings.ContainsFunc(h, unicode.IsControl):
+		case strings.ContainsFunc(h, isHidden):
 			return fail("%s", controlProblem(h))
 		}
 		field, ok := columns[strings.ToLower(h)]
@@ -276,14 +280,16 @@ func (r *Reader) mapHeader(headers []string, columns map[string]string, delim ru
 // controlProblem says what a control character in a header cell means:
 // most often that the file is not split as it should be.
 func controlProblem(h string) string {
-	c, _ := utf8.DecodeRuneInString(h[strings.IndexFunc(h, unicode.IsControl):])
-	switch c {
-	case '\r':
+	c, _ := firstHidden(h)
+	switch {
+	case c == '\r':
 		return "contains a carriage return: the file's lines end with CR alone, as old Mac files do; save it with LF or CRLF line endings"
-	case '\t':
+	case c == '\t':
 		return "contains a tab; if the file is tab-separated, set the delimiter to tab"
+	case unicode.IsControl(c):
+		return fmt.Sprintf("contains a control character (%U); a header is one line of text", c)
 	}
-	return fmt.Sprintf("contains a control character (%U); a header is one line of text", c)
+	return fmt.Sprintf("contains the invisible character %s; remove it", describeRune(c))
 }
 
 // otherDelimiter returns a hint for a header that is one column holding

@@ -55,9 +55,10 @@ func (l ReportLine) record() []string {
 // Generated passwords never start with one of these, so they are never
 // changed.
 func safeCell(s string) string {
-	// A rejected row may hold bytes that are not text; the report stays
-	// valid UTF-8 without NULs, whatever the input held.
-	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+	// A rejected row may hold bytes that are not text, or characters that
+	// hide what a line says (ESC, bidi overrides); the report stays valid
+	// UTF-8 and shows those as their code points, whatever the input held.
+	s = Visible(s)
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s
 	}

@@ -36,7 +36,7 @@ func TestReport(t *testing.T) {
 	want := [][]string{
 		reportHeader,
 		{"2", "1001", "Ana", "Lima", "ana.lima@example.org", "/Students", "a@example.org;b@example.org", "created", "", "Kx7#mPq2vR9$wLn4"},
-		{"3", "'=HYPERLINK(\"http://evil\")", "'+cmd", "'@SUM(A1)", "'-x", "", "", "failed", "'\tline 3: bad", ""},
+		{"3", "'=HYPERLINK(\"http://evil\")", "'+cmd", "'@SUM(A1)", "'-x", "", "", "failed", "[U+0009]line 3: bad", ""},
 	}
 	if !slices.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("report =\n%q\nwant\n%q", got, want)

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -106,7 +105,7 @@ func (r *Reader) checkField(field string, rec *Record, c row, custom map[string]
 	case "phone":
 		return checkText(c.Phone, maxCellBytes)
 	}
-	return checkText(custom[field], maxCellBytes)
+	return checkNote(custom[field])
 }
 
 // checkEncoding reports text that is not valid UTF-8 or holds a NUL byte.
@@ -120,10 +119,36 @@ func checkEncoding(s string) error {
 	return nil
 }
 
-// checkText checks the encoding of a cell and that it is at most limit
-// bytes long.
+// checkNote checks the cell of a custom column: valid UTF-8, at most
+// maxCellBytes, and nothing hidden except the line breaks and tabs that
+// multi-line notes hold. Such a value reaches Google only through a
+// template, whose result is checked again (an org unit with a line break
+// is refused there); patterns reduce it to a-z 0-9 . _ -.
+func checkNote(s string) error {
+	switch {
+	case !utf8.ValidString(s):
+		return errors.New("is not valid UTF-8; save the file as UTF-8 (in Excel: CSV UTF-8)")
+	case strings.IndexByte(s, 0) >= 0:
+		return errors.New("contains a NUL byte")
+	case len(s) > maxCellBytes:
+		return fmt.Errorf("is longer than %d bytes (%d)", maxCellBytes, len(s))
+	}
+	return checkVisible(strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == '\t' {
+			return ' '
+		}
+		return r
+	}, s), "a value")
+}
+
+// checkText checks the encoding of a cell, that its value (trimmed, as
+// the record holds it) has no hidden character, and that it is at most
+// limit bytes long.
 func checkText(s string, limit int) error {
 	if err := checkEncoding(s); err != nil {
+		return err
+	}
+	if err := checkVisible(strings.TrimSpace(s), "a value"); err != nil {
 		return err
 	}
 	if len(s) > limit {
@@ -133,8 +158,9 @@ func checkText(s string, limit int) error {
 }
 
 // checkName checks a first or last name as Google does: not empty, at most
-// 60 characters, none of < > =. It also refuses control characters such
-// as line breaks: a name is one line of text.
+// 60 characters, none of < > =. It also refuses hidden characters such as
+// line breaks, ESC and bidi overrides (see isHidden): a name is one line
+// of plain text.
 func checkName(cell string) error {
 	if err := checkEncoding(cell); err != nil {
 		return err
@@ -146,12 +172,11 @@ func checkName(cell string) error {
 	if n := utf8.RuneCountInString(name); n > maxNameChars {
 		return fmt.Errorf("is longer than %d characters (%d)", maxNameChars, n)
 	}
+	if err := checkVisible(name, "a name"); err != nil {
+		return err
+	}
 	if i := strings.IndexAny(name, "<>="); i >= 0 {
 		return fmt.Errorf("contains %q; Google does not allow < > = in names", name[i:i+1])
-	}
-	if i := strings.IndexFunc(name, unicode.IsControl); i >= 0 {
-		c, _ := utf8.DecodeRuneInString(name[i:])
-		return fmt.Errorf("contains a control character (%U); a name is one line of text", c)
 	}
 	return nil
 }
@@ -283,6 +308,9 @@ func checkOrgUnit(p string) error {
 		return fmt.Errorf("%q does not start with \"/\"", p)
 	case strings.HasSuffix(p, "/"):
 		return fmt.Errorf("%q ends with \"/\"", p)
+	}
+	if err := checkVisible(p, "an org unit"); err != nil {
+		return err
 	}
 	for name := range strings.SplitSeq(p[1:], "/") {
 		if strings.TrimSpace(name) == "" {

@@ -194,9 +194,14 @@ func rowOracle(columns, row []string, line int, domain string) (want Record, bad
 		Custom:       map[string]string{"region": strings.TrimSpace(cell["region"])},
 	}
 
-	// text: valid UTF-8, no NUL, at most limit bytes as written.
+	// hidden: a control, format, line or paragraph separator character.
+	hidden := func(s string) bool {
+		return strings.ContainsFunc(s, func(r rune) bool { return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) })
+	}
+	// text: valid UTF-8, no NUL, nothing hidden once trimmed, at most limit
+	// bytes as written.
 	text := func(s string, limit int) bool {
-		return utf8.ValidString(s) && !strings.Contains(s, "\x00") && len(s) <= limit
+		return utf8.ValidString(s) && !strings.Contains(s, "\x00") && !hidden(strings.TrimSpace(s)) && len(s) <= limit
 	}
 	// Addresses and names in lists are ASCII as written: lowercasing must
 	// not be what makes them valid (KELVIN SIGN lowercases to k).
@@ -253,11 +258,12 @@ func rowOracle(columns, row []string, line int, domain string) (want Record, bad
 		name := strings.TrimSpace(s)
 		ok[col] = utf8.ValidString(s) && !strings.Contains(s, "\x00") &&
 			name != "" && utf8.RuneCountInString(name) <= 60 && !strings.ContainsAny(name, "<>=") &&
-			!strings.ContainsFunc(name, unicode.IsControl)
+			!hidden(name)
 	}
-	for _, col := range []string{"id", "region"} {
-		ok[col] = text(cell[col], 1024)
-	}
+	ok["id"] = text(cell["id"], 1024)
+	// A custom column may hold multi-line notes: line breaks and tabs pass.
+	note := strings.NewReplacer("\n", " ", "\r", " ", "\t", " ").Replace(cell["region"])
+	ok["region"] = utf8.ValidString(note) && !strings.Contains(note, "\x00") && !hidden(note) && len(note) <= 1024
 	for _, col := range []string{"email", "manager"} {
 		s := strings.TrimSpace(cell[col])
 		ok[col] = text(cell[col], 1024) && (s == "" || ascii(s) && address(s, domain))
@@ -265,7 +271,7 @@ func rowOracle(columns, row []string, line int, domain string) (want Record, bad
 	ok["groups"] = list(cell["groups"], writtenList(cell["groups"]), "")
 	ok["aliases"] = list(cell["aliases"], writtenList(cell["aliases"]), domain)
 	ou := want.OrgUnit
-	ok["orgunit"] = text(cell["orgunit"], 1024) && (ou == "" || ou == "/" || oracleOrgUnit(ou))
+	ok["orgunit"] = text(cell["orgunit"], 1024) && (ou == "" || ou == "/" || oracleOrgUnit(ou) && !hidden(ou))
 	p := cell["password"]
 	switch {
 	case !utf8.ValidString(p) || strings.Contains(p, "\x00"):

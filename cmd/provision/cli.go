@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/provisionhq/provision/batch"
 	"github.com/provisionhq/provision/batch/journal"
 )
 
@@ -113,9 +114,20 @@ func exitCode(err error, stderr io.Writer) int {
 		code = exitInterrupted
 		hint = "run the same command again to resume"
 	}
-	fmt.Fprintf(stderr, "provision: error: %s\n", strings.TrimSuffix(err.Error(), "."))
+	fmt.Fprintf(stderr, "provision: error: %s\n", visibleLines(strings.TrimSuffix(err.Error(), ".")))
 	if hint != "" {
-		fmt.Fprintf(stderr, "provision: hint: %s\n", hint)
+		fmt.Fprintf(stderr, "provision: hint: %s\n", visibleLines(hint))
 	}
 	return code
+}
+
+// visibleLines returns a message with every hidden character written out
+// as its code point, line by line: an error may quote a value from the
+// input, and an ESC in it would otherwise rewrite the terminal.
+func visibleLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = batch.Visible(l)
+	}
+	return strings.Join(lines, "\n")
 }

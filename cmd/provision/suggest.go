@@ -128,6 +128,15 @@ func parseFieldArgs(args []string) (naming.Fields, error) {
 		if _, dup := fields[key]; dup {
 			return nil, usageErrorf("suggest: field %s is given twice", name)
 		}
+		// The rules of run's CSV cells: a name suggest accepts is one run
+		// accepts too.
+		check := batch.CheckValue
+		if key == naming.FirstName || key == naming.LastName {
+			check = batch.CheckName
+		}
+		if err := check(value); err != nil {
+			return nil, usageErrorf("suggest: %s %v", batch.Visible(name), err)
+		}
 		fields[key] = value
 	}
 	return fields, nil
