@@ -105,7 +105,7 @@ func hostileCorpus() []hostileCase {
 				"Grace,Hopper,3002,",
 				"\"Al\r\nan\",Turing,3003,",
 				"Edsger,Dijkstra,3004,ok"),
-			failed:  map[int]string{5: "First Name contains a control character (U+000A)"},
+			failed:  map[int]string{5: "lines 5–6: a quote opened on line 5 closes on line 6; 2 lines were read as one record: First Name contains a control character (U+000A)"},
 			created: []int{2, 4, 7},
 		},
 		{
@@ -302,8 +302,20 @@ func hostileCorpus() []hostileCase {
 				"Ada,Lovelace,20001",
 				"Grace,Hopper,20002",
 				`Alan,"Turing,20003`),
-			failed:  map[int]string{4: `line 4: extraneous or missing " in quoted-field`},
+			failed:  map[int]string{4: "line 4: a quote opened on this line is never closed"},
 			created: []int{2, 3},
+		},
+		{
+			// A quote never closed takes every line after it into its
+			// field: the report names them all.
+			file: "quote_unclosed_swallows_end.csv",
+			content: lines("firstname,lastname,id",
+				"Ada,Lovelace,20101",
+				`Grace,"Hopper,20102`,
+				"Alan,Turing,20103",
+				"Edsger,Dijkstra,20104"),
+			failed:  map[int]string{3: "lines 3–5: a quote is never closed, so the 3 lines to the end of the file were read as one record"},
+			created: []int{2},
 		},
 		{
 			// An opening quote takes the next lines into its field, up to
@@ -315,8 +327,32 @@ func hostileCorpus() []hostileCase {
 				"Alan,Turing,21003",
 				`Edsger,Dijkstra",21004`,
 				"Barbara,Liskov,21005"),
-			failed:  map[int]string{3: "line 3: lastname contains a control character (U+000A)"},
+			failed:  map[int]string{3: "lines 3–5: a quote opened on line 3 closes on line 5; 3 lines were read as one record: lastname contains a control character (U+000A)"},
 			created: []int{2, 6},
+		},
+		{
+			// A stray quote in a note on line 5 pairs with one on line 9:
+			// five people's lines are one record of too many fields. A
+			// stray pair on lines 11 and 12 ends in a bare quote. A note
+			// over two lines, quoted as it should be, is read as usual.
+			file: "quote_swallows_field_count.csv",
+			content: lines("firstname,lastname,id,note",
+				"Ada,Lovelace,21101,",
+				`Barbara,Liskov,21102,"call back`+"\r\n"+`after 5"`,
+				`Grace,Hopper,21104,"Amazing Grace`,
+				"Alan,Turing,21105,",
+				"Edsger,Dijkstra,21106,",
+				"Donald,Knuth,21107,",
+				`Ken,Thompson",21108,`,
+				"Dennis,Ritchie,21109,",
+				`Frances,"Allen,21110,`,
+				`John,Backus",21111,x"y`,
+				"Niklaus,Wirth,21112,"),
+			failed: map[int]string{
+				5:  "lines 5–9: a quote opened on line 5 closes on line 9; 5 lines were read as one record: wrong number of fields (the header has 4)",
+				11: `lines 11–12: a quote opened on line 11 closes on line 12; 2 lines were read as one record: bare " in non-quoted-field at line 12`,
+			},
+			created: []int{2, 3, 10, 13},
 		},
 		{
 			file: "duplicate_ids.csv",
@@ -649,7 +685,7 @@ func hostileCorpus() []hostileCase {
 				"\"Grace\nBrewster\",Hopper,38002,",
 				`Alan,Turing,38003,"a ""quoted"" word"`,
 				"Edsger,Dijkstra,38004,ok"),
-			failed:  map[int]string{4: "line 4: firstname contains a control character (U+000A)"},
+			failed:  map[int]string{4: "lines 4–5: a quote opened on line 4 closes on line 5; 2 lines were read as one record: firstname contains a control character (U+000A)"},
 			created: []int{2, 6, 7},
 		},
 		{
@@ -970,7 +1006,8 @@ func checkRun(t *testing.T, e *env, tc hostileCase, sum *Summary) {
 		if !ok {
 			continue
 		}
-		if row.status != StatusFailed || !strings.HasPrefix(row.reason, fmt.Sprintf("line %d: ", line)) || !strings.Contains(row.reason, reason) {
+		named := strings.HasPrefix(row.reason, fmt.Sprintf("line %d: ", line)) || strings.HasPrefix(row.reason, fmt.Sprintf("lines %d–", line))
+		if row.status != StatusFailed || !named || !strings.Contains(row.reason, reason) {
 			t.Errorf("report line %d = %s %q, want failed, naming line %d, with %q", line, row.status, row.reason, line, reason)
 		}
 	}
@@ -1044,7 +1081,7 @@ func TestHostileLongLine(t *testing.T) {
 			"Alan,Turing,50004"),
 		failed: map[int]string{
 			3: "line 3: the line is longer than 1 MiB; the rest of it was skipped unread",
-			4: "line 4: line 5 of the record is longer than 1 MiB",
+			4: "lines 4–5: a quote opened on line 4 closes on line 5; 2 lines were read as one record: line 5 of the record is longer than 1 MiB",
 		},
 		created: []int{2, 6},
 	}

@@ -378,24 +378,34 @@ func (r *Reader) Next() (Record, error) {
 	case err != nil && !parseErr:
 		return Record{}, fmt.Errorf("read input: %w", err)
 	}
-	if cut, ok := r.guard.claim(r.csv.InputOffset()); ok {
+	line := 0 // where the record starts
+	if parseErr {
+		line = pe.StartLine
+	} else {
+		line, _ = r.csv.FieldPos(0)
+	}
+	end := r.csv.InputOffset()
+	last := r.guard.lineAt(end - 1) // where the record ends
+	fail := func(err error) Record {
+		return Record{Line: line, Err: &RowError{Line: line, EndLine: last, Err: err}}
+	}
+	if cut, ok := r.guard.claim(end); ok {
 		// The record was cut short: what it holds is not what the file
 		// says, so its own errors do not matter.
-		line := 0
-		if parseErr {
-			line = pe.StartLine
-		} else {
-			line, _ = r.csv.FieldPos(0)
-		}
-		return Record{Line: line, Err: &RowError{Line: line, Err: cut.err(line)}}, nil
+		return fail(cut.err(line)), nil
 	}
 	if parseErr {
-		return Record{Line: pe.StartLine, Err: &RowError{Line: pe.StartLine, Err: parseProblem(pe, len(r.fields))}}, nil
+		if errors.Is(pe.Err, csv.ErrQuote) && r.guard.endsInQuote(end) {
+			return fail(neverClosed(line, last)), nil
+		}
+		return fail(parseProblem(pe, len(r.fields))), nil
 	}
-	line, _ := r.csv.FieldPos(0) // where the first field, and so the record, starts
 	cells := v.(row)
 	rec := record(line, cells, custom)
 	rec.Err = r.check(&rec, cells, custom)
+	if re, ok := errors.AsType[*RowError](rec.Err); ok {
+		re.EndLine = last
+	}
 	return rec, nil
 }
 
@@ -489,4 +499,23 @@ func parseProblem(pe *csv.ParseError, width int) error {
 		return fmt.Errorf("%w at line %d, byte %d; a quoted field ends with a quote followed by the delimiter or the end of the line", pe.Err, pe.Line, pe.Column)
 	}
 	return fmt.Errorf("%w at line %d, byte %d", pe.Err, pe.Line, pe.Column)
+}
+
+// unclosedQuote is the error of a record that ends inside a quoted field:
+// at the end of the file, or where the line guard ended a record that
+// grew past maxRecordBytes. Its message says which lines it took, so a
+// RowError adds no more about them. It wraps csv.ErrQuote.
+type unclosedQuote struct{ msg string }
+
+func (e *unclosedQuote) Error() string { return e.msg }
+
+func (e *unclosedQuote) Unwrap() error { return csv.ErrQuote }
+
+// neverClosed is the error of a record from line first to line last, the
+// end of the file, inside a quote that is never closed.
+func neverClosed(first, last int) error {
+	if first == last {
+		return &unclosedQuote{"a quote opened on this line is never closed"}
+	}
+	return &unclosedQuote{fmt.Sprintf("a quote is never closed, so the %d lines to the end of the file were read as one record", last-first+1)}
 }

@@ -347,7 +347,7 @@ func TestReader_Files(t *testing.T) {
 				{line: 4, err: "line 4: wrong number of fields (the header has 3)"},
 				{line: 5, err: `line 5: bare " in non-quoted-field at line 5, byte 3; put the field in quotes and double the quote inside it ("")`},
 				{line: 6, first: "Barbara", last: "Liskov"},
-				{line: 7, err: `line 7: extraneous or missing " in quoted-field at line 8, byte 18; a quoted field ends with a quote followed by the delimiter or the end of the line`},
+				{line: 7, err: "lines 7–8: a quote is never closed, so the 2 lines to the end of the file were read as one record"},
 			},
 		},
 		{
@@ -384,6 +384,93 @@ func TestReader_Files(t *testing.T) {
 				if rec.Err != nil && (!errors.As(rec.Err, &re) || re.Line != rec.Line) {
 					t.Errorf("Next() line %d error = %#v, want a *RowError for line %d", w.line, rec.Err, rec.Line)
 				}
+			}
+		})
+	}
+}
+
+// TestReader_Spans reads records that span lines. One that is read
+// normally says nothing of it; one that fails names its first and last
+// line and says they were read as one record, so that a stray quote loses
+// nobody without a word.
+func TestReader_Spans(t *testing.T) {
+	tests := []struct {
+		name      string
+		in        string
+		line, end int    // of the last record
+		err       string // of the last record
+	}{
+		{
+			name: "a quoted note over three lines",
+			in:   "firstname,lastname,note\nAda,Lovelace,\"one\ntwo\r\nthree\"\n",
+			line: 2, end: 4,
+		},
+		{
+			name: "a name with a line break",
+			in:   "firstname,lastname\n\"Ada\nMarie\",Lovelace\n",
+			line: 2, end: 3,
+			err: "lines 2–3: a quote opened on line 2 closes on line 3; 2 lines were read as one record: firstname contains a control character (U+000A); a name is one line of text",
+		},
+		{
+			name: "a stray quote takes four lines into a note",
+			in:   "firstname,lastname,id,note\nAda,Lovelace,1,\nGrace,Hopper,2,\"x\nAlan,Turing,3,\nEdsger,Dijkstra,4,\nKen,Thompson\",5,\n",
+			line: 3, end: 6,
+			err: "lines 3–6: a quote opened on line 3 closes on line 6; 4 lines were read as one record: wrong number of fields (the header has 4)",
+		},
+		{
+			name: "a bare quote after the span",
+			in:   "firstname,lastname,id\nGrace,\"Hopper,2\nAlan\",Tu\"ring,3\n",
+			line: 2, end: 3,
+			err: `lines 2–3: a quote opened on line 2 closes on line 3; 2 lines were read as one record: bare " in non-quoted-field at line 3, byte 9; put the field in quotes and double the quote inside it ("")`,
+		},
+		{
+			name: "text after a closing quote",
+			in:   "firstname,lastname,id\nGrace,\"Hopper\n\"x,2\n",
+			line: 2, end: 3,
+			err: `lines 2–3: a quote opened on line 2 closes on line 3; 2 lines were read as one record: extraneous or missing " in quoted-field at line 3, byte 1; a quoted field ends with a quote followed by the delimiter or the end of the line`,
+		},
+		{
+			name: "a quote never closed on the last line",
+			in:   "firstname,lastname,id\nGrace,\"Hopper,2\n",
+			line: 2, end: 2,
+			err: "line 2: a quote opened on this line is never closed",
+		},
+		{
+			name: "a quote never closed swallows the rest of the file",
+			in:   "firstname,lastname,id\nGrace,\"Hopper,2\nAlan,Turing,3\n\nEdsger,Dijkstra,4",
+			line: 2, end: 5,
+			err: "lines 2–5: a quote is never closed, so the 4 lines to the end of the file were read as one record",
+		},
+		{
+			name: "a quote never closed after one that spans lines",
+			in:   "firstname,lastname,note\nGrace,\"Hop\nper\",\"x\ny\n",
+			line: 2, end: 4,
+			err: "lines 2–4: a quote is never closed, so the 3 lines to the end of the file were read as one record",
+		},
+		{
+			name: "the record after a span is at its own line",
+			in:   "firstname,lastname,note\r\nAda,Lovelace,\"a\r\nb\"\r\n\r\nGrace,\"Hop\r\nper\",x\r\n",
+			line: 5, end: 6,
+			err: "lines 5–6: a quote opened on line 5 closes on line 6; 2 lines were read as one record: lastname contains a control character (U+000A); a name is one line of text",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewReader(strings.NewReader(tt.in), ReaderOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs := readAll(t, r)
+			rec := recs[len(recs)-1]
+			if rec.Line != tt.line || errText(rec.Err) != tt.err {
+				t.Errorf("last record = line %d, error\n%v\nwant line %d, error\n%s", rec.Line, rec.Err, tt.line, tt.err)
+			}
+			if rec.Err == nil {
+				return
+			}
+			re, ok := errors.AsType[*RowError](rec.Err)
+			if !ok || re.Line != tt.line || re.EndLine != tt.end {
+				t.Errorf("error = %#v, want a *RowError for lines %d to %d", rec.Err, tt.line, tt.end)
 			}
 		})
 	}
@@ -584,7 +671,7 @@ func FuzzReader(f *testing.F) {
 			}
 			return
 		}
-		last := 1
+		last := 1 // the last line read
 		for {
 			rec, err := r.Next()
 			if err == io.EOF {
@@ -599,9 +686,13 @@ func FuzzReader(f *testing.F) {
 			last = rec.Line
 			if rec.Err != nil {
 				var re *RowError
-				if !errors.As(rec.Err, &re) || re.Line != rec.Line {
-					t.Fatalf("Next() line %d error = %#v, want a *RowError for that line", rec.Line, rec.Err)
+				if !errors.As(rec.Err, &re) || re.Line != rec.Line || re.EndLine < re.Line {
+					t.Fatalf("Next() line %d error = %#v, want a *RowError for that line and the lines after it", rec.Line, rec.Err)
 				}
+				if want := fmt.Sprintf("lines %d–%d: ", re.Line, re.EndLine); re.EndLine > re.Line && !strings.HasPrefix(re.Error(), want) {
+					t.Fatalf("Next() line %d error = %q, want it to start with %q", rec.Line, re, want)
+				}
+				last = re.EndLine
 				continue
 			}
 			if problem := invalid(rec, opts.Domain); problem != "" {
