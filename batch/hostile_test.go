@@ -164,6 +164,29 @@ func hostileCorpus() []hostileCase {
 			created: []int{2, 3},
 		},
 		{
+			// Excel's CSV UTF-8: a BOM, CRLF, and a cell for every column
+			// ever used right of the table. Empty columns without a header
+			// are ignored; a value in one fails its row.
+			file: "excel_trailing_empty_columns.csv",
+			content: "\uFEFF" + crlf("First Name,Last Name,Student ID,,",
+				"Ada,Lovelace,10001,,",
+				"Grace,Hopper,10002,, ",
+				"Alan,Turing,10003,,5a",
+				"Edsger,Dijkstra,10004,5a,",
+				"Barbara,Liskov,10005"),
+			failed: map[int]string{
+				4: "line 4: column 5 has a value but no header; name the column in the header row, or empty the cell",
+				5: "line 5: column 4 has a value but no header",
+				6: "line 6: wrong number of fields (the header has 5, counting the 2 empty cells at its end)",
+			},
+			created: []int{2, 3},
+		},
+		{
+			file:    "empty_header_cell_inside.csv",
+			content: lines("First Name,,Last Name", "Ada,x,Lovelace"),
+			header:  `header column 2 ("") is empty; name the column or remove it`,
+		},
+		{
 			file:    "duplicate_header.csv",
 			content: lines("firstname,lastname,Surname,id", "Ada,Lovelace,Byron,9001"),
 			header:  `header column 3 ("Surname") is a second lastname column, after column 2`,

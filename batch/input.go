@@ -94,8 +94,9 @@ type Reader struct {
 	guard   *lineGuard
 	csv     *csv.Reader
 	um      *gocsv.Unmarshaller
-	fields  []string // field name of each column
-	headers []string // header cell of each column, trimmed
+	fields  []string // field name of each named column
+	headers []string // header cell of each named column, trimmed
+	unnamed []string // keys of the empty columns at the end of the header (see mapHeader)
 	domain  string
 }
 
@@ -200,7 +201,7 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 		case err == io.EOF:
 			return nil, &HeaderError{Err: errors.New("the file is empty; it needs a header row naming at least the firstname and lastname columns")}
 		case errors.As(err, &pe):
-			return nil, &HeaderError{Err: parseProblem(pe, 0)}
+			return nil, &HeaderError{Err: parseProblem(pe, 0, 0)}
 		}
 		return nil, fmt.Errorf("read header: %w", err)
 	}
@@ -209,7 +210,7 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 		return nil, err
 	}
 	// gocsv fills row by these names and keys the custom columns by them.
-	if err := um.RenormalizeHeaders(func([]string) []string { return rd.fields }); err != nil {
+	if err := um.RenormalizeHeaders(func([]string) []string { return slices.Concat(rd.fields, rd.unnamed) }); err != nil {
 		return nil, fmt.Errorf("map header: %w", err)
 	}
 	return rd, nil
@@ -235,10 +236,24 @@ func columnMap(cols map[string]string) (map[string]string, error) {
 
 // mapHeader sets the field of every column, or reports why the header
 // cannot be used. delim is the delimiter the file was split with.
+//
+// Empty cells at the end of the header are columns without a name, which
+// Excel writes when cells right of the table were ever used: they are
+// ignored, and a row with a value in one fails (see takeUnnamed). An
+// empty cell before a named one is a header error.
 func (r *Reader) mapHeader(headers []string, columns map[string]string, delim rune) error {
 	if line := strings.Join(headers, string(delim)); len(line) <= len("sep=;") && strings.HasPrefix(strings.ToLower(line), "sep=") {
 		return &HeaderError{Err: fmt.Errorf("line 1 is Excel's %q line, not a header; delete it, and set the delimiter to %q", line, delimiterName(strings.TrimPrefix(strings.ToLower(line), "sep=")))}
 	}
+	named := len(headers)
+	for named > 0 && strings.TrimSpace(headers[named-1]) == "" {
+		named--
+	}
+	for i := named; i < len(headers); i++ {
+		// Never a field name, which holds only a-z, 0-9 and _.
+		r.unnamed = append(r.unnamed, fmt.Sprintf("column %d", i+1))
+	}
+	headers = headers[:named]
 	r.fields = make([]string, len(headers))
 	r.headers = make([]string, len(headers))
 	column := make(map[string]int, len(headers)) // field → 1-based column
@@ -398,11 +413,15 @@ func (r *Reader) Next() (Record, error) {
 		if errors.Is(pe.Err, csv.ErrQuote) && r.guard.endsInQuote(end) {
 			return fail(neverClosed(line, last)), nil
 		}
-		return fail(parseProblem(pe, len(r.fields))), nil
+		return fail(parseProblem(pe, len(r.fields), len(r.unnamed))), nil
 	}
 	cells := v.(row)
+	unnamed := r.takeUnnamed(custom)
 	rec := record(line, cells, custom)
 	rec.Err = r.check(&rec, cells, custom)
+	if rec.Err == nil && unnamed != nil {
+		rec.Err = &RowError{Line: line, Err: unnamed}
+	}
 	if re, ok := errors.AsType[*RowError](rec.Err); ok {
 		re.EndLine = last
 	}
@@ -487,12 +506,15 @@ func (e *HeaderError) Error() string {
 func (e *HeaderError) Unwrap() error { return e.Err }
 
 // parseProblem describes, in plain words, why encoding/csv could not read a
-// record when the header has width columns. The error wraps the csv
-// sentinel (csv.ErrFieldCount, csv.ErrBareQuote, csv.ErrQuote).
-func parseProblem(pe *csv.ParseError, width int) error {
+// record when the header has named columns and then unnamed empty ones.
+// The error wraps the csv sentinel (csv.ErrFieldCount, csv.ErrBareQuote,
+// csv.ErrQuote).
+func parseProblem(pe *csv.ParseError, named, unnamed int) error {
 	switch {
+	case errors.Is(pe.Err, csv.ErrFieldCount) && unnamed > 0:
+		return fmt.Errorf("%w (the header has %d, counting the %d empty cells at its end)", pe.Err, named+unnamed, unnamed)
 	case errors.Is(pe.Err, csv.ErrFieldCount):
-		return fmt.Errorf("%w (the header has %d)", pe.Err, width)
+		return fmt.Errorf("%w (the header has %d)", pe.Err, named)
 	case errors.Is(pe.Err, csv.ErrBareQuote):
 		return fmt.Errorf("%w at line %d, byte %d; put the field in quotes and double the quote inside it (\"\")", pe.Err, pe.Line, pe.Column)
 	case errors.Is(pe.Err, csv.ErrQuote):

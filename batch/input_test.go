@@ -114,9 +114,35 @@ func TestNewReader_Header(t *testing.T) {
 			wantErr: `header column 3 ("") is empty; name the column or remove it`,
 		},
 		{
-			name:    "blank header cell",
-			header:  "firstname,lastname,   ",
-			wantErr: `header column 3 ("") is empty; name the column or remove it`,
+			name:    "blank header cell before a named one",
+			header:  "firstname,   ,lastname",
+			wantErr: `header column 2 ("") is empty; name the column or remove it`,
+		},
+		{
+			name:    "empty header cells in the middle and at the end",
+			header:  "firstname,,lastname,,",
+			wantErr: `header column 2 ("") is empty; name the column or remove it`,
+		},
+		{
+			// Excel writes a cell for every column ever used.
+			name:   "empty header cells at the end",
+			header: "First Name,Last Name,,\r\n",
+			want:   []string{"firstname", "lastname"},
+		},
+		{
+			name:   "blank header cells at the end",
+			header: "firstname,lastname,grade, ,\t",
+			want:   []string{"firstname", "lastname", "grade"},
+		},
+		{
+			name:    "only empty header cells",
+			header:  ",,\n",
+			wantErr: "header: there is no firstname column (looked for firstname, first name, given name, givenName, forename); rename a column or map it to firstname in the config's columns",
+		},
+		{
+			name:    "one column and empty cells, split by the wrong delimiter",
+			header:  "firstname;lastname,,\n",
+			wantErr: `header: there is no firstname column (looked for firstname, first name, given name, givenName, forename); rename a column or map it to firstname in the config's columns; the header is one column holding "firstname;lastname": if the file is ;-separated, set the delimiter to ";"`,
 		},
 		{
 			name:    "two columns for one field",
@@ -473,6 +499,52 @@ func TestReader_Spans(t *testing.T) {
 				t.Errorf("error = %#v, want a *RowError for lines %d to %d", rec.Err, tt.line, tt.end)
 			}
 		})
+	}
+}
+
+// TestReader_UnnamedColumns reads a file whose header ends in empty cells,
+// as Excel writes them: the columns are ignored while they are empty, and
+// a row with a value in one fails, naming the column.
+func TestReader_UnnamedColumns(t *testing.T) {
+	in := "\uFEFFFirst Name,Last Name,Notes,,\r\n" +
+		"Ada,Lovelace,,,\r\n" +
+		"Grace,Hopper,x, , \r\n" +
+		"Alan,Turing,,42,\r\n" +
+		"Edsger,Dijkstra,,,\"a\r\nb\"\r\n" +
+		",Knuth,,,x\r\n" +
+		"Ken,Thompson\r\n"
+	r, err := NewReader(strings.NewReader(in), ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.Fields(), []string{"firstname", "lastname", "notes"}; !slices.Equal(got, want) {
+		t.Errorf("Fields() = %q, want %q", got, want)
+	}
+	want := []struct {
+		line   int
+		custom map[string]string
+		err    string
+	}{
+		{line: 2, custom: map[string]string{"notes": ""}},
+		{line: 3, custom: map[string]string{"notes": "x"}},
+		{line: 4, err: "line 4: column 4 has a value but no header; name the column in the header row, or empty the cell"},
+		{line: 5, err: "lines 5–6: a quote opened on line 5 closes on line 6; 2 lines were read as one record: column 5 has a value but no header; name the column in the header row, or empty the cell"},
+		// The first problem from the left.
+		{line: 7, err: "line 7: First Name is empty"},
+		{line: 8, err: "line 8: wrong number of fields (the header has 5, counting the 2 empty cells at its end)"},
+	}
+	recs := readAll(t, r)
+	if len(recs) != len(want) {
+		t.Fatalf("read %d records, want %d: %+v", len(recs), len(want), recs)
+	}
+	for i, w := range want {
+		rec := recs[i]
+		if rec.Line != w.line || errText(rec.Err) != w.err {
+			t.Errorf("record %d = line %d, error %v; want line %d, error %s", i, rec.Line, rec.Err, w.line, w.err)
+		}
+		if w.err == "" && !maps.Equal(rec.Custom, w.custom) {
+			t.Errorf("line %d: Custom = %q, want %q", rec.Line, rec.Custom, w.custom)
+		}
 	}
 }
 

@@ -88,6 +88,21 @@ func (r *Reader) check(rec *Record, cells row, custom map[string]string) error {
 	return nil
 }
 
+// takeUnnamed removes the cells of the columns without a header from
+// custom, and returns why the row fails when one of them holds a value:
+// it would be dropped without a word, and a value there means the row is
+// shifted or the column should have a name. nil when they are all blank.
+func (r *Reader) takeUnnamed(custom map[string]string) error {
+	var problem error
+	for i, key := range r.unnamed {
+		if strings.TrimSpace(custom[key]) != "" && problem == nil {
+			problem = fmt.Errorf("column %d has a value but no header; name the column in the header row, or empty the cell", len(r.fields)+i+1)
+		}
+		delete(custom, key)
+	}
+	return problem
+}
+
 // checkField checks the cell of one field: first its text as read, then
 // the value the record holds.
 func (r *Reader) checkField(field string, rec *Record, c row, custom map[string]string) error {
