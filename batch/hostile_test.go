@@ -32,6 +32,12 @@ type hostileCase struct {
 	// header is a substring of the *HeaderError the file must stop at,
 	// before any side effect; "" when its header is good.
 	header string
+	// encoding is the config's encoding; "" is UTF-8.
+	encoding string
+	// refused is a substring of the *EncodingError the file must be
+	// refused with, before any side effect, and suggest the encoding the
+	// error must suggest.
+	refused, suggest string
 	// failed maps the line of each record that must fail to a substring of
 	// its reason.
 	failed map[int]string
@@ -76,15 +82,7 @@ func hostileCorpus() []hostileCase {
 	}
 	withNUL := slices.Concat([]string{"Alan", "Turing", "35003"}, fields("v", 4, 997))
 	withNUL[499] = "v\x00500"
-	utf16 := func(s string) string {
-		b := []byte{0xff, 0xfe}
-		for _, c := range s {
-			b = append(b, byte(c), 0)
-		}
-		return string(b)
-	}
-
-	return []hostileCase{
+	return append(hostileEncodingCorpus(), []hostileCase{
 		{
 			file:    "bom.csv",
 			content: "\uFEFF" + lines("firstname,lastname,id", "Ada,Lovelace,1001", ",Nobody,1002", "Grace,Hopper,1003"),
@@ -253,34 +251,6 @@ func hostileCorpus() []hostileCase {
 				4: `firstname contains "="`,
 			},
 			created: []int{5},
-		},
-		{
-			// Windows-1252 bytes, and a lone UTF-8 lead byte.
-			file: "invalid_utf8.csv",
-			content: lines("firstname,lastname,id,region",
-				"J\xfcrgen,M\xfcller,15001,Nord",
-				"Ada,Lovelace,15002,S\xfcd",
-				"Grace,Hopper,15\xff03,Ost",
-				"Alan,Turing,15004,\xc3",
-				"Jürgen,Müller,15005,Nord"),
-			failed: map[int]string{
-				2: "firstname is not valid UTF-8",
-				3: "region is not valid UTF-8",
-				4: "id is not valid UTF-8",
-				5: "region is not valid UTF-8",
-			},
-			created: []int{6},
-		},
-		{
-			file:    "invalid_utf8_header.csv",
-			content: lines("firstname,lastname,Stra\xdfe", "Ada,Lovelace,Hauptstra\xdfe"),
-			header:  `header column 3 ("Stra\xdfe") is not valid UTF-8`,
-		},
-		{
-			// Excel's "Unicode text" is UTF-16.
-			file:    "utf16.csv",
-			content: utf16("firstname,lastname\r\nAda,Lovelace\r\n"),
-			header:  "is not valid UTF-8",
 		},
 		{
 			file:    "double_bom.csv",
@@ -788,7 +758,7 @@ func hostileCorpus() []hostileCase {
 			},
 			created: []int{4, 5},
 		},
-	}
+	}...)
 }
 
 // reportRow is one row of the report.
@@ -917,9 +887,14 @@ func runHostileCase(t *testing.T, tc hostileCase) {
 	}
 	e := newEnv(t, emulator.Options{}, string(data))
 	e.cfg.Delimiter = delimiterOf(tc.file)
+	e.cfg.Encoding = tc.encoding
 	sum, err := e.run(t.Context(), Run)
-	if tc.header != "" {
+	switch {
+	case tc.header != "":
 		checkHeaderStop(t, e, err, tc.header)
+		return
+	case tc.refused != "":
+		checkRefused(t, e, err, tc.refused, tc.suggest)
 		return
 	}
 	if err != nil {
@@ -960,6 +935,7 @@ func checkPlan(t *testing.T, tc hostileCase) {
 	t.Helper()
 	e := newEnv(t, emulator.Options{}, tc.content)
 	e.cfg.Delimiter = delimiterOf(tc.file)
+	e.cfg.Encoding = tc.encoding
 	sum, err := e.run(t.Context(), Plan)
 	if err != nil {
 		t.Fatalf("Plan: %v", err)
@@ -990,6 +966,13 @@ func checkHeaderStop(t *testing.T, e *env, err error, want string) {
 	if !strings.Contains(err.Error(), want) {
 		t.Errorf("Run error = %q, want it to contain %q", err, want)
 	}
+	checkNothingDone(t, e)
+}
+
+// checkNothingDone checks that a job that stopped before its first row did
+// nothing: no request, no report, no run journaled.
+func checkNothingDone(t *testing.T, e *env) {
+	t.Helper()
 	if n := e.emu.Stats().Requests; n != 0 {
 		t.Errorf("the emulator received %d requests, want none before the header is read", n)
 	}

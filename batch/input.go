@@ -62,6 +62,10 @@ type ReaderOptions struct {
 	// Domain is the Workspace domain. Explicit addresses, aliases given as
 	// addresses and managers must be in it. Empty disables that check.
 	Domain string
+	// Encoding is the file's character encoding, as the config names it
+	// (see Config.Encoding); "" is UTF-8. The reader decodes the file to
+	// UTF-8 and does not check it as a whole: a job does that first.
+	Encoding string
 }
 
 // A Reader reads records from a CSV file with a header row, one at a time,
@@ -171,7 +175,11 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	if delim >= utf8.RuneSelf {
 		return nil, fmt.Errorf("delimiter %q is not supported: use an ASCII character", delim)
 	}
-	br := bufio.NewReader(r)
+	enc, err := lookupEncoding(opts.Encoding)
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReader(enc.decode(r))
 	start, err := br.Peek(len(bom))
 	if err != nil && err != io.EOF {
 		return nil, fmt.Errorf("read header: %w", err)

@@ -384,6 +384,15 @@ func TestReader_Files(t *testing.T) {
 				{line: 3, first: "Ada", last: "Lovelace"},
 			},
 		},
+		{
+			// The same, read as what it is.
+			file: "windows1252.csv",
+			opts: ReaderOptions{Encoding: "windows-1252"},
+			want: []want{
+				{line: 2, first: "Jürgen", last: "Müller"},
+				{line: 3, first: "Ada", last: "Lovelace"},
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -706,7 +715,10 @@ func TestReader_StreamsWithBoundedMemory(t *testing.T) {
 
 // FuzzReader checks that no input makes the Reader panic, that every record
 // it returns either carries a *RowError for its line or holds values that
-// pass the rules, and that lines only go forward.
+// pass the rules, and that lines only go forward. The byte picks the
+// delimiter and the encoding the input is read with; in any encoding but
+// UTF-8, an input the encoding check refuses is one a job never reads,
+// and one it accepts must give no cell that is not UTF-8.
 func FuzzReader(f *testing.F) {
 	files, err := filepath.Glob(filepath.Join("testdata", "input", "*"))
 	if err != nil {
@@ -731,10 +743,27 @@ func FuzzReader(f *testing.F) {
 		"Ada,Lovelace,ada@example.org,correct horse,,math;art,al,/a/b,boss@example.org\n"+
 		"Ada,Lovelace,,5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8,SHA-1,,,/,\n"), byte(0))
 	f.Add([]byte("firstname;lastname;x\n\"a\nb\";c;d\n"), byte(1))
-
 	delimiters := []rune{',', ';', '\t'}
-	f.Fuzz(func(t *testing.T, data []byte, delim byte) {
-		opts := ReaderOptions{Delimiter: delimiters[int(delim)%len(delimiters)], Domain: "example.org"}
+	encodings := EncodingNames()
+	for _, tc := range hostileEncodingCorpus() {
+		if i := slices.Index(encodings, tc.encoding); i > 0 {
+			f.Add([]byte(tc.content), byte(i*len(delimiters)))
+		}
+	}
+
+	f.Fuzz(func(t *testing.T, data []byte, pick byte) {
+		opts := ReaderOptions{
+			Delimiter: delimiters[int(pick)%len(delimiters)],
+			Encoding:  encodings[int(pick)/len(delimiters)%len(encodings)],
+			Domain:    "example.org",
+		}
+		enc, _ := lookupEncoding(opts.Encoding)
+		check := newEncodingCheck(enc)
+		check.Write(data)
+		accepted := check.Close() == nil
+		if !accepted && enc != encodingUTF8 {
+			return
+		}
 		r, err := NewReader(strings.NewReader(string(data)), opts)
 		if err != nil {
 			var he *HeaderError
@@ -765,6 +794,9 @@ func FuzzReader(f *testing.F) {
 					t.Fatalf("Next() line %d error = %q, want it to start with %q", rec.Line, re, want)
 				}
 				last = re.EndLine
+				if accepted && strings.Contains(re.Error(), "not valid UTF-8") {
+					t.Fatalf("Next() line %d error = %q, in a file the encoding check accepts", rec.Line, re)
+				}
 				continue
 			}
 			if problem := invalid(rec, opts.Domain); problem != "" {

@@ -160,7 +160,7 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 		return nil, fmt.Errorf("open input: %w", err)
 	}
 	defer in.Close()
-	hash, lines, err := scanInput(in)
+	hash, lines, err := scanEncoded(in, j.Config.Encoding)
 	if err != nil {
 		return nil, fmt.Errorf("read input %s: %w", j.InputPath, err)
 	}
@@ -168,7 +168,7 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 		return nil, fmt.Errorf("read input %s: %w", j.InputPath, err)
 	}
 	delim, _ := j.Config.delimiter()
-	reader, err := NewReader(in, ReaderOptions{Delimiter: delim, Columns: j.Config.Columns, Domain: j.Config.Domain})
+	reader, err := NewReader(in, ReaderOptions{Delimiter: delim, Columns: j.Config.Columns, Domain: j.Config.Domain, Encoding: j.Config.Encoding})
 	if err != nil {
 		return nil, err
 	}
