@@ -31,6 +31,9 @@ type Options struct {
 	// ReadOnly opens the journal for reading without taking the lease:
 	// for status and report, which may run while a job holds it.
 	ReadOnly bool
+	// CopyOnly opens a read-only journal only to copy it (CopyTo), so a
+	// journal of an earlier layout is accepted: the copy is upgraded.
+	CopyOnly bool
 	// Logger receives warnings; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.

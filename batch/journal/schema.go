@@ -142,9 +142,11 @@ func (j *Journal) migrate(ctx context.Context) error {
 			return nil
 		case v == 1 && !j.opts.ReadOnly:
 			return j.upgrade(ctx, schemaV2)
+		case v == 1 && j.opts.CopyOnly:
+			return nil
 		case v == 1:
 			return &UnusableError{Path: j.path, Err: errors.New("it was written by an earlier provision"),
-				Hint: "run or plan a job with it once: the journal is upgraded when a job opens it"}
+				Hint: "run a job with it once (provision run): the journal is upgraded when a job opens it"}
 		}
 		return &UnusableError{Path: j.path, Err: fmt.Errorf("it has layout version %s; this provision reads version %d", version, schemaVersion)}
 	}
