@@ -10,8 +10,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -49,9 +52,20 @@ type Job struct {
 	ReportPath string // the report for a new run; a resumed run keeps its own
 	Journal    *journal.Journal
 	Directory  Directory
-	Mode       Mode
+	// Target says which directory Directory is: the journal must belong to
+	// it (see journal.BindDirectory).
+	Target journal.Directory
+	// Protected are files the report must never be, besides the input and
+	// the reports of the journal's runs: the journal and its -wal and -shm
+	// files (see JournalFiles), which plan works on a copy of.
+	Protected []Protected
+	Mode      Mode
 	// Force goes on with a resumed run although the config changed.
 	Force bool
+	// Strict stops the job, before anything changes, when patterns or
+	// templates name fields the input has no column for; otherwise that
+	// is a warning.
+	Strict bool
 	// SnapshotMaxAge is how old the journal's directory snapshot may be
 	// and still be used. Zero means one hour.
 	SnapshotMaxAge time.Duration
@@ -73,7 +87,26 @@ type Job struct {
 	// report line is on disk, its journal state not yet). Crash tests kill
 	// the process there.
 	Failpoint func(name string)
+
+	// changing is set once the job may have sent a change to the
+	// directory: from its first intent on.
+	changing atomic.Bool
 }
+
+// NothingChangedError means the job stopped before it could change
+// anything in the directory: fix the cause and run it again.
+type NothingChangedError struct{ Err error }
+
+func (e *NothingChangedError) Error() string { return e.Err.Error() }
+func (e *NothingChangedError) Unwrap() error { return e.Err }
+
+// StoppedError means the job stopped part-way, after it had begun to
+// change the directory, for a reason other than its context: the journal
+// holds every intent, and running it again resumes it.
+type StoppedError struct{ Err error }
+
+func (e *StoppedError) Error() string { return e.Err.Error() }
+func (e *StoppedError) Unwrap() error { return e.Err }
 
 func (j *Job) failpoint(name string) {
 	if j.Failpoint != nil {
@@ -89,9 +122,14 @@ func (j *Job) now() time.Time {
 }
 
 // ErrInterrupted is returned when the job stopped before its end because
-// its context was cancelled; the same command resumes it. It wraps
-// context.Canceled.
-var ErrInterrupted = fmt.Errorf("interrupted before the end; run the same command again to resume: %w", context.Canceled)
+// its context was cancelled; the same command resumes it. It is
+// context.Canceled to errors.Is.
+var ErrInterrupted error = interrupted{}
+
+type interrupted struct{}
+
+func (interrupted) Error() string        { return "interrupted before the end" }
+func (interrupted) Is(target error) bool { return target == context.Canceled }
 
 // ConfigChangedError means an unfinished run is being resumed with
 // settings that change what it does.
@@ -111,6 +149,9 @@ type Summary struct {
 	ReportPath string // where the report is
 	Rotated    string // where an earlier report was moved, if one was
 	NoIDColumn bool   // rows are known by their content, not an ID
+	// Warnings are problems of the config with this input found before
+	// the first row, such as a pattern naming a field no column provides.
+	Warnings []string
 
 	// Statuses counts rows per report status over the whole run, earlier
 	// invocations included.
@@ -151,8 +192,21 @@ func (s *Summary) Total() int {
 // Run does the job. A row that cannot be processed is recorded as failed
 // and the other rows go on; Run returns an error only when the job as a
 // whole cannot go on (a bad input header, a config change, the journal
-// failing) or was interrupted (ErrInterrupted).
+// failing) or was interrupted (ErrInterrupted). An error of a job that
+// could not have changed anything yet is a *NothingChangedError; one of a
+// job that may have is a *StoppedError.
 func (j *Job) Run(ctx context.Context) (*Summary, error) {
+	summary, err := j.run(ctx)
+	switch {
+	case err == nil, errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return summary, err
+	case !j.changing.Load():
+		return summary, &NothingChangedError{Err: err}
+	}
+	return summary, &StoppedError{Err: err}
+}
+
+func (j *Job) run(ctx context.Context) (*Summary, error) {
 	start := time.Now()
 	j.setDefaults()
 	in, err := os.Open(j.InputPath)
@@ -180,18 +234,31 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	warnings := unknownFields(j.Config, patterns, reader, filepath.Base(j.InputPath))
+	if len(warnings) > 0 && j.Strict {
+		return nil, &UnknownFieldsError{Problems: warnings}
+	}
+	for _, w := range warnings {
+		j.Logger.Warn(w)
+	}
 
+	// A journal is the memory of one directory: used for another, what it
+	// knows of accounts and names would be false there.
+	if err := j.Journal.BindDirectory(ctx, j.Target); err != nil {
+		return nil, err
+	}
 	run, resumed, abandoned, err := j.beginRun(ctx, hash)
 	if err != nil {
 		return nil, err
 	}
-	report, rotated, err := OpenReport(run.ReportPath, resumed)
+	protected, err := j.protected(ctx, run)
 	if err != nil {
 		return nil, err
 	}
-	defer report.Close()
-	if rotated != "" {
-		j.Logger.Info("kept the earlier report", "path", rotated)
+	// The report is checked now, and created only once the directory has
+	// answered: a job that cannot start leaves no empty report behind.
+	if err := checkReport(run.ReportPath, resumed, protected); err != nil {
+		return nil, err
 	}
 
 	dir := j.Directory
@@ -204,7 +271,6 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 		dir:       dir,
 		journal:   j.Journal,
 		run:       run,
-		report:    report,
 		placement: placement,
 		log:       j.Logger,
 		counts:    map[string]int{},
@@ -233,6 +299,15 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 	if err := s.loadSnapshot(ctx); err != nil {
 		return nil, err
 	}
+	report, rotated, err := OpenReport(run.ReportPath, resumed, protected)
+	if err != nil {
+		return nil, err
+	}
+	defer report.Close()
+	if rotated != "" {
+		j.Logger.Info("kept the earlier report", "path", rotated)
+	}
+	s.report = report
 	if j.Progress != nil {
 		j.Progress.Start(lines)
 		defer j.Progress.Done()
@@ -252,6 +327,7 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 		NoIDColumn:     !reader.HasID(),
 		ThisInvocation: s.counts,
 		Elapsed:        time.Since(start),
+		Warnings:       warnings,
 	}
 	if j.Stats != nil {
 		summary.Directory = j.Stats()
@@ -261,9 +337,7 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 		if j.Config.OrgUnit.CreateMissing {
 			summary.OrgUnitsToCreate = s.orgUnits.missingList()
 		}
-		if j.Config.Groups.CreateMissing {
-			summary.GroupsToCreate = s.groups.missingList()
-		}
+		summary.GroupsToCreate = s.groupsToCreate.list()
 	}
 	if summary.Statuses, err = j.Journal.CountStatuses(context.WithoutCancel(ctx), run.ID); err != nil {
 		return nil, err
@@ -325,7 +399,8 @@ func (j *Job) workContext(ctx context.Context) (context.Context, context.CancelF
 }
 
 // beginRun resumes the unfinished run of the same input, or starts a new
-// run. When it starts a new run while an earlier one is unfinished (its
+// run. A plan always starts a run of its own in its copy of the journal:
+// it never writes to the report of the run it would resume. When it starts a new run while an earlier one is unfinished (its
 // input changed), it returns that run as abandoned: its rows that are in
 // the new input are finished by the new run, and the others are counted in
 // the summary.
@@ -335,7 +410,7 @@ func (j *Job) beginRun(ctx context.Context, inputHash string) (run journal.Run, 
 	if err != nil {
 		return journal.Run{}, false, journal.Run{}, err
 	}
-	if found && !last.Finished() {
+	if found && !last.Finished() && j.Mode == Run {
 		if last.InputHash == inputHash {
 			if last.Fingerprint != fingerprint && !j.Force {
 				return journal.Run{}, false, journal.Run{}, &ConfigChangedError{Changes: ConfigChanges(last.Config, summary)}
@@ -361,6 +436,34 @@ func (j *Job) beginRun(ctx context.Context, inputHash string) (run journal.Run, 
 		ReportPath:  j.ReportPath,
 	})
 	return run, false, abandoned, err
+}
+
+// protected returns the files the report of run must never be: the
+// input, j.Protected, and for plan the report of every run of the journal
+// (a run's own report is continued or kept under a dated name by
+// OpenReport).
+func (j *Job) protected(ctx context.Context, run journal.Run) ([]Protected, error) {
+	p := append([]Protected{{Path: j.InputPath, What: "the input"}}, j.Protected...)
+	if j.Mode != Plan {
+		return p, nil
+	}
+	runs, err := j.Journal.Runs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	runs = slices.DeleteFunc(runs, func(r journal.Run) bool { return r.ID == run.ID })
+	return append(p, RunReports(runs)...), nil
+}
+
+// RunReports returns the reports of runs, as files a plan or an export
+// must never write over: they may hold initial passwords, and an
+// unfinished run goes on writing its own.
+func RunReports(runs []journal.Run) []Protected {
+	var p []Protected
+	for _, r := range runs {
+		p = append(p, Protected{Path: r.ReportPath, What: fmt.Sprintf("the report of run %d of the journal, which may hold initial passwords", r.ID)})
+	}
+	return p
 }
 
 // scanInput returns the SHA-256 of the input and its number of lines
@@ -404,6 +507,8 @@ type state struct {
 	log       *slog.Logger
 	orgUnits  *existence
 	groups    *existence
+	// groupsToCreate are the missing groups plan found run would create.
+	groupsToCreate stringSet
 
 	mu     sync.Mutex
 	counts map[string]int // statuses of rows finished by this invocation

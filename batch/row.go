@@ -21,12 +21,14 @@ const maxRenames = 5
 
 // task is one row on its way through the workers.
 type task struct {
-	rec      Record
-	id       identity
-	row      journal.Row
-	orgUnit  string
-	groups   []string
-	converge bool // the account existed before this job
+	rec     Record
+	id      identity
+	row     journal.Row
+	orgUnit string
+	groups  []string
+	// creatable are the groups run may create when they are missing.
+	creatable map[string]bool
+	converge  bool // the account existed before this job
 	// checkOrgUnit: the account may be in another org unit than the
 	// row's (it existed before, or the row's placement changed).
 	checkOrgUnit bool
@@ -73,10 +75,11 @@ func (s *state) prepare(ctx context.Context, rec Record) (*task, error) {
 			return nil, nil // finished by an earlier invocation of this run
 		}
 	}
-	orgUnit, groups, err := s.placement.of(rec)
+	pl, err := s.placement.of(rec)
 	if err != nil {
 		return nil, s.reject(ctx, rec, id.key, fmt.Sprintf("line %d: %v", rec.Line, err))
 	}
+	orgUnit, groups := pl.orgUnit, pl.groups
 	if !found {
 		row = journal.Row{Identity: id.key, State: journal.Pending}
 	}
@@ -84,7 +87,7 @@ func (s *state) prepare(ctx context.Context, rec Record) (*task, error) {
 	placementChanged := row.OrgUnit != orgUnit || !slices.Equal(row.Groups, groups)
 	row.RunID, row.Line, row.ExternalID = s.run.ID, rec.Line, idKey(id.externalID)
 	row.FirstName, row.LastName, row.OrgUnit, row.Groups = rec.FirstName, rec.LastName, orgUnit, groups
-	t := &task{rec: rec, id: id, row: row, orgUnit: orgUnit, groups: groups}
+	t := &task{rec: rec, id: id, row: row, orgUnit: orgUnit, groups: groups, creatable: pl.create}
 
 	if earlierRun && row.State == journal.Done && !placementChanged {
 		return nil, s.finish(ctx, t, StatusSkipped, fmt.Sprintf("done in an earlier run as %s", row.Email))
@@ -294,10 +297,10 @@ const groupOwner = "group"
 // address would depend on which worker called first. A group address a row
 // already holds as its name or alias fails this row.
 func (s *state) holdGroups(ctx context.Context, t *task) error {
-	if !s.cfg.Groups.CreateMissing {
-		return nil // a missing group fails the row; nothing is created
-	}
 	for _, g := range t.groups {
+		if !t.creatable[g] {
+			continue // missing, it fails the row; it is never created
+		}
 		local, domain, _ := strings.Cut(g, "@")
 		if !strings.EqualFold(domain, s.cfg.Domain) {
 			continue
@@ -441,6 +444,7 @@ func (s *state) effect(ctx context.Context, t *task, kind, target string, do fun
 		return &journalFault{err}
 	}
 	e, err := s.journal.Intent(ctx, t.id.key, kind, target)
+	s.job.changing.Store(true)
 	if err != nil {
 		return &journalFault{err}
 	}
@@ -537,11 +541,20 @@ func (f *journalFault) Unwrap() error { return f.err }
 func (s *state) create(ctx context.Context, t *task) error {
 	landed := false // an insert of this invocation may have been applied
 	for range maxRenames + 1 {
+		// Another row's 409 may have shown, since this row was prepared,
+		// an account that carries this row's identity.
+		if adopted, err := s.adoptKnown(ctx, t); adopted || err != nil {
+			return err
+		}
 		user, err := s.newUser(t)
 		if err != nil {
 			return err
 		}
 		t.row.State = journal.Creating
+		// Whether this journal sent an insert for this address before this
+		// invocation: only then can an account found with the row's ID be
+		// one this journal created.
+		_, triedBefore := t.applied[effectKey(journal.CreateUser, t.row.Email)]
 		var outcome error
 		var userID string
 		err = s.effect(ctx, t, journal.CreateUser, t.row.Email, func() (string, error) {
@@ -562,13 +575,30 @@ func (s *state) create(ctx context.Context, t *task) error {
 			// read tells.
 			u, gerr := s.dir.GetUser(ctx, t.row.Email)
 			switch {
+			case gerr == nil && s.ours(u, t) && !landed && !triedBefore:
+				// The account carries the row's ID, but no insert of this
+				// journal can have made it: another tool, or another
+				// journal, did, and the listing had not shown it yet. It is
+				// adopted, never reported as created, its password never
+				// reset.
+				outcome = errAdopted
+				return "", fmt.Errorf("the account %s already existed with this row's ID; adopted", t.row.Email)
 			case gerr == nil && s.ours(u, t):
 				// The account has this invocation's password only if one of
 				// its attempts may have landed; otherwise an earlier
 				// invocation made it, and its password is lost.
 				userID, t.passwordSet = u.Id, landed
 				return userID, nil
-			case gerr == nil || (directory.IsDuplicate(err) && directory.IsNotFound(gerr)):
+			case gerr == nil:
+				// Someone else's: remembered, so that the row it belongs
+				// to, if it is in this file, is adopted rather than given
+				// a second account.
+				if err := s.knowAccount(ctx, u); err != nil {
+					return "", err
+				}
+				outcome = errNameTaken
+				return "", fmt.Errorf("the address %s is taken by another account, alias or group", t.row.Email)
+			case directory.IsDuplicate(err) && directory.IsNotFound(gerr):
 				outcome = errNameTaken
 				return "", fmt.Errorf("the address %s is taken by another account, alias or group", t.row.Email)
 			case directory.IsNotFound(gerr):
@@ -587,6 +617,8 @@ func (s *state) create(ctx context.Context, t *task) error {
 			return s.journal.SaveRow(ctx, t.row)
 		case errors.As(err, new(*unsettledError)):
 			return fail("%v", err)
+		case errors.Is(outcome, errAdopted):
+			return s.adoptFound(ctx, t, t.row.Email)
 		case errors.Is(outcome, errNameTaken):
 			if err := s.rename(ctx, t); err != nil {
 				return err
@@ -602,7 +634,44 @@ func (s *state) create(ctx context.Context, t *task) error {
 var (
 	errNameTaken  = errors.New("name taken")
 	errNotApplied = errors.New("not applied")
+	errAdopted    = errors.New("adopted")
 )
+
+// adoptKnown adopts the account the journal knows carries the row's
+// identity, if one does: a 409 answered for another row showed it after
+// this row was prepared.
+func (s *state) adoptKnown(ctx context.Context, t *task) (bool, error) {
+	accounts, err := s.journal.AccountsWithID(ctx, idKey(t.id.externalID))
+	if err != nil || len(accounts) != 1 {
+		return false, err
+	}
+	return true, s.adoptFound(ctx, t, accounts[0])
+}
+
+// adoptFound makes the existing account email the row's: the row is
+// converged (moved and grouped) and its password left alone.
+func (s *state) adoptFound(ctx context.Context, t *task, email string) error {
+	// A name held for the row stays held, unused: releasing it could hand
+	// a name to a later row that plan did not show.
+	s.log.Info("adopting an account that already carries the row's ID", "line", t.rec.Line, "email", email)
+	t.row.Email, t.converge, t.checkOrgUnit = email, true, true
+	t.password, t.passwordSet, t.row.Password = "", false, journal.PasswordNone
+	return s.adopt(ctx, t)
+}
+
+// knowAccount records the external IDs of an account a point read showed.
+func (s *state) knowAccount(ctx context.Context, u *admin.User) error {
+	ids, err := directory.ExternalIDs(u)
+	if err != nil {
+		return nil // unreadable IDs identify nobody
+	}
+	for _, id := range ids {
+		if err := s.journal.KnowAccount(ctx, idKey(id), strings.ToLower(u.PrimaryEmail)); err != nil {
+			return &journalFault{err}
+		}
+	}
+	return nil
+}
 
 // unsettledError means a remote write may or may not have been applied,
 // and a point read could not tell.
@@ -743,8 +812,8 @@ func (s *state) addMember(ctx context.Context, t *task, group string) error {
 		switch {
 		case gerr != nil:
 			return "", err
-		case !exists && !s.cfg.Groups.CreateMissing:
-			return "", fail("the group %s does not exist (set groups.createMissing to create it)", group)
+		case !exists && !t.creatable[group]:
+			return "", fail("%s", missingGroup(group))
 		case !exists:
 			if err := s.createGroup(ctx, t, group); err != nil {
 				return "", err
@@ -766,6 +835,7 @@ func (s *state) createGroup(ctx context.Context, t *task, group string) error {
 	lookup := func(ctx context.Context) (bool, error) { return found(s.dir.GetGroup(ctx, group)) }
 	return s.groups.ensure(ctx, group, lookup, func(ctx context.Context) error {
 		e, err := s.journal.Intent(ctx, t.id.key, journal.CreateGroup, group)
+		s.job.changing.Store(true)
 		if err != nil {
 			return &journalFault{err}
 		}
@@ -799,14 +869,21 @@ func (s *state) plan(ctx context.Context, t *task) error {
 		switch {
 		case err != nil:
 			return s.remote(ctx, err, "look up group %s", g)
-		case !exists && !s.cfg.Groups.CreateMissing:
-			t.problems = append(t.problems, fmt.Sprintf("the group %s does not exist (set groups.createMissing to create it)", g))
+		case !exists && !t.creatable[g]:
+			t.problems = append(t.problems, missingGroup(g))
+		case !exists:
+			s.groupsToCreate.add(g)
 		}
 	}
 	if t.converge {
 		t.problems = append(t.problems, fmt.Sprintf("an account with this ID exists (%s): run would bring it in line", t.row.Email))
 	}
 	return nil
+}
+
+// missingGroup says that a group is missing and will not be created.
+func missingGroup(g string) string {
+	return fmt.Sprintf("the group %s does not exist, and groups.createMissing does not let run create it", g)
 }
 
 // reject records a row that cannot be processed at all.

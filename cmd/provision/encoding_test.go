@@ -83,7 +83,7 @@ func TestRunJob_encoding(t *testing.T) {
 			if err := os.WriteFile(path, tt.data, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			args := append([]string{"run", "--domain", "example.org", "--emulator-users", "0", "--yes"}, tt.args...)
+			args := append([]string{"run", "--domain", "example.org", "--emulator-users", "0", "--yes", "--journal", filepath.Join(dir, "people.journal")}, tt.args...)
 			code, stderr := runCLI(t.Context(), t, append(args, path)...)
 			if code != tt.want {
 				t.Errorf("exit %d, want %d\n%s", code, tt.want, stderr)
@@ -111,7 +111,8 @@ func TestRunJob_encodingWindows1252(t *testing.T) {
 	if err := os.WriteFile(path, excelCSV(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, stderr := runCLI(t.Context(), t, "run", "--domain", "example.org", "--emulator-users", "0", "--yes", "--encoding", "windows-1252", path)
+	state := filepath.Join(dir, "emulator.json")
+	code, stderr := runCLI(t.Context(), t, "run", "--domain", "example.org", "--emulator-users", "0", "--emulator-state", state, "--journal", filepath.Join(dir, "people.journal"), "--yes", "--encoding", "windows-1252", path)
 	if code != exitOK {
 		t.Fatalf("exit %d, want 0\n%s", code, stderr)
 	}
@@ -131,7 +132,7 @@ func TestRunJob_encodingWindows1252(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("the report has %v, want %v", got, want)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "people.emulator.json"))
+	data, err := os.ReadFile(state)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,11 +150,12 @@ func TestRunJob_encodingWindows1252(t *testing.T) {
 	}
 
 	t.Setenv("PROVISION_ENCODING", "cp1252")
-	code, stderr = runCLI(t.Context(), t, "plan", "--domain", "example.org", "--emulator-users", "0", "--journal", filepath.Join(dir, "fresh.journal"), path)
+	plan := filepath.Join(dir, "fresh.plan.csv")
+	code, stderr = runCLI(t.Context(), t, "plan", "--domain", "example.org", "--emulator-users", "0", "--journal", filepath.Join(dir, "fresh.journal"), "--report", plan, path)
 	if code != exitOK {
 		t.Fatalf("plan: exit %d, want 0\n%s", code, stderr)
 	}
-	for _, rec := range readReport(t, filepath.Join(dir, "fresh.plan.csv")) {
+	for _, rec := range readReport(t, plan) {
 		if rec[0] == "3" && (rec[7] != "planned" || rec[2] != "José") {
 			t.Errorf("plan report line 3 = %q, want José planned", rec)
 		}

@@ -1,0 +1,264 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/provisionhq/provision/batch/directory"
+	"github.com/provisionhq/provision/batch/directory/emulator"
+	"github.com/provisionhq/provision/batch/journal"
+)
+
+// Tests of what a new admin tries in the first hour (issue "Trust on day
+// one"): each failed before the change that makes it pass.
+
+// A Groups cell may not mint privileged groups, nor reach another domain:
+// only groups of a template, or matching a createMissing pattern, are
+// created.
+func TestJob_groupsFromCellsAreConstrained(t *testing.T) {
+	e := newEnv(t, emulator.Options{}, `firstname,lastname,id,groups
+Ana,Lima,1,postmaster;class-of-2027
+Bo,Li,2,admin
+Cy,Ng,3,abuse@example.org
+Di,Wu,4,admins@evil.example.com
+Ed,Ho,5,class-of-2027;chess
+Fay,Lu,6,partners@friends.example.net
+`)
+	e.cfg.Groups = GroupsConfig{
+		Add:           []string{"grade-[id]"},
+		CreateMissing: GroupCreation{Templates: true, Patterns: []string{"class-of-*"}},
+		Domains:       []string{"friends.example.net"},
+	}
+	if err := e.emu.LoadState(strings.NewReader(`{"domain":"example.org","customerId":"C03az79cb","orgUnits":[{"path":"/","id":"id:root"}],
+		"groups":[{"id":"g1","email":"partners@friends.example.net","name":"partners"}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := e.run(t.Context(), Run)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	report := reportByLine(t, e.report)
+	wants := map[string]string{
+		"2": "the group postmaster@example.org has a reserved name",
+		"3": "the group admin@example.org has a reserved name",
+		"4": "the group abuse@example.org has a reserved name",
+		"5": "the group admins@evil.example.com is not in example.org",
+		"6": "the group chess@example.org does not exist, and groups.createMissing does not let run create it",
+	}
+	for line, want := range wants {
+		if r := report[line]; r[7] != StatusFailed || !strings.Contains(r[8], want) {
+			t.Errorf("report line %s = %s %q, want failed with %q", line, r[7], r[8], want)
+		}
+	}
+	if r := report["7"]; r[7] != StatusCreated {
+		t.Errorf("report line 7 = %s %q, want created (a group in groups.domains)", r[7], r[8])
+	}
+	var groups []string
+	for _, g := range e.emu.State().Groups {
+		groups = append(groups, g.Email)
+	}
+	slices.Sort(groups)
+	// Only the template's groups and the one matching class-of-* exist.
+	want := []string{"class-of-2027@example.org", "grade-5@example.org", "grade-6@example.org", "partners@friends.example.net"}
+	if !slices.Equal(groups, want) {
+		t.Errorf("groups after the run = %v, want %v", groups, want)
+	}
+	if sum.Statuses[StatusCreated] != 1 || sum.Statuses[StatusFailed] != 5 {
+		t.Errorf("statuses = %v, want 1 created and 5 failed", sum.Statuses)
+	}
+}
+
+// reportByLine reads a report into its lines, keyed by the line column.
+func reportByLine(t *testing.T, path string) map[string][]string {
+	t.Helper()
+	m := map[string][]string{}
+	for _, r := range readCSV(t, path)[1:] {
+		m[r[0]] = r
+	}
+	return m
+}
+
+func TestConfig_groupsCreateMissing(t *testing.T) {
+	tests := []struct {
+		yaml    string
+		want    GroupCreation
+		wantErr string
+	}{
+		{"domain: example.org\ngroups: {createMissing: true}\n", GroupCreation{Templates: true}, ""},
+		{"domain: example.org\ngroups: {createMissing: false}\n", GroupCreation{}, ""},
+		{"domain: example.org\ngroups: {createMissing: [class-of-*, 'team-?']}\n", GroupCreation{Templates: true, Patterns: []string{"class-of-*", "team-?"}}, ""},
+		{"domain: example.org\ngroups: {createMissing: yes-please}\n", GroupCreation{}, "true, false or a list"},
+		{"domain: example.org\ngroups: {createMissing: ['[unclosed']}\n", GroupCreation{}, "is not a pattern of group names"},
+		{"domain: example.org\ngroups: {add: [admin]}\n", GroupCreation{}, "admin is a reserved name"},
+		{"domain: example.org\ngroups: {add: [staff@other.example.com]}\n", GroupCreation{}, "not in example.org or groups.domains"},
+		{"domain: example.org\ngroups: {add: [staff@other.example.com], domains: [other.example.com]}\n", GroupCreation{}, ""},
+	}
+	for _, tt := range tests {
+		path := filepath.Join(t.TempDir(), "c.yaml")
+		os.WriteFile(path, []byte(tt.yaml), 0o600)
+		c, err := LoadConfig(path)
+		if err == nil {
+			err = c.WithDefaults().Validate()
+		}
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("%q: %v", tt.yaml, err)
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("%q: error %v, want one containing %q", tt.yaml, err, tt.wantErr)
+		case tt.wantErr == "" && !slices.Equal(c.Groups.CreateMissing.Patterns, tt.want.Patterns) || tt.wantErr == "" && c.Groups.CreateMissing.Templates != tt.want.Templates:
+			t.Errorf("%q: createMissing = %+v, want %+v", tt.yaml, c.Groups.CreateMissing, tt.want)
+		}
+	}
+}
+
+// A journal belongs to the directory it first worked on: a job for
+// another stops before it changes anything.
+func TestJob_journalOfAnotherDirectoryIsRefused(t *testing.T) {
+	e := newEnv(t, emulator.Options{}, "firstname,lastname,id\nAna,Lima,1\n")
+	trial := e.target
+	trial.Kind, trial.Endpoint, trial.Customer = journal.EmulatorDirectory, "", "Ctrial"
+	j, err := journal.Open(t.Context(), e.journal, journal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.BindDirectory(t.Context(), trial); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	_, err = e.run(t.Context(), Run)
+	var wrong *journal.WrongDirectoryError
+	if !errors.As(err, &wrong) {
+		t.Fatalf("Run with a journal of the embedded emulator = %v, want a *journal.WrongDirectoryError", err)
+	}
+	if n := len(e.emu.State().Users); n != 0 {
+		t.Errorf("the directory has %d accounts, want none", n)
+	}
+	if _, err := os.Stat(e.report); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a report was written: %v", err)
+	}
+}
+
+// laggingDir is a directory whose listing has not caught up with some
+// accounts yet, as Google's can lag for hours, and that counts password
+// resets.
+type laggingDir struct {
+	Directory
+	hidden map[string]bool // addresses the listing does not show
+	resets atomic.Int32
+}
+
+func (d *laggingDir) Snapshot(ctx context.Context, sink func([]directory.Name) error) error {
+	return d.Directory.Snapshot(ctx, func(names []directory.Name) error {
+		return sink(slices.DeleteFunc(names, func(n directory.Name) bool { return d.hidden[strings.ToLower(n.Address)] }))
+	})
+}
+
+func (d *laggingDir) ResetPassword(ctx context.Context, key, p, h string, f directory.Freshness) error {
+	d.resets.Add(1)
+	return d.Directory.ResetPassword(ctx, key, p, h, f)
+}
+
+// Tonight's export has another name than last night's. With two journals
+// and a listing that lags (the documented limit), a 409 that shows an
+// account carrying the row's ID is adopted: never created again, never
+// reported created, its password never reset; and the account a 409 shows
+// for another row's ID is remembered, so that row is adopted too.
+func TestJob_accountFoundBy409IsAdopted(t *testing.T) {
+	e := newEnv(t, emulator.Options{}, "firstname,lastname,id\nJohn,Smith,E1\nMary,Jones,E2\n")
+	e.cfg.Concurrency = 1
+	if _, err := e.run(t.Context(), Run); err != nil {
+		t.Fatal(err)
+	}
+	// The next night, from a journal that never saw those accounts.
+	e.journal = filepath.Join(e.dir, "another.journal")
+	e.report = filepath.Join(e.dir, "export-0902.report.csv")
+	os.WriteFile(e.input, []byte("firstname,lastname,id\nJohn,Smith,E9\nJohn,Smith,E1\nMary,Jones,E2\n"), 0o600)
+	dir := &laggingDir{Directory: e.client, hidden: map[string]bool{"johnsmith@example.org": true, "maryjones@example.org": true}}
+	sum, err := e.runWith(t.Context(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := reportByLine(t, e.report)
+	for line, want := range map[string]string{"2": StatusCreated, "3": StatusConverged, "4": StatusConverged} {
+		if r := report[line]; r[7] != want {
+			t.Errorf("report line %s = %v, want %s", line, r, want)
+		}
+	}
+	for _, line := range []string{"3", "4"} {
+		if p := report[line][9]; p != "" {
+			t.Errorf("report line %s holds a password for an adopted account", line)
+		}
+	}
+	if n := dir.resets.Load(); n != 0 {
+		t.Errorf("%d passwords were reset, want none", n)
+	}
+	owners := map[string][]string{}
+	for _, u := range e.emu.State().Users {
+		for _, id := range u.ExternalIDs {
+			owners[id.Value] = append(owners[id.Value], u.PrimaryEmail)
+		}
+	}
+	for id, emails := range owners {
+		if len(emails) != 1 {
+			t.Errorf("ID %s has %d accounts: %v", id, len(emails), emails)
+		}
+	}
+	if sum.Statuses[StatusCreated] != 1 || sum.Statuses[StatusConverged] != 2 {
+		t.Errorf("statuses = %v, want 1 created and 2 converged", sum.Statuses)
+	}
+}
+
+// A typo in a pattern is said before the first row; --strict stops the
+// job before it changes anything.
+func TestJob_patternNamingAMissingField(t *testing.T) {
+	e := newEnv(t, emulator.Options{}, "firstname,lastname,Student ID,grade\nAna,Lima,1001,5\n")
+	e.cfg.Patterns = []string{"[fristname].[lastname]", "s[id]"}
+	e.cfg.OrgUnit.Default = "/Students/[grde]"
+	sum, err := e.run(t.Context(), Plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`pattern 1 "[fristname].[lastname]" names the field fristname, which no column of people.csv provides`,
+		`orgUnit.default "/Students/[grde]" names the field grde, which no column of people.csv provides: every row will fail`,
+	}
+	if len(sum.Warnings) != len(want) {
+		t.Fatalf("warnings = %q, want %d", sum.Warnings, len(want))
+	}
+	for i, w := range want {
+		if !strings.Contains(sum.Warnings[i], w) {
+			t.Errorf("warning %d = %q, want it to contain %q", i, sum.Warnings[i], w)
+		}
+	}
+
+	e.cfg.OrgUnit.Default = "/Students/[grade]"
+	j, err := journal.Open(t.Context(), e.journal, journal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := &Job{Config: e.cfg.WithDefaults(), InputPath: e.input, ReportPath: e.report, Journal: j, Directory: e.client, Target: e.target, Strict: true}
+	_, err = job.Run(t.Context())
+	j.Close()
+	var unknown *UnknownFieldsError
+	if !errors.As(err, &unknown) || len(unknown.Problems) != 1 {
+		t.Fatalf("strict Run = %v, want an *UnknownFieldsError with one problem", err)
+	}
+	if n := len(e.emu.State().Users); n != 0 {
+		t.Errorf("a strict run that stopped created %d accounts", n)
+	}
+
+	// Without the typo, [id] names the ID column.
+	e.cfg.Patterns = []string{"s[id]"}
+	if _, err := e.run(t.Context(), Run); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := e.user("s1001@example.org"); !ok {
+		t.Errorf("no account s1001@example.org from the pattern s[id]")
+	}
+}
