@@ -41,29 +41,6 @@ func TestNew(t *testing.T) {
 	}
 }
 
-func TestParseEndpoint(t *testing.T) {
-	tests := []struct {
-		in, want string
-		loopback bool
-	}{
-		{"", "https://admin.googleapis.com/", false},
-		{"http://127.0.0.1:8085", "http://127.0.0.1:8085/", true},
-		{"http://127.1.2.3/", "http://127.1.2.3/", true},
-		{"http://LOCALHOST:1/root", "http://LOCALHOST:1/root/", true},
-		{"https://proxy.internal/", "https://proxy.internal/", false},
-		{"http://10.0.0.1/", "http://10.0.0.1/", false},
-	}
-	for _, tt := range tests {
-		u, err := parseEndpoint(tt.in)
-		if err != nil {
-			t.Fatalf("parseEndpoint(%q) = %v", tt.in, err)
-		}
-		if u.String() != tt.want || loopback(u) != tt.loopback {
-			t.Errorf("parseEndpoint(%q) = %s (loopback %v), want %s (loopback %v)", tt.in, u, loopback(u), tt.want, tt.loopback)
-		}
-	}
-}
-
 func TestClient_InsertUser(t *testing.T) {
 	ctx := t.Context()
 	_, c := newTestClient(t, emulator.Options{}, Config{})

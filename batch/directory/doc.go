@@ -31,6 +31,12 @@
 // Credentials are a service account key with domain-wide delegation,
 // Application Default Credentials, or keyless impersonation of a service
 // account (Workload Identity); the scopes are the least the calls need (see
-// Config.Scopes). A loopback endpoint, such as the emulator in the
-// subpackage emulator, is reached without credentials.
+// Config.Scopes). They travel only over TLS: New refuses an http endpoint
+// off this machine with an *EndpointError before reading any credential,
+// and a client with credentials sends nothing but https requests to its
+// endpoint's host, so a redirect cannot carry the token elsewhere (the
+// OAuth transport sets the Authorization header on every request it sends,
+// redirects included). A loopback endpoint (see IsLoopback), such as the
+// emulator in the subpackage emulator, is reached without credentials, and
+// its client connects to loopback addresses only.
 package directory

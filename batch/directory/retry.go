@@ -136,6 +136,11 @@ func classify(op operation, err error) verdict {
 		}
 		return fail
 	}
+	var ee *EndpointError
+	if errors.As(err, &ee) {
+		// Refused before it was sent: repeating cannot help.
+		return fail
+	}
 	var ce *CredentialsError
 	if errors.As(err, &ce) {
 		// No request reached the Directory API.
