@@ -288,7 +288,11 @@ func (f *directoryFlags) connect(ctx context.Context, cfg batch.Config, statePat
 	if cfg.Groups.CreateMissing {
 		access = directory.GroupCreate
 	}
-	client, err := directory.New(ctx, directory.Config{
+	where := endpoint
+	if f.useEmulator() {
+		where = "the embedded emulator"
+	}
+	client, err := f.newClient(ctx, directory.Config{
 		Endpoint:        endpoint,
 		Domain:          cfg.Domain,
 		CredentialsFile: f.credentials,
@@ -297,14 +301,10 @@ func (f *directoryFlags) connect(ctx context.Context, cfg batch.Config, statePat
 		Groups:          access,
 		QuotaPerMinute:  cfg.Quota,
 		Logger:          logger,
-	})
+	}, where, stderr)
 	if err != nil {
 		stop()
-		var ce *directory.CredentialsError
-		if errors.As(err, &ce) {
-			return nil, nil, "", func() {}, withHint(usageErrorf("%v", err), "see \"Credentials\" in the README")
-		}
-		return nil, nil, "", func() {}, usageErrorf("%v", err)
+		return nil, nil, "", func() {}, err
 	}
 	return client, client.Stats, target, stop, nil
 }
