@@ -76,6 +76,7 @@ type Client struct {
 	limiter  *limiter
 	log      *slog.Logger
 	stats    counters
+	actor    actor // who the client acts as, for the fixes of systemic answers
 
 	orgUnits    ensurer
 	knownGroups ensurer
@@ -154,6 +155,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		retry:    cfg.Retry.withDefaults(),
 		limiter:  newLimiter(cfg.QuotaPerMinute),
 		log:      cfg.Logger,
+		actor:    newActor(cfg),
 	}, nil
 }
 
