@@ -32,7 +32,7 @@ test: vet fmt-check
 DEMO := .demo
 demo: build
 	@mkdir -p $(DEMO)
-	./$(BIN) run --emulator --config sample-csv/students.yaml --journal $(DEMO)/students.journal sample-csv/students.csv
+	./$(BIN) run --emulator --config sample-csv/students.yaml --journal $(DEMO)/students.journal --report $(DEMO)/students.report.csv sample-csv/students.csv
 
 # Benchmarks, each reported as a ratio measured in one run:
 #   P2 naming 100,000 same-name rows ÷ 10,000 (Go benchmark, naming)

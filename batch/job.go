@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -49,7 +50,14 @@ type Job struct {
 	ReportPath string // the report for a new run; a resumed run keeps its own
 	Journal    *journal.Journal
 	Directory  Directory
-	Mode       Mode
+	// Target says which directory Directory is: the journal must belong to
+	// it (see journal.BindDirectory).
+	Target journal.Directory
+	// Protected are files the report must never be, besides the input and
+	// the reports of the journal's runs: the journal and its -wal and -shm
+	// files (see JournalFiles), which plan works on a copy of.
+	Protected []Protected
+	Mode      Mode
 	// Force goes on with a resumed run although the config changed.
 	Force bool
 	// SnapshotMaxAge is how old the journal's directory snapshot may be
@@ -181,11 +189,20 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 
+	// A journal is the memory of one directory: used for another, what it
+	// knows of accounts and names would be false there.
+	if err := j.Journal.BindDirectory(ctx, j.Target); err != nil {
+		return nil, err
+	}
 	run, resumed, abandoned, err := j.beginRun(ctx, hash)
 	if err != nil {
 		return nil, err
 	}
-	report, rotated, err := OpenReport(run.ReportPath, resumed)
+	protected, err := j.protected(ctx, run)
+	if err != nil {
+		return nil, err
+	}
+	report, rotated, err := OpenReport(run.ReportPath, resumed, protected)
 	if err != nil {
 		return nil, err
 	}
@@ -261,9 +278,7 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 		if j.Config.OrgUnit.CreateMissing {
 			summary.OrgUnitsToCreate = s.orgUnits.missingList()
 		}
-		if j.Config.Groups.CreateMissing {
-			summary.GroupsToCreate = s.groups.missingList()
-		}
+		summary.GroupsToCreate = s.groupsToCreate.list()
 	}
 	if summary.Statuses, err = j.Journal.CountStatuses(context.WithoutCancel(ctx), run.ID); err != nil {
 		return nil, err
@@ -325,7 +340,8 @@ func (j *Job) workContext(ctx context.Context) (context.Context, context.CancelF
 }
 
 // beginRun resumes the unfinished run of the same input, or starts a new
-// run. When it starts a new run while an earlier one is unfinished (its
+// run. A plan always starts a run of its own in its copy of the journal:
+// it never writes to the report of the run it would resume. When it starts a new run while an earlier one is unfinished (its
 // input changed), it returns that run as abandoned: its rows that are in
 // the new input are finished by the new run, and the others are counted in
 // the summary.
@@ -335,7 +351,7 @@ func (j *Job) beginRun(ctx context.Context, inputHash string) (run journal.Run, 
 	if err != nil {
 		return journal.Run{}, false, journal.Run{}, err
 	}
-	if found && !last.Finished() {
+	if found && !last.Finished() && j.Mode == Run {
 		if last.InputHash == inputHash {
 			if last.Fingerprint != fingerprint && !j.Force {
 				return journal.Run{}, false, journal.Run{}, &ConfigChangedError{Changes: ConfigChanges(last.Config, summary)}
@@ -361,6 +377,34 @@ func (j *Job) beginRun(ctx context.Context, inputHash string) (run journal.Run, 
 		ReportPath:  j.ReportPath,
 	})
 	return run, false, abandoned, err
+}
+
+// protected returns the files the report of run must never be: the
+// input, j.Protected, and for plan the report of every run of the journal
+// (a run's own report is continued or kept under a dated name by
+// OpenReport).
+func (j *Job) protected(ctx context.Context, run journal.Run) ([]Protected, error) {
+	p := append([]Protected{{Path: j.InputPath, What: "the input"}}, j.Protected...)
+	if j.Mode != Plan {
+		return p, nil
+	}
+	runs, err := j.Journal.Runs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	runs = slices.DeleteFunc(runs, func(r journal.Run) bool { return r.ID == run.ID })
+	return append(p, RunReports(runs)...), nil
+}
+
+// RunReports returns the reports of runs, as files a plan or an export
+// must never write over: they may hold initial passwords, and an
+// unfinished run goes on writing its own.
+func RunReports(runs []journal.Run) []Protected {
+	var p []Protected
+	for _, r := range runs {
+		p = append(p, Protected{Path: r.ReportPath, What: fmt.Sprintf("the report of run %d of the journal, which may hold initial passwords", r.ID)})
+	}
+	return p
 }
 
 // scanInput returns the SHA-256 of the input and its number of lines
@@ -404,6 +448,8 @@ type state struct {
 	log       *slog.Logger
 	orgUnits  *existence
 	groups    *existence
+	// groupsToCreate are the missing groups plan found run would create.
+	groupsToCreate stringSet
 
 	mu     sync.Mutex
 	counts map[string]int // statuses of rows finished by this invocation

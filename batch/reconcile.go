@@ -132,9 +132,20 @@ func (s *state) loadSnapshot(ctx context.Context) error {
 		return nil
 	}
 	s.log.Info("taking a snapshot of the directory's names", "domain", domain)
+	customerChecked := false
 	snap, err = s.journal.LoadSnapshot(ctx, domain, func(l *journal.SnapshotLoader) error {
 		return s.dir.Snapshot(ctx, func(names []directory.Name) error {
 			for _, n := range names {
+				if n.Customer != "" && !customerChecked {
+					// The first account listed says which Workspace account
+					// this is: the journal must belong to it.
+					target := s.job.Target
+					target.Customer = n.Customer
+					if err := s.journal.BindDirectory(ctx, target); err != nil {
+						return err
+					}
+					customerChecked = true
+				}
 				local, dom, _ := strings.Cut(strings.ToLower(n.Address), "@")
 				for _, id := range n.ExternalIDs {
 					if err := l.AddExternalID(ctx, idKey(id), strings.ToLower(n.Address)); err != nil {

@@ -21,12 +21,14 @@ const maxRenames = 5
 
 // task is one row on its way through the workers.
 type task struct {
-	rec      Record
-	id       identity
-	row      journal.Row
-	orgUnit  string
-	groups   []string
-	converge bool // the account existed before this job
+	rec     Record
+	id      identity
+	row     journal.Row
+	orgUnit string
+	groups  []string
+	// creatable are the groups run may create when they are missing.
+	creatable map[string]bool
+	converge  bool // the account existed before this job
 	// checkOrgUnit: the account may be in another org unit than the
 	// row's (it existed before, or the row's placement changed).
 	checkOrgUnit bool
@@ -73,10 +75,11 @@ func (s *state) prepare(ctx context.Context, rec Record) (*task, error) {
 			return nil, nil // finished by an earlier invocation of this run
 		}
 	}
-	orgUnit, groups, err := s.placement.of(rec)
+	pl, err := s.placement.of(rec)
 	if err != nil {
 		return nil, s.reject(ctx, rec, id.key, fmt.Sprintf("line %d: %v", rec.Line, err))
 	}
+	orgUnit, groups := pl.orgUnit, pl.groups
 	if !found {
 		row = journal.Row{Identity: id.key, State: journal.Pending}
 	}
@@ -84,7 +87,7 @@ func (s *state) prepare(ctx context.Context, rec Record) (*task, error) {
 	placementChanged := row.OrgUnit != orgUnit || !slices.Equal(row.Groups, groups)
 	row.RunID, row.Line, row.ExternalID = s.run.ID, rec.Line, idKey(id.externalID)
 	row.FirstName, row.LastName, row.OrgUnit, row.Groups = rec.FirstName, rec.LastName, orgUnit, groups
-	t := &task{rec: rec, id: id, row: row, orgUnit: orgUnit, groups: groups}
+	t := &task{rec: rec, id: id, row: row, orgUnit: orgUnit, groups: groups, creatable: pl.create}
 
 	if earlierRun && row.State == journal.Done && !placementChanged {
 		return nil, s.finish(ctx, t, StatusSkipped, fmt.Sprintf("done in an earlier run as %s", row.Email))
@@ -294,10 +297,10 @@ const groupOwner = "group"
 // address would depend on which worker called first. A group address a row
 // already holds as its name or alias fails this row.
 func (s *state) holdGroups(ctx context.Context, t *task) error {
-	if !s.cfg.Groups.CreateMissing {
-		return nil // a missing group fails the row; nothing is created
-	}
 	for _, g := range t.groups {
+		if !t.creatable[g] {
+			continue // missing, it fails the row; it is never created
+		}
 		local, domain, _ := strings.Cut(g, "@")
 		if !strings.EqualFold(domain, s.cfg.Domain) {
 			continue
@@ -743,8 +746,8 @@ func (s *state) addMember(ctx context.Context, t *task, group string) error {
 		switch {
 		case gerr != nil:
 			return "", err
-		case !exists && !s.cfg.Groups.CreateMissing:
-			return "", fail("the group %s does not exist (set groups.createMissing to create it)", group)
+		case !exists && !t.creatable[group]:
+			return "", fail("%s", missingGroup(group))
 		case !exists:
 			if err := s.createGroup(ctx, t, group); err != nil {
 				return "", err
@@ -799,14 +802,21 @@ func (s *state) plan(ctx context.Context, t *task) error {
 		switch {
 		case err != nil:
 			return s.remote(ctx, err, "look up group %s", g)
-		case !exists && !s.cfg.Groups.CreateMissing:
-			t.problems = append(t.problems, fmt.Sprintf("the group %s does not exist (set groups.createMissing to create it)", g))
+		case !exists && !t.creatable[g]:
+			t.problems = append(t.problems, missingGroup(g))
+		case !exists:
+			s.groupsToCreate.add(g)
 		}
 	}
 	if t.converge {
 		t.problems = append(t.problems, fmt.Sprintf("an account with this ID exists (%s): run would bring it in line", t.row.Email))
 	}
 	return nil
+}
+
+// missingGroup says that a group is missing and will not be created.
+func missingGroup(g string) string {
+	return fmt.Sprintf("the group %s does not exist, and groups.createMissing does not let run create it", g)
 }
 
 // reject records a row that cannot be processed at all.

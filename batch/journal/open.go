@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -30,6 +31,9 @@ type Options struct {
 	// ReadOnly opens the journal for reading without taking the lease:
 	// for status and report, which may run while a job holds it.
 	ReadOnly bool
+	// CopyOnly opens a read-only journal only to copy it (CopyTo), so a
+	// journal of an earlier layout is accepted: the copy is upgraded.
+	CopyOnly bool
 	// Logger receives warnings; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -106,11 +110,10 @@ func Open(ctx context.Context, path string, opts Options) (*Journal, error) {
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
 	j := &Journal{path: abs, opts: opts, logger: logger, stmts: map[string]*sql.Stmt{}}
-	if opts.ReadOnly {
-		if _, err := os.Stat(abs); err != nil {
-			return nil, fmt.Errorf("open journal: %w", err)
-		}
-	} else {
+	if err := checkJournalFile(abs, opts.ReadOnly); err != nil {
+		return nil, err
+	}
+	if !opts.ReadOnly {
 		if err := j.lockFile(); err != nil {
 			return nil, err
 		}
@@ -125,6 +128,13 @@ func Open(ctx context.Context, path string, opts Options) (*Journal, error) {
 		return nil, err
 	}
 	if !opts.ReadOnly {
+		// Only now that the file is known to be a journal may its mode be
+		// changed.
+		if err := j.restrictMode(); err != nil {
+			j.closeDB()
+			j.unlockFile()
+			return nil, err
+		}
 		if err := j.takeLease(ctx); err != nil {
 			j.closeDB()
 			j.unlockFile()
@@ -146,14 +156,7 @@ func (j *Journal) lockFile() error {
 	}
 	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("open journal: %w", err)
-	}
-	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		j.logger.Warn("journal file was readable by others; restricting it to its owner", "path", j.path, "mode", fi.Mode().Perm().String())
-		if err := f.Chmod(0o600); err != nil {
-			f.Close()
-			return fmt.Errorf("restrict journal permissions: %w", err)
-		}
+		return &UnusableError{Path: j.path, Err: err}
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
@@ -167,6 +170,19 @@ func (j *Journal) lockFile() error {
 		return fmt.Errorf("lock journal %s: %w", j.path, err)
 	}
 	j.lock = f
+	return nil
+}
+
+// restrictMode makes the journal readable by its owner only.
+func (j *Journal) restrictMode() error {
+	fi, err := j.lock.Stat()
+	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+		return err
+	}
+	j.logger.Warn("journal file was readable by others; restricting it to its owner", "path", j.path, "mode", fi.Mode().Perm().String())
+	if err := j.lock.Chmod(0o600); err != nil {
+		return fmt.Errorf("restrict journal permissions: %w", err)
+	}
 	return nil
 }
 
@@ -188,7 +204,9 @@ func dsn(path string, readOnly bool) string {
 	q.Set("_txlock", "immediate")
 	q.Set("_foreign_keys", "1")
 	if readOnly {
-		q.Set("_query_only", "1")
+		// mode=ro rather than query_only: a read-only connection may still
+		// write a copy of the journal elsewhere (VACUUM INTO, for plan).
+		q.Set("mode", "ro")
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
@@ -196,7 +214,7 @@ func dsn(path string, readOnly bool) string {
 func (j *Journal) openDB(ctx context.Context) error {
 	db, err := sql.Open("sqlite3", dsn(j.path, j.opts.ReadOnly))
 	if err != nil {
-		return fmt.Errorf("open journal %s: %w", j.path, err)
+		return &UnusableError{Path: j.path, Err: err}
 	}
 	// One connection: SQLite has one writer anyway, and the journal's
 	// batching relies on every statement seeing the open transaction.
@@ -204,12 +222,45 @@ func (j *Journal) openDB(ctx context.Context) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		db.Close()
-		return fmt.Errorf("open journal %s: %w", j.path, err)
+		return &UnusableError{Path: j.path, Err: err}
 	}
 	j.db, j.conn = db, conn
 	if err := j.checkPragmas(ctx); err != nil {
 		j.closeDB()
 		return err
+	}
+	if err := j.quickCheck(ctx); err != nil {
+		j.closeDB()
+		return err
+	}
+	return nil
+}
+
+// quickCheck runs SQLite's quick_check: a journal damaged by a disk, a
+// copy taken while it was written, or an editor is refused before a job
+// trusts what it says.
+func (j *Journal) quickCheck(ctx context.Context) error {
+	q, err := j.conn.QueryContext(ctx, "PRAGMA quick_check(5)")
+	if err != nil {
+		return &UnusableError{Path: j.path, Err: err}
+	}
+	defer q.Close()
+	var problems []string
+	for q.Next() {
+		var p string
+		if err := q.Scan(&p); err != nil {
+			return &UnusableError{Path: j.path, Err: err}
+		}
+		if p != "ok" {
+			problems = append(problems, p)
+		}
+	}
+	if err := q.Err(); err != nil {
+		return &UnusableError{Path: j.path, Err: err}
+	}
+	if len(problems) > 0 {
+		return &UnusableError{Path: j.path, Err: fmt.Errorf("it is damaged (%s)", strings.Join(problems, "; ")),
+			Hint: "restore it from a backup, or move it away and let the next run start a new one (the directory snapshot and the accounts' external IDs will keep anyone from being created twice)"}
 	}
 	return nil
 }
@@ -229,10 +280,11 @@ func (j *Journal) checkPragmas(ctx context.Context) error {
 	for _, w := range want {
 		var got string
 		if err := j.conn.QueryRowContext(ctx, "PRAGMA "+w.pragma).Scan(&got); err != nil {
-			return fmt.Errorf("journal %s: read PRAGMA %s: %w", j.path, w.pragma, err)
+			return &UnusableError{Path: j.path, Err: fmt.Errorf("read PRAGMA %s: %w", w.pragma, err)}
 		}
 		if got != w.value {
-			return fmt.Errorf("journal %s: PRAGMA %s is %q, want %q (is the file on a local disk?)", j.path, w.pragma, got, w.value)
+			return &UnusableError{Path: j.path, Err: fmt.Errorf("PRAGMA %s is %q, want %q", w.pragma, got, w.value),
+				Hint: "keep the journal on a local disk (on Kubernetes, a PersistentVolumeClaim), never on a network filesystem"}
 		}
 	}
 	return nil

@@ -46,7 +46,7 @@ func TestRunJob_hostileExitCodes(t *testing.T) {
 			// As the batch tests run the corpus: missing org units and
 			// groups are created.
 			config := filepath.Join(dir, "provision.yaml")
-			if err := os.WriteFile(config, []byte("domain: example.org\norgUnit:\n  createMissing: true\ngroups:\n  createMissing: true\n"), 0o600); err != nil {
+			if err := os.WriteFile(config, []byte("domain: example.org\norgUnit:\n  createMissing: true\ngroups:\n  createMissing: [\"*\"]\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			args := append([]string{"run", "--config", config, "--emulator-users", "0", "--quota", "100000"}, tt.flags...)

@@ -61,12 +61,12 @@ func runSuggest(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		if err := cfg.Validate(); err != nil {
 			return withHint(usageErrorf("suggest: %v", err), "or add --offline to check only --taken names and the reserved list")
 		}
-		client, _, _, stop, err := dir.connect(ctx, cfg, dir.emulatorState, false, slog.New(slog.DiscardHandler), stderr)
+		conn, err := dir.connect(ctx, cfg, dir.emulatorState, false, slog.New(slog.DiscardHandler), stderr)
 		if err != nil {
 			return err
 		}
-		defer stop()
-		checker = naming.AnyOf(checker, liveChecker(client, cfg.Domain))
+		defer conn.stop()
+		checker = naming.AnyOf(checker, liveChecker(conn.client, cfg.Domain))
 	}
 	reserver := naming.NewReserver(naming.Options{
 		Patterns: parsed,

@@ -77,7 +77,7 @@ func TestTorture(t *testing.T) {
 	os.WriteFile(config, []byte(`domain: school.example.org
 patterns: ["[firstname].[lastname]", "[C1_firstname].[lastname]", "[firstname].[lastname][#]"]
 orgUnit: {default: "/Students/Grade [grade]", createMissing: true}
-groups: {add: ["grade-[grade]"], createMissing: true}
+groups: {add: ["grade-[grade]"], createMissing: ["class-*", "club-*"]}
 concurrency: 16
 quota: 1000000
 `), 0o600)
