@@ -167,3 +167,27 @@ func TestRun_loopbackIgnoresCredentials(t *testing.T) {
 		t.Errorf("--emulator --subject: exit %d, stderr lacks %q:\n%s", code, want, stderr)
 	}
 }
+
+// TestRunSuggest_systemicRefusal: a directory that refuses the setup stops
+// suggest with exit 2 and the fix, as nothing was changed.
+func TestRunSuggest_systemicRefusal(t *testing.T) {
+	emu, err := emulator.New(emulator.Options{Domain: "example.org", Faults: emulator.Faults{DomainNotFound: emulator.ScopeAll}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := newCountingServer(t, emu)
+	code, stderr := runCLI(t.Context(), t, "suggest", "--domain", "example.org", "--endpoint", api.URL+"/",
+		"--pattern", "[firstname].[lastname]", "firstname=Ana", "lastname=Lima")
+	for _, want := range []string{
+		"provision: error: suggest: ",
+		"the directory refuses users.get: the domain is not in the account (404 notFound: Domain not found.)",
+		"provision: hint: Google finds no domain example.org in the account",
+	} {
+		if code != exitUsage || !strings.Contains(stderr, want) {
+			t.Errorf("exit %d, want %d, with %q:\n%s", code, exitUsage, want, stderr)
+		}
+	}
+	if n := api.hits.Load(); n != 2 {
+		t.Errorf("the directory saw %d requests, want 2 (the refusal and its confirmation)", n)
+	}
+}
