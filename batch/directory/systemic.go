@@ -155,8 +155,8 @@ func (a actor) fix(kind Refusal, op string) string {
 			"API controls; then run the same command again"
 	case TokenRefused:
 		return "Google did not accept the access token: the service account or its key may have been deleted or " +
-			"disabled, or access revoked; check the credentials (see \"Credentials\" in the README) and run the same " +
-			"command again, which fetches a new token"
+			"disabled, access revoked, or this machine's clock is wrong; check the credentials (see \"Credentials\" " +
+			"in the README) and the clock, and run the same command again, which fetches a new token"
 	case DomainNotFound:
 		who := "the service account"
 		if a.subject != "" {
