@@ -40,15 +40,26 @@ type Record struct {
 	Err error
 }
 
-// Fields returns the record's fields for username patterns: firstname,
-// lastname and every custom field.
+// Fields returns the record's fields for username patterns and
+// templates: firstname, lastname, the single-valued known fields (id,
+// title, department, manager, phone: "s[id]", "/Staff/[department]") and
+// every custom field.
 func (rec Record) Fields() naming.Fields {
-	f := make(naming.Fields, len(rec.Custom)+2)
+	f := make(naming.Fields, len(rec.Custom)+7)
 	maps.Copy(f, rec.Custom)
 	f[naming.FirstName] = rec.FirstName
 	f[naming.LastName] = rec.LastName
+	for name, value := range map[string]string{"id": rec.ID, "title": rec.Title, "department": rec.Department, "manager": rec.Manager, "phone": rec.Phone} {
+		if value != "" {
+			f[name] = value
+		}
+	}
 	return f
 }
+
+// valueFields are the known fields Record.Fields gives patterns and
+// templates besides firstname and lastname.
+var valueFields = []string{"id", "title", "department", "manager", "phone"}
 
 // ReaderOptions configures a Reader.
 type ReaderOptions struct {
@@ -362,6 +373,20 @@ func customName(s string) string {
 
 // Fields returns the field name of each column, in file order.
 func (r *Reader) Fields() []string { return slices.Clone(r.fields) }
+
+// Provides reports whether a pattern or template field can have a value
+// in this file: firstname and lastname always, the other fields when a
+// column gives them.
+func (r *Reader) Provides(field string) bool {
+	switch {
+	case field == naming.FirstName || field == naming.LastName:
+		return true
+	case !slices.Contains(r.fields, field):
+		return false
+	}
+	_, known := aliasField[headerKey(field)]
+	return !known || slices.Contains(valueFields, field)
+}
 
 // HasID reports whether the file has an id column.
 func (r *Reader) HasID() bool { return slices.Contains(r.fields, "id") }

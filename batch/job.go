@@ -10,9 +10,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -60,6 +62,10 @@ type Job struct {
 	Mode      Mode
 	// Force goes on with a resumed run although the config changed.
 	Force bool
+	// Strict stops the job, before anything changes, when patterns or
+	// templates name fields the input has no column for; otherwise that
+	// is a warning.
+	Strict bool
 	// SnapshotMaxAge is how old the journal's directory snapshot may be
 	// and still be used. Zero means one hour.
 	SnapshotMaxAge time.Duration
@@ -81,7 +87,26 @@ type Job struct {
 	// report line is on disk, its journal state not yet). Crash tests kill
 	// the process there.
 	Failpoint func(name string)
+
+	// changing is set once the job may have sent a change to the
+	// directory: from its first intent on.
+	changing atomic.Bool
 }
+
+// NothingChangedError means the job stopped before it could change
+// anything in the directory: fix the cause and run it again.
+type NothingChangedError struct{ Err error }
+
+func (e *NothingChangedError) Error() string { return e.Err.Error() }
+func (e *NothingChangedError) Unwrap() error { return e.Err }
+
+// StoppedError means the job stopped part-way, after it had begun to
+// change the directory, for a reason other than its context: the journal
+// holds every intent, and running it again resumes it.
+type StoppedError struct{ Err error }
+
+func (e *StoppedError) Error() string { return e.Err.Error() }
+func (e *StoppedError) Unwrap() error { return e.Err }
 
 func (j *Job) failpoint(name string) {
 	if j.Failpoint != nil {
@@ -97,9 +122,14 @@ func (j *Job) now() time.Time {
 }
 
 // ErrInterrupted is returned when the job stopped before its end because
-// its context was cancelled; the same command resumes it. It wraps
-// context.Canceled.
-var ErrInterrupted = fmt.Errorf("interrupted before the end; run the same command again to resume: %w", context.Canceled)
+// its context was cancelled; the same command resumes it. It is
+// context.Canceled to errors.Is.
+var ErrInterrupted error = interrupted{}
+
+type interrupted struct{}
+
+func (interrupted) Error() string        { return "interrupted before the end" }
+func (interrupted) Is(target error) bool { return target == context.Canceled }
 
 // ConfigChangedError means an unfinished run is being resumed with
 // settings that change what it does.
@@ -119,6 +149,9 @@ type Summary struct {
 	ReportPath string // where the report is
 	Rotated    string // where an earlier report was moved, if one was
 	NoIDColumn bool   // rows are known by their content, not an ID
+	// Warnings are problems of the config with this input found before
+	// the first row, such as a pattern naming a field no column provides.
+	Warnings []string
 
 	// Statuses counts rows per report status over the whole run, earlier
 	// invocations included.
@@ -159,8 +192,21 @@ func (s *Summary) Total() int {
 // Run does the job. A row that cannot be processed is recorded as failed
 // and the other rows go on; Run returns an error only when the job as a
 // whole cannot go on (a bad input header, a config change, the journal
-// failing) or was interrupted (ErrInterrupted).
+// failing) or was interrupted (ErrInterrupted). An error of a job that
+// could not have changed anything yet is a *NothingChangedError; one of a
+// job that may have is a *StoppedError.
 func (j *Job) Run(ctx context.Context) (*Summary, error) {
+	summary, err := j.run(ctx)
+	switch {
+	case err == nil, errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return summary, err
+	case !j.changing.Load():
+		return summary, &NothingChangedError{Err: err}
+	}
+	return summary, &StoppedError{Err: err}
+}
+
+func (j *Job) run(ctx context.Context) (*Summary, error) {
 	start := time.Now()
 	j.setDefaults()
 	in, err := os.Open(j.InputPath)
@@ -188,6 +234,13 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	warnings := unknownFields(j.Config, patterns, reader, filepath.Base(j.InputPath))
+	if len(warnings) > 0 && j.Strict {
+		return nil, &UnknownFieldsError{Problems: warnings}
+	}
+	for _, w := range warnings {
+		j.Logger.Warn(w)
+	}
 
 	// A journal is the memory of one directory: used for another, what it
 	// knows of accounts and names would be false there.
@@ -202,13 +255,10 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	report, rotated, err := OpenReport(run.ReportPath, resumed, protected)
-	if err != nil {
+	// The report is checked now, and created only once the directory has
+	// answered: a job that cannot start leaves no empty report behind.
+	if err := checkReport(run.ReportPath, resumed, protected); err != nil {
 		return nil, err
-	}
-	defer report.Close()
-	if rotated != "" {
-		j.Logger.Info("kept the earlier report", "path", rotated)
 	}
 
 	dir := j.Directory
@@ -221,7 +271,6 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 		dir:       dir,
 		journal:   j.Journal,
 		run:       run,
-		report:    report,
 		placement: placement,
 		log:       j.Logger,
 		counts:    map[string]int{},
@@ -250,6 +299,15 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 	if err := s.loadSnapshot(ctx); err != nil {
 		return nil, err
 	}
+	report, rotated, err := OpenReport(run.ReportPath, resumed, protected)
+	if err != nil {
+		return nil, err
+	}
+	defer report.Close()
+	if rotated != "" {
+		j.Logger.Info("kept the earlier report", "path", rotated)
+	}
+	s.report = report
 	if j.Progress != nil {
 		j.Progress.Start(lines)
 		defer j.Progress.Done()
@@ -269,6 +327,7 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 		NoIDColumn:     !reader.HasID(),
 		ThisInvocation: s.counts,
 		Elapsed:        time.Since(start),
+		Warnings:       warnings,
 	}
 	if j.Stats != nil {
 		summary.Directory = j.Stats()

@@ -127,6 +127,19 @@ func CreateOutput(path string, protected []Protected) (f *os.File, kept string, 
 	return f, kept, nil
 }
 
+// checkReport checks, without changing anything, that OpenReport would
+// accept path.
+func checkReport(path string, resume bool, protected []Protected) error {
+	exists, err := checkOutput(path, protected)
+	switch {
+	case err != nil || !exists || isReport(path):
+		return err
+	case resume:
+		return &UnsafeOutputError{Path: path, Reason: "the report of the run being resumed is not a report provision wrote (it was replaced); move it away to resume"}
+	}
+	return &UnsafeOutputError{Path: path, Reason: "it exists and is not a report provision wrote; move it away or choose another file"}
+}
+
 // appendOutput opens an existing report to go on writing it, refusing it
 // as CreateOutput would and when it is not a report provision wrote.
 func appendOutput(path string, protected []Protected) (*os.File, error) {
@@ -138,7 +151,7 @@ func appendOutput(path string, protected []Protected) (*os.File, error) {
 		f, _, err := CreateOutput(path, protected)
 		return f, err
 	case !isReport(path):
-		return nil, &UnsafeOutputError{Path: path, Reason: "the report of the run being resumed was replaced by a file provision did not write; move it away to resume"}
+		return nil, &UnsafeOutputError{Path: path, Reason: "the report of the run being resumed is not a report provision wrote (it was replaced); move it away to resume"}
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW, 0)
 	if err != nil {

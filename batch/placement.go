@@ -62,10 +62,6 @@ type place struct {
 // group elsewhere.
 func (p *placement) of(rec Record) (place, error) {
 	fields := rec.Fields()
-	// Known single-valued columns serve templates too: "/Staff/[department]".
-	for name, value := range map[string]string{"id": rec.ID, "title": rec.Title, "department": rec.Department, "manager": rec.Manager, "phone": rec.Phone} {
-		fields[name] = value
-	}
 	pl := place{orgUnit: rec.OrgUnit, create: map[string]bool{}}
 	if pl.orgUnit == "" {
 		ou, err := p.orgUnit.expand(fields, func(v string) string {

@@ -196,7 +196,7 @@ func (s *state) recoverReported(ctx context.Context) error {
 	for _, r := range pending {
 		byLine[strconv.Itoa(r.Line)] = r
 	}
-	f, err := os.Open(s.report.Path())
+	f, err := os.Open(s.run.ReportPath)
 	if err != nil {
 		return fmt.Errorf("read the report to resume: %w", err)
 	}

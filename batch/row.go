@@ -444,6 +444,7 @@ func (s *state) effect(ctx context.Context, t *task, kind, target string, do fun
 		return &journalFault{err}
 	}
 	e, err := s.journal.Intent(ctx, t.id.key, kind, target)
+	s.job.changing.Store(true)
 	if err != nil {
 		return &journalFault{err}
 	}
@@ -540,11 +541,20 @@ func (f *journalFault) Unwrap() error { return f.err }
 func (s *state) create(ctx context.Context, t *task) error {
 	landed := false // an insert of this invocation may have been applied
 	for range maxRenames + 1 {
+		// Another row's 409 may have shown, since this row was prepared,
+		// an account that carries this row's identity.
+		if adopted, err := s.adoptKnown(ctx, t); adopted || err != nil {
+			return err
+		}
 		user, err := s.newUser(t)
 		if err != nil {
 			return err
 		}
 		t.row.State = journal.Creating
+		// Whether this journal sent an insert for this address before this
+		// invocation: only then can an account found with the row's ID be
+		// one this journal created.
+		_, triedBefore := t.applied[effectKey(journal.CreateUser, t.row.Email)]
 		var outcome error
 		var userID string
 		err = s.effect(ctx, t, journal.CreateUser, t.row.Email, func() (string, error) {
@@ -565,13 +575,30 @@ func (s *state) create(ctx context.Context, t *task) error {
 			// read tells.
 			u, gerr := s.dir.GetUser(ctx, t.row.Email)
 			switch {
+			case gerr == nil && s.ours(u, t) && !landed && !triedBefore:
+				// The account carries the row's ID, but no insert of this
+				// journal can have made it: another tool, or another
+				// journal, did, and the listing had not shown it yet. It is
+				// adopted, never reported as created, its password never
+				// reset.
+				outcome = errAdopted
+				return "", fmt.Errorf("the account %s already existed with this row's ID; adopted", t.row.Email)
 			case gerr == nil && s.ours(u, t):
 				// The account has this invocation's password only if one of
 				// its attempts may have landed; otherwise an earlier
 				// invocation made it, and its password is lost.
 				userID, t.passwordSet = u.Id, landed
 				return userID, nil
-			case gerr == nil || (directory.IsDuplicate(err) && directory.IsNotFound(gerr)):
+			case gerr == nil:
+				// Someone else's: remembered, so that the row it belongs
+				// to, if it is in this file, is adopted rather than given
+				// a second account.
+				if err := s.knowAccount(ctx, u); err != nil {
+					return "", err
+				}
+				outcome = errNameTaken
+				return "", fmt.Errorf("the address %s is taken by another account, alias or group", t.row.Email)
+			case directory.IsDuplicate(err) && directory.IsNotFound(gerr):
 				outcome = errNameTaken
 				return "", fmt.Errorf("the address %s is taken by another account, alias or group", t.row.Email)
 			case directory.IsNotFound(gerr):
@@ -590,6 +617,8 @@ func (s *state) create(ctx context.Context, t *task) error {
 			return s.journal.SaveRow(ctx, t.row)
 		case errors.As(err, new(*unsettledError)):
 			return fail("%v", err)
+		case errors.Is(outcome, errAdopted):
+			return s.adoptFound(ctx, t, t.row.Email)
 		case errors.Is(outcome, errNameTaken):
 			if err := s.rename(ctx, t); err != nil {
 				return err
@@ -605,7 +634,44 @@ func (s *state) create(ctx context.Context, t *task) error {
 var (
 	errNameTaken  = errors.New("name taken")
 	errNotApplied = errors.New("not applied")
+	errAdopted    = errors.New("adopted")
 )
+
+// adoptKnown adopts the account the journal knows carries the row's
+// identity, if one does: a 409 answered for another row showed it after
+// this row was prepared.
+func (s *state) adoptKnown(ctx context.Context, t *task) (bool, error) {
+	accounts, err := s.journal.AccountsWithID(ctx, idKey(t.id.externalID))
+	if err != nil || len(accounts) != 1 {
+		return false, err
+	}
+	return true, s.adoptFound(ctx, t, accounts[0])
+}
+
+// adoptFound makes the existing account email the row's: the row is
+// converged (moved and grouped) and its password left alone.
+func (s *state) adoptFound(ctx context.Context, t *task, email string) error {
+	// A name held for the row stays held, unused: releasing it could hand
+	// a name to a later row that plan did not show.
+	s.log.Info("adopting an account that already carries the row's ID", "line", t.rec.Line, "email", email)
+	t.row.Email, t.converge, t.checkOrgUnit = email, true, true
+	t.password, t.passwordSet, t.row.Password = "", false, journal.PasswordNone
+	return s.adopt(ctx, t)
+}
+
+// knowAccount records the external IDs of an account a point read showed.
+func (s *state) knowAccount(ctx context.Context, u *admin.User) error {
+	ids, err := directory.ExternalIDs(u)
+	if err != nil {
+		return nil // unreadable IDs identify nobody
+	}
+	for _, id := range ids {
+		if err := s.journal.KnowAccount(ctx, idKey(id), strings.ToLower(u.PrimaryEmail)); err != nil {
+			return &journalFault{err}
+		}
+	}
+	return nil
+}
 
 // unsettledError means a remote write may or may not have been applied,
 // and a point read could not tell.
@@ -769,6 +835,7 @@ func (s *state) createGroup(ctx context.Context, t *task, group string) error {
 	lookup := func(ctx context.Context) (bool, error) { return found(s.dir.GetGroup(ctx, group)) }
 	return s.groups.ensure(ctx, group, lookup, func(ctx context.Context) error {
 		e, err := s.journal.Intent(ctx, t.id.key, journal.CreateGroup, group)
+		s.job.changing.Store(true)
 		if err != nil {
 			return &journalFault{err}
 		}

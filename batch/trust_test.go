@@ -1,13 +1,16 @@
 package batch
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/provisionhq/provision/batch/directory"
 	"github.com/provisionhq/provision/batch/directory/emulator"
 	"github.com/provisionhq/provision/batch/journal"
 )
@@ -138,5 +141,124 @@ func TestJob_journalOfAnotherDirectoryIsRefused(t *testing.T) {
 	}
 	if _, err := os.Stat(e.report); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a report was written: %v", err)
+	}
+}
+
+// laggingDir is a directory whose listing has not caught up with some
+// accounts yet, as Google's can lag for hours, and that counts password
+// resets.
+type laggingDir struct {
+	Directory
+	hidden map[string]bool // addresses the listing does not show
+	resets atomic.Int32
+}
+
+func (d *laggingDir) Snapshot(ctx context.Context, sink func([]directory.Name) error) error {
+	return d.Directory.Snapshot(ctx, func(names []directory.Name) error {
+		return sink(slices.DeleteFunc(names, func(n directory.Name) bool { return d.hidden[strings.ToLower(n.Address)] }))
+	})
+}
+
+func (d *laggingDir) ResetPassword(ctx context.Context, key, p, h string, f directory.Freshness) error {
+	d.resets.Add(1)
+	return d.Directory.ResetPassword(ctx, key, p, h, f)
+}
+
+// Tonight's export has another name than last night's. With two journals
+// and a listing that lags (the documented limit), a 409 that shows an
+// account carrying the row's ID is adopted: never created again, never
+// reported created, its password never reset; and the account a 409 shows
+// for another row's ID is remembered, so that row is adopted too.
+func TestJob_accountFoundBy409IsAdopted(t *testing.T) {
+	e := newEnv(t, emulator.Options{}, "firstname,lastname,id\nJohn,Smith,E1\nMary,Jones,E2\n")
+	e.cfg.Concurrency = 1
+	if _, err := e.run(t.Context(), Run); err != nil {
+		t.Fatal(err)
+	}
+	// The next night, from a journal that never saw those accounts.
+	e.journal = filepath.Join(e.dir, "another.journal")
+	e.report = filepath.Join(e.dir, "export-0902.report.csv")
+	os.WriteFile(e.input, []byte("firstname,lastname,id\nJohn,Smith,E9\nJohn,Smith,E1\nMary,Jones,E2\n"), 0o600)
+	dir := &laggingDir{Directory: e.client, hidden: map[string]bool{"johnsmith@example.org": true, "maryjones@example.org": true}}
+	sum, err := e.runWith(t.Context(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := reportByLine(t, e.report)
+	for line, want := range map[string]string{"2": StatusCreated, "3": StatusConverged, "4": StatusConverged} {
+		if r := report[line]; r[7] != want {
+			t.Errorf("report line %s = %v, want %s", line, r, want)
+		}
+	}
+	for _, line := range []string{"3", "4"} {
+		if p := report[line][9]; p != "" {
+			t.Errorf("report line %s holds a password for an adopted account", line)
+		}
+	}
+	if n := dir.resets.Load(); n != 0 {
+		t.Errorf("%d passwords were reset, want none", n)
+	}
+	owners := map[string][]string{}
+	for _, u := range e.emu.State().Users {
+		for _, id := range u.ExternalIDs {
+			owners[id.Value] = append(owners[id.Value], u.PrimaryEmail)
+		}
+	}
+	for id, emails := range owners {
+		if len(emails) != 1 {
+			t.Errorf("ID %s has %d accounts: %v", id, len(emails), emails)
+		}
+	}
+	if sum.Statuses[StatusCreated] != 1 || sum.Statuses[StatusConverged] != 2 {
+		t.Errorf("statuses = %v, want 1 created and 2 converged", sum.Statuses)
+	}
+}
+
+// A typo in a pattern is said before the first row; --strict stops the
+// job before it changes anything.
+func TestJob_patternNamingAMissingField(t *testing.T) {
+	e := newEnv(t, emulator.Options{}, "firstname,lastname,Student ID,grade\nAna,Lima,1001,5\n")
+	e.cfg.Patterns = []string{"[fristname].[lastname]", "s[id]"}
+	e.cfg.OrgUnit.Default = "/Students/[grde]"
+	sum, err := e.run(t.Context(), Plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`pattern 1 "[fristname].[lastname]" names the field fristname, which no column of people.csv provides`,
+		`orgUnit.default "/Students/[grde]" names the field grde, which no column of people.csv provides: every row will fail`,
+	}
+	if len(sum.Warnings) != len(want) {
+		t.Fatalf("warnings = %q, want %d", sum.Warnings, len(want))
+	}
+	for i, w := range want {
+		if !strings.Contains(sum.Warnings[i], w) {
+			t.Errorf("warning %d = %q, want it to contain %q", i, sum.Warnings[i], w)
+		}
+	}
+
+	e.cfg.OrgUnit.Default = "/Students/[grade]"
+	j, err := journal.Open(t.Context(), e.journal, journal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := &Job{Config: e.cfg.WithDefaults(), InputPath: e.input, ReportPath: e.report, Journal: j, Directory: e.client, Target: e.target, Strict: true}
+	_, err = job.Run(t.Context())
+	j.Close()
+	var unknown *UnknownFieldsError
+	if !errors.As(err, &unknown) || len(unknown.Problems) != 1 {
+		t.Fatalf("strict Run = %v, want an *UnknownFieldsError with one problem", err)
+	}
+	if n := len(e.emu.State().Users); n != 0 {
+		t.Errorf("a strict run that stopped created %d accounts", n)
+	}
+
+	// Without the typo, [id] names the ID column.
+	e.cfg.Patterns = []string{"s[id]"}
+	if _, err := e.run(t.Context(), Run); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := e.user("s1001@example.org"); !ok {
+		t.Errorf("no account s1001@example.org from the pattern s[id]")
 	}
 }

@@ -152,7 +152,7 @@ func Open(ctx context.Context, path string, opts Options) (*Journal, error) {
 // record locks SQLite uses, so the two do not interfere.
 func (j *Journal) lockFile() error {
 	if err := os.MkdirAll(filepath.Dir(j.path), 0o700); err != nil {
-		return fmt.Errorf("create journal directory: %w", err)
+		return &UnusableError{Path: j.path, Err: fmt.Errorf("create its folder: %w", err)}
 	}
 	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {

@@ -16,7 +16,7 @@ const (
 	exitOK          = 0 // every row done or skipped
 	exitRowsFailed  = 1 // the job ran, some rows failed
 	exitUsage       = 2 // usage or config error, before any side effect
-	exitInterrupted = 3 // interrupted; run the same command again to resume
+	exitInterrupted = 3 // interrupted or stopped part-way; run the same command again to resume
 	exitLocked      = 4 // the journal is held by another process
 )
 
@@ -113,6 +113,9 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, context.Canceled):
 		code = exitInterrupted
 		hint = "run the same command again to resume"
+	case errors.As(err, new(*batch.StoppedError)):
+		code = exitInterrupted
+		hint = "the journal holds every intent: fix the cause, then run the same command again to resume"
 	}
 	fmt.Fprintf(stderr, "provision: error: %s\n", visibleLines(strings.TrimSuffix(err.Error(), ".")))
 	if hint != "" {

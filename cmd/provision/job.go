@@ -54,6 +54,7 @@ type jobFlags struct {
 	logFormat   string
 	yes         bool
 	force       bool
+	strict      bool
 }
 
 func (f *jobFlags) register(fs *flagSet, mode batch.Mode) {
@@ -73,6 +74,7 @@ func (f *jobFlags) register(fs *flagSet, mode batch.Mode) {
 	fs.StringVar(&f.logFormat, "log-format", "", "log format: text or json (default: text on a terminal, json otherwise)")
 	fs.BoolVar(&f.yes, "yes", false, "do not ask for confirmation (needed without a terminal)")
 	fs.BoolVar(&f.force, "force", false, "resume an interrupted run although the config changed")
+	fs.BoolVar(&f.strict, "strict", false, "stop, before any change, when a pattern or template names a field no column provides (otherwise a warning)")
 }
 
 // loadConfig reads the config file, if any, and lays the flags that were
@@ -216,6 +218,7 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 		Protected:  batch.JournalFiles(journalPath),
 		Mode:       mode,
 		Force:      f.force,
+		Strict:     f.strict,
 		Abort:      abort,
 		Stats:      conn.client.Stats,
 		Logger:     logger,
@@ -242,10 +245,14 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 		return withHint(usageErrorf("%s: %v", name, err), "give the journal of this directory with --journal (or leave --journal out for its default), or the directory flags of the journal's own; nothing was changed")
 	case errors.As(err, &unsafe):
 		return withHint(usageErrorf("%s: %v", name, err), "choose another --report; nothing was changed")
+	case errors.As(err, new(*batch.UnknownFieldsError)):
+		return withHint(usageErrorf("%s: %v", name, err), "fix the pattern or template, or name the column in the config's columns; nothing was changed")
 	case errors.As(err, &changed):
 		return withHint(usageErrorf("%s: %v", name, err), "give --force to resume with the new config, or put the old config back")
 	case errors.As(err, &header):
 		return withHint(usageErrorf("%s: %v", name, err), "fix the CSV header or map the column with columns: in the config; nothing was changed")
+	case errors.As(err, new(*batch.NothingChangedError)):
+		return withHint(usageErrorf("%s: %v", name, err), "nothing was changed in the directory; fix the cause and run the same command again")
 	case err != nil:
 		return err
 	case summary.Failed() > 0:
@@ -426,6 +433,9 @@ func printSummary(w io.Writer, s *batch.Summary, input, target, journalPath stri
 	fmt.Fprintln(w)
 	if d := s.Directory; d.Requests > 0 {
 		fmt.Fprintf(w, "  %-10s %6d (%.1f/s), %d retried, %d rate-limited\n", "requests", d.Requests, float64(d.Requests)/secs, d.Retries, d.RateLimited)
+	}
+	for _, warning := range s.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", batch.Visible(warning))
 	}
 	if s.NoIDColumn {
 		fmt.Fprintln(w, "  note: the file has no ID column, so each row is known by its content; a changed row counts as a new person")
