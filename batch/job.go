@@ -8,10 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -247,16 +247,20 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 	if err := j.Journal.BindDirectory(ctx, j.Target); err != nil {
 		return nil, err
 	}
+	// The report is checked before the run is recorded, and created only
+	// once the directory has answered: a job that cannot start leaves no
+	// empty report and no run that needs it behind.
+	protected, err := j.protected(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkReport(j.ReportPath, false, protected); err != nil {
+		return nil, err
+	}
 	run, resumed, abandoned, err := j.beginRun(ctx, hash)
 	if err != nil {
 		return nil, err
 	}
-	protected, err := j.protected(ctx, run)
-	if err != nil {
-		return nil, err
-	}
-	// The report is checked now, and created only once the directory has
-	// answered: a job that cannot start leaves no empty report behind.
 	if err := checkReport(run.ReportPath, resumed, protected); err != nil {
 		return nil, err
 	}
@@ -419,7 +423,16 @@ func (j *Job) beginRun(ctx context.Context, inputHash string) (run journal.Run, 
 				return journal.Run{}, false, journal.Run{}, err
 			}
 			if last.ReportPath != j.ReportPath {
-				j.Logger.Warn("a resumed run keeps writing its first report", "report", last.ReportPath)
+				if _, err := os.Lstat(last.ReportPath); errors.Is(err, fs.ErrNotExist) {
+					// The run stopped before its report was created: the
+					// report asked for now is its report.
+					if err := j.Journal.SetRunReport(ctx, last.ID, j.ReportPath); err != nil {
+						return journal.Run{}, false, journal.Run{}, err
+					}
+					last.ReportPath = j.ReportPath
+				} else {
+					j.Logger.Warn("a resumed run keeps writing its first report", "report", last.ReportPath)
+				}
 			}
 			j.Logger.Info("resuming an interrupted run", "run", last.ID, "started", last.Started, "invocation", last.Invocations+1)
 			return last, true, journal.Run{}, nil
@@ -438,11 +451,11 @@ func (j *Job) beginRun(ctx context.Context, inputHash string) (run journal.Run, 
 	return run, false, abandoned, err
 }
 
-// protected returns the files the report of run must never be: the
-// input, j.Protected, and for plan the report of every run of the journal
-// (a run's own report is continued or kept under a dated name by
+// protected returns the files the report must never be: the input,
+// j.Protected, and for plan the report of every run of the journal (a
+// run's own report is continued or kept under a dated name by
 // OpenReport).
-func (j *Job) protected(ctx context.Context, run journal.Run) ([]Protected, error) {
+func (j *Job) protected(ctx context.Context) ([]Protected, error) {
 	p := append([]Protected{{Path: j.InputPath, What: "the input"}}, j.Protected...)
 	if j.Mode != Plan {
 		return p, nil
@@ -451,7 +464,6 @@ func (j *Job) protected(ctx context.Context, run journal.Run) ([]Protected, erro
 	if err != nil {
 		return nil, err
 	}
-	runs = slices.DeleteFunc(runs, func(r journal.Run) bool { return r.ID == run.ID })
 	return append(p, RunReports(runs)...), nil
 }
 

@@ -262,3 +262,41 @@ func TestJob_patternNamingAMissingField(t *testing.T) {
 		t.Errorf("no account s1001@example.org from the pattern s[id]")
 	}
 }
+
+// An ESC sequence or a bidi override in an org unit, a title or a custom
+// column never reaches the directory, the plan or the report.
+func TestJob_hiddenCharactersNeverReachAnything(t *testing.T) {
+	e := newEnv(t, emulator.Options{}, "firstname,lastname,id,orgunit,title,region\n"+
+		"Ana,Lima,1,/Students/\x1b[31mRed\x1b[0m,,Nord\n"+
+		"Bo,Li,2,/Students,Head\u202eteacher,Nord\n"+
+		"Cy,Ng,3,/Students,,No\u200brd\n"+
+		"Di,Wu,4,/Students,,Nord\n")
+	e.cfg.OrgUnit.Default = "/Students/[region]"
+	sum, err := e.run(t.Context(), Plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(sum.OrgUnitsToCreate, " "); got != "/Students" {
+		t.Errorf("plan would create org units %q, want only /Students", got)
+	}
+	data, err := os.ReadFile(e.report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(string(data), "\x1b\u202e\u200b") {
+		t.Errorf("the plan report holds a hidden character:\n%q", data)
+	}
+	report := reportByLine(t, e.report)
+	for line, want := range map[string]string{
+		"2": "orgunit contains a control character (U+001B)",
+		"3": "title contains the invisible character U+202E (RIGHT-TO-LEFT OVERRIDE)",
+		"4": "region contains the invisible character U+200B (ZERO WIDTH SPACE)",
+	} {
+		if r := report[line]; r[7] != StatusFailed || !strings.Contains(r[8], want) {
+			t.Errorf("plan report line %s = %s %q, want failed with %q", line, r[7], r[8], want)
+		}
+	}
+	if r := report["5"]; r[7] != StatusPlanned {
+		t.Errorf("plan report line 5 = %v, want planned", r)
+	}
+}

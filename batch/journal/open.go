@@ -350,6 +350,10 @@ func (j *Journal) CopyTo(ctx context.Context, path string) error {
 		if _, err := j.conn.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
 			return fmt.Errorf("copy journal to %s: %w", path, err)
 		}
+		// SQLite creates the copy with the umask's mode.
+		if err := os.Chmod(path, 0o600); err != nil {
+			return fmt.Errorf("copy journal to %s: %w", path, err)
+		}
 		return nil
 	})
 }

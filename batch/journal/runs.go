@@ -103,3 +103,14 @@ func (j *Journal) Runs(ctx context.Context) ([]Run, error) {
 		scanInto("runs", &runs, func(q *sql.Rows) (Run, error) { return scanRun(q) }))
 	return runs, err
 }
+
+// SetRunReport records another report path for a run whose report was
+// never created.
+func (j *Journal) SetRunReport(ctx context.Context, id int64, path string) error {
+	return j.write(ctx, durable, func() error {
+		if _, err := j.exec(ctx, "UPDATE runs SET report_path = ? WHERE id = ?", path, id); err != nil {
+			return fmt.Errorf("record the report of run %d: %w", id, err)
+		}
+		return nil
+	})
+}

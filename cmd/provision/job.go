@@ -343,7 +343,11 @@ func (f *directoryFlags) connect(ctx context.Context, cfg batch.Config, statePat
 	if cfg.Groups.CreatesGroups() {
 		access = directory.GroupCreate
 	}
-	conn.client, err = directory.New(ctx, directory.Config{
+	where := endpoint
+	if f.useEmulator() {
+		where = "the embedded emulator"
+	}
+	conn.client, err = f.newClient(ctx, directory.Config{
 		Endpoint:        endpoint,
 		Domain:          cfg.Domain,
 		CredentialsFile: f.credentials,
@@ -352,14 +356,10 @@ func (f *directoryFlags) connect(ctx context.Context, cfg batch.Config, statePat
 		Groups:          access,
 		QuotaPerMinute:  cfg.Quota,
 		Logger:          logger,
-	})
+	}, where, stderr)
 	if err != nil {
 		conn.stop()
-		var ce *directory.CredentialsError
-		if errors.As(err, &ce) {
-			return nil, withHint(usageErrorf("%v", err), "see \"Credentials\" in the README")
-		}
-		return nil, usageErrorf("%v", err)
+		return nil, err
 	}
 	return conn, nil
 }

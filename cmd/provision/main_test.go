@@ -1,11 +1,15 @@
 package main
 
 import (
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/provisionhq/provision/batch/directory/emulator"
 )
 
 // TestMain lets the scripts under testdata/script run provision as a
@@ -41,5 +45,27 @@ func TestScripts(t *testing.T) {
 			e.Setenv("PROVISION_STATE_DIR", filepath.Join(e.WorkDir, "state"))
 			return nil
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"directory": cmdDirectory,
+		},
 	})
+}
+
+// cmdDirectory serves a Directory API emulator for example.org on a free
+// port of 127.0.0.1 until the script ends, and sets $DIRECTORY to its URL:
+// "a real directory" for scripts, reached with --endpoint.
+//
+//	directory
+func cmdDirectory(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: directory")
+	}
+	emu, err := emulator.New(emulator.Options{Domain: "example.org"})
+	ts.Check(err)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	srv := &http.Server{Handler: emu}
+	go srv.Serve(l)
+	ts.Defer(func() { srv.Close() })
+	ts.Setenv("DIRECTORY", "http://"+l.Addr().String()+"/")
 }

@@ -76,6 +76,7 @@ func runSuggest(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	names, err := reserver.Suggest(ctx, fields, *n)
 	var fieldErr *naming.FieldError
 	var creds *directory.CredentialsError
+	var refused *directory.SystemicError
 	switch {
 	case errors.As(err, &fieldErr):
 		return withHint(usageErrorf("suggest: %v", err), fmt.Sprintf("give it as %s=VALUE", fieldErr.Field))
@@ -83,6 +84,9 @@ func runSuggest(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		return usageErrorf("suggest: %v", err)
 	case errors.As(err, &creds):
 		return withHint(usageErrorf("suggest: %v", err), "see \"Credentials\" in the README")
+	case errors.As(err, &refused):
+		// The directory refuses the setup itself; suggest changed nothing.
+		return withHint(usageErrorf("suggest: %v", err), refused.Fix)
 	case err != nil:
 		return fmt.Errorf("suggest: %w", err)
 	}
