@@ -18,6 +18,7 @@ const (
 	exitUsage       = 2 // usage or config error, before any side effect
 	exitInterrupted = 3 // interrupted or stopped part-way; run the same command again to resume
 	exitLocked      = 4 // the journal is held by another process
+	exitStopped     = 5 // stopped part-way by a systemic refusal of the directory; fix it and run again
 )
 
 // command is one subcommand of provision.
@@ -104,6 +105,7 @@ func exitCode(err error, stderr io.Writer) int {
 	var hint string
 	var u *usageError
 	var held *journal.HeldError
+	var stopped *stoppedByDirectoryError
 	switch {
 	case errors.As(err, &u):
 		code, hint = exitUsage, u.hint
@@ -113,6 +115,9 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, context.Canceled):
 		code = exitInterrupted
 		hint = "run the same command again to resume"
+	case errors.As(err, &stopped):
+		code = exitStopped
+		hint = stopped.fix + "; then run the same command again: it does the rest"
 	case errors.As(err, new(*batch.StoppedError)):
 		code = exitInterrupted
 		hint = "the journal holds every intent: fix the cause, then run the same command again to resume"
