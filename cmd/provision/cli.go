@@ -30,16 +30,19 @@ type command struct {
 
 // commands lists the subcommands in the order --help shows them.
 func commands() []command {
-	return []command{
+	return append([]command{
 		{"run", "create, place and group the accounts of a CSV file", runRun},
 		{"plan", "show what run would do, changing nothing", runPlan},
 		{"status", "show what a journal holds", runStatus},
 		{"report", "export the report of the last run from its journal", runReport},
 		{"suggest", "print available usernames for one person", runSuggest},
-		{"bench", "measure speed and memory against the emulator, as ratios", runBench},
 		{"emulator", "serve the Directory API emulator", runEmulator},
-	}
+	}, testCommands...)
 }
+
+// testCommands are the commands of test builds (the provisiontest build
+// tag), such as bench: the release binary does not have them.
+var testCommands []command
 
 // run is main without the process: it parses args, runs one subcommand and
 // returns its error. Tests call it in-process.
