@@ -88,10 +88,38 @@ type Job struct {
 	// the process there.
 	Failpoint func(name string)
 
-	// changing is set once the job may have sent a change to the
-	// directory: from its first intent on.
-	changing atomic.Bool
+	// changed is set once the directory may have applied a change of the
+	// job: a write that succeeded, or whose outcome is unknown.
+	changed atomic.Bool
 }
+
+// noteChange records that a write answered with err may have changed the
+// directory: it did unless the directory refused it outright (a 4xx
+// answer, a systemic refusal) or the row failed before any call.
+func (j *Job) noteChange(err error) {
+	if err == nil {
+		j.changed.Store(true)
+		return
+	}
+	if isRowFailure(err) || directory.IsRefused(err) {
+		return
+	}
+	j.changed.Store(true)
+}
+
+// DirectoryStoppedError means the directory refused the job itself (a
+// missing scope or admin role, the API disabled, the domain's user limit):
+// the job stopped taking rows; the rows it had not finished stay pending,
+// and running it again after the fix does the rest.
+type DirectoryStoppedError struct {
+	Err *directory.SystemicError
+}
+
+func (e *DirectoryStoppedError) Error() string {
+	return "stopped by the directory: " + e.Err.Error()
+}
+
+func (e *DirectoryStoppedError) Unwrap() error { return e.Err }
 
 // NothingChangedError means the job stopped before it could change
 // anything in the directory: fix the cause and run it again.
@@ -152,6 +180,9 @@ type Summary struct {
 	// Warnings are problems of the config with this input found before
 	// the first row, such as a pattern naming a field no column provides.
 	Warnings []string
+	// Halted is the systemic refusal of the directory that stopped the
+	// job, if one did: its rows not finished stay pending.
+	Halted *directory.SystemicError
 
 	// Statuses counts rows per report status over the whole run, earlier
 	// invocations included.
@@ -200,8 +231,10 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 	switch {
 	case err == nil, errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return summary, err
-	case !j.changing.Load():
+	case !j.changed.Load():
 		return summary, &NothingChangedError{Err: err}
+	case errors.As(err, new(*DirectoryStoppedError)):
+		return summary, err
 	}
 	return summary, &StoppedError{Err: err}
 }
@@ -317,7 +350,8 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 		defer j.Progress.Done()
 	}
 	err = s.process(ctx, work, reader)
-	interrupted := ctx.Err() != nil
+	halted := s.halted()
+	interrupted := ctx.Err() != nil && halted == nil
 	if err != nil && !(interrupted && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))) {
 		return nil, err
 	}
@@ -356,6 +390,10 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 			j.Logger.Warn("rows of an earlier unfinished run are still unfinished; run provision on its input again",
 				"run", abandoned.ID, "input", abandoned.InputPath, "rows", n)
 		}
+	}
+	if halted != nil {
+		summary.Halted = halted
+		return summary, &DirectoryStoppedError{Err: halted}
 	}
 	if interrupted {
 		return summary, ErrInterrupted
@@ -524,6 +562,26 @@ type state struct {
 
 	mu     sync.Mutex
 	counts map[string]int // statuses of rows finished by this invocation
+	// stop is the systemic refusal that halted the job, once one did.
+	stop *directory.SystemicError
+}
+
+// halt stops the job taking rows, for a systemic refusal of the directory.
+func (s *state) halt(sys *directory.SystemicError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stop == nil {
+		s.stop = sys
+		s.log.Error("the directory refuses the job itself; stopping: no new row is taken, rows not finished stay pending",
+			"refusal", sys.Kind.String(), "fix", sys.Fix)
+	}
+}
+
+// halted returns the refusal that halted the job, or nil.
+func (s *state) halted() *directory.SystemicError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stop
 }
 
 // process reads the input in order, names each row, and hands the rows
@@ -534,7 +592,7 @@ func (s *state) process(ctx, work context.Context, reader *Reader) error {
 	g, gctx := errgroup.WithContext(work)
 	g.SetLimit(s.cfg.Concurrency)
 	var readErr error
-	for ctx.Err() == nil && gctx.Err() == nil {
+	for ctx.Err() == nil && gctx.Err() == nil && s.halted() == nil {
 		rec, err := reader.Next()
 		if errors.Is(err, io.EOF) {
 			break

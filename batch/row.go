@@ -345,6 +345,11 @@ func (s *state) rename(ctx context.Context, t *task) error {
 // work; calls run under work, which outlives ctx by the grace period. It
 // returns an error only when the job cannot go on.
 func (s *state) work(ctx, work context.Context, t *task) error {
+	if s.halted() != nil {
+		// The directory refused the job itself: this row is left for the
+		// run after the fix.
+		return s.journal.SaveRow(context.WithoutCancel(work), t.row)
+	}
 	var err error
 	if s.job.Mode == Plan {
 		err = s.plan(work, t)
@@ -352,7 +357,13 @@ func (s *state) work(ctx, work context.Context, t *task) error {
 		err = s.apply(ctx, work, t)
 	}
 	var f *rowFailure
+	var halt *haltError
 	switch {
+	case errors.As(err, &halt):
+		s.halt(halt.sys)
+		// Not failed, not reported: the row stays where the journal says,
+		// and the same command takes it again once the setup is fixed.
+		return s.journal.SaveRow(context.WithoutCancel(work), t.row)
 	case err == nil:
 	case errors.As(err, &f):
 		if t.row.UserID != "" {
@@ -444,12 +455,12 @@ func (s *state) effect(ctx context.Context, t *task, kind, target string, do fun
 		return &journalFault{err}
 	}
 	e, err := s.journal.Intent(ctx, t.id.key, kind, target)
-	s.job.changing.Store(true)
 	if err != nil {
 		return &journalFault{err}
 	}
 	s.job.failpoint("intent")
 	remoteID, err := do()
+	s.job.noteChange(err)
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -521,8 +532,19 @@ func (s *state) remote(ctx context.Context, err error, format string, args ...an
 	case isRowFailure(err), isJournalError(err):
 		return err
 	}
+	if sys, ok := directory.AsSystemic(err); ok {
+		// Not this row's fault: every row would be refused the same way.
+		return &haltError{sys}
+	}
 	return fail("%s: %s", fmt.Sprintf(format, args...), plainError(err))
 }
+
+// haltError carries a systemic refusal of the directory out of a row's
+// steps: the job stops taking rows, and the row stays unfinished.
+type haltError struct{ sys *directory.SystemicError }
+
+func (e *haltError) Error() string { return e.sys.Error() }
+func (e *haltError) Unwrap() error { return e.sys }
 
 // isJournalError reports whether err came from the journal, which stops
 // the job: without its record nothing can safely go on.
@@ -835,12 +857,12 @@ func (s *state) createGroup(ctx context.Context, t *task, group string) error {
 	lookup := func(ctx context.Context) (bool, error) { return found(s.dir.GetGroup(ctx, group)) }
 	return s.groups.ensure(ctx, group, lookup, func(ctx context.Context) error {
 		e, err := s.journal.Intent(ctx, t.id.key, journal.CreateGroup, group)
-		s.job.changing.Store(true)
 		if err != nil {
 			return &journalFault{err}
 		}
 		local, _, _ := strings.Cut(group, "@")
 		err = s.dir.EnsureGroup(ctx, group, local)
+		s.job.noteChange(err)
 		state, reason := journal.Applied, ""
 		if err != nil {
 			state, reason = journal.Refused, plainError(err)

@@ -300,3 +300,74 @@ func TestJob_hiddenCharactersNeverReachAnything(t *testing.T) {
 		t.Errorf("plan report line 5 = %v, want planned", r)
 	}
 }
+
+// A missing delegation scope answers every write 403 "Not Authorized":
+// the job stops at once instead of failing every row one by one; nothing
+// changed, rows stay pending, and a rerun after the fix does the rest.
+func TestJob_systemicRefusalStopsTheJob(t *testing.T) {
+	e := newEnv(t, emulator.Options{}, generatedCSV(60))
+	e.cfg.Concurrency = 4
+	e.emu.SetFaults(emulator.Faults{Forbidden: emulator.Scope("writes")})
+	sum, err := e.run(t.Context(), Run)
+	var stopped *DirectoryStoppedError
+	var nothing *NothingChangedError
+	if !errors.As(err, &stopped) || !errors.As(err, &nothing) {
+		t.Fatalf("Run = %v, want a *DirectoryStoppedError inside a *NothingChangedError", err)
+	}
+	if sum == nil || sum.Failed() != 0 || sum.Halted == nil {
+		t.Fatalf("summary = %+v, want no failed row and the refusal", sum)
+	}
+	// At most two tries of each row in flight, not one per row.
+	if inserts := e.emu.Stats().Methods["directory.users.insert"]; inserts > 2*int64(e.cfg.Concurrency) {
+		t.Errorf("%d inserts before the job stopped, want at most %d", inserts, 2*e.cfg.Concurrency)
+	}
+	j, err := journal.Open(t.Context(), e.journal, journal.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states, err := j.CountStates(t.Context())
+	j.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if states[journal.Failed] != 0 || states[journal.Done] != 0 {
+		t.Errorf("row states = %v, want none failed or done", states)
+	}
+
+	// The admin fixes the scope and runs the same command.
+	e.emu.SetFaults(emulator.Faults{})
+	sum, err = e.run(t.Context(), Run)
+	if err != nil {
+		t.Fatalf("Run after the fix: %v", err)
+	}
+	if sum.Statuses[StatusCreated] != 60 || sum.Failed() != 0 {
+		t.Errorf("statuses after the fix = %v, want 60 created", sum.Statuses)
+	}
+}
+
+// When the refusal comes part-way, after accounts were created, the job
+// says so with its own error: the directory changed.
+func TestJob_systemicRefusalPartWay(t *testing.T) {
+	e := newEnv(t, emulator.Options{}, generatedCSV(30))
+	e.cfg.Concurrency = 2
+	e.emu.SetFaults(emulator.Faults{UserLimit: 10})
+	_, err := e.run(t.Context(), Run)
+	var stopped *DirectoryStoppedError
+	if !errors.As(err, &stopped) || errors.As(err, new(*NothingChangedError)) {
+		t.Fatalf("Run = %v, want a *DirectoryStoppedError after changes", err)
+	}
+	if stopped.Err.Kind != directory.UserLimit {
+		t.Errorf("refusal = %v, want the user limit", stopped.Err.Kind)
+	}
+	if n := len(e.emu.State().Users); n != 10 {
+		t.Errorf("%d accounts, want the 10 the limit allows", n)
+	}
+	e.emu.SetFaults(emulator.Faults{})
+	sum, err := e.run(t.Context(), Run)
+	if err != nil {
+		t.Fatalf("Run after the fix: %v", err)
+	}
+	if n := len(e.emu.State().Users); n != 30 || sum.Failed() != 0 {
+		t.Errorf("after the fix: %d accounts and %v, want 30 and no failure", n, sum.Statuses)
+	}
+}

@@ -71,6 +71,17 @@ func IsDuplicate(err error) bool {
 	return ok && e.Code == http.StatusConflict
 }
 
+// IsRefused reports whether err is an answer that refused the request
+// outright, so that nothing was applied: a 4xx answer, a systemic refusal
+// included. An outcome-unknown error never is.
+func IsRefused(err error) bool {
+	if IsOutcomeUnknown(err) {
+		return false
+	}
+	e, ok := apiError(err)
+	return ok && e.Code >= 400 && e.Code < 500
+}
+
 // IsOutcomeUnknown reports whether err is an *OutcomeUnknownError.
 func IsOutcomeUnknown(err error) bool {
 	var e *OutcomeUnknownError

@@ -260,7 +260,14 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 	case errors.As(err, &encoding):
 		return withHint(usageErrorf("%s: %v", name, err), encodingHint(encoding))
 	case errors.As(err, new(*batch.NothingChangedError)):
-		return withHint(usageErrorf("%s: %v", name, err), "nothing was changed in the directory; fix the cause and run the same command again")
+		hint := "nothing was changed in the directory; fix the cause and run the same command again"
+		if sys, ok := directory.AsSystemic(err); ok {
+			hint = sys.Fix + "; nothing was changed in the directory"
+		}
+		return withHint(usageErrorf("%s: %v", name, err), hint)
+	case errors.As(err, new(*batch.DirectoryStoppedError)):
+		sys, _ := directory.AsSystemic(err)
+		return &stoppedByDirectoryError{err: err, fix: sys.Fix}
 	case err != nil:
 		return err
 	case summary.Failed() > 0:
@@ -287,6 +294,16 @@ func resolveJournal(stateFlag, given string, where journal.Directory) (string, e
 	}
 	return defaultJournalPath(state, where), nil
 }
+
+// stoppedByDirectoryError means the directory refused the job itself
+// after it had changed something: exit 5, and run it again after the fix.
+type stoppedByDirectoryError struct {
+	err error
+	fix string
+}
+
+func (e *stoppedByDirectoryError) Error() string { return e.err.Error() }
+func (e *stoppedByDirectoryError) Unwrap() error { return e.err }
 
 // rowsFailedError means the job ran to its end and some rows failed.
 type rowsFailedError struct {
@@ -464,7 +481,10 @@ func printSummary(w io.Writer, s *batch.Summary, input, target, journalPath stri
 			a.Rows, a.Run.InputPath, a.Run.Started.Format(time.RFC3339))
 		fmt.Fprintf(w, "        run provision on %s again to finish them\n", a.Run.InputPath)
 	}
-	if s.Mode == batch.Run && total > 0 && s.Statuses[batch.StatusCreated] == 0 && s.Statuses[batch.StatusConverged] == 0 && s.Failed() == 0 {
+	if s.Halted != nil {
+		fmt.Fprintf(w, "  stopped    the directory refuses the job itself (%s): no row was taken after that, and the rows not finished stay pending\n", s.Halted.Kind)
+	}
+	if s.Mode == batch.Run && s.Halted == nil && total > 0 && s.Statuses[batch.StatusCreated] == 0 && s.Statuses[batch.StatusConverged] == 0 && s.Failed() == 0 {
 		fmt.Fprintln(w, "  nothing to do: every row was done in an earlier run")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -47,9 +48,13 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"directory": cmdDirectory,
+			"faults":    cmdFaults,
 		},
 	})
 }
+
+// scriptDirectories holds the emulator a script started last, for faults.
+var scriptDirectories sync.Map // *testscript.TestScript → *emulator.Server
 
 // cmdDirectory serves a Directory API emulator for example.org on a free
 // port of 127.0.0.1 until the script ends, and sets $DIRECTORY to its URL:
@@ -66,6 +71,24 @@ func cmdDirectory(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	srv := &http.Server{Handler: emu}
 	go srv.Serve(l)
-	ts.Defer(func() { srv.Close() })
+	scriptDirectories.Store(ts, emu)
+	ts.Defer(func() { srv.Close(); scriptDirectories.Delete(ts) })
 	ts.Setenv("DIRECTORY", "http://"+l.Addr().String()+"/")
+}
+
+// cmdFaults sets the faults of the script's directory, as the emulator's
+// --faults flag spells them; ” clears them: the admin fixed the setup.
+//
+//	faults SPEC
+func cmdFaults(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: faults SPEC")
+	}
+	emu, ok := scriptDirectories.Load(ts)
+	if !ok {
+		ts.Fatalf("faults: no directory started")
+	}
+	f, err := emulator.ParseFaults(args[0])
+	ts.Check(err)
+	emu.(*emulator.Server).SetFaults(f)
 }

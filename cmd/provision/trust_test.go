@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/provisionhq/provision/batch/directory/emulator"
 	"github.com/provisionhq/provision/batch/journal"
 )
 
@@ -83,5 +85,37 @@ func TestHolderState(t *testing.T) {
 		if got := holderState(tt.owner, tt.held, now); !strings.Contains(got, tt.want) {
 			t.Errorf("%s: holderState = %q, want it to contain %q", tt.name, got, tt.want)
 		}
+	}
+}
+
+// A systemic refusal exits 2 when nothing changed, 5 when the job had
+// begun to change the directory.
+func TestRunJob_systemicRefusalExitCodes(t *testing.T) {
+	tests := []struct {
+		faults string
+		want   int
+	}{
+		{"forbidden=writes", exitUsage},
+		{"accessNotConfigured", exitUsage},
+		{"userLimit=2", exitStopped},
+	}
+	for _, tt := range tests {
+		t.Run(tt.faults, func(t *testing.T) {
+			emu, err := emulator.New(emulator.Options{Domain: "example.org"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := emulator.ParseFaults(tt.faults)
+			if err != nil {
+				t.Fatal(err)
+			}
+			emu.SetFaults(f)
+			srv := httptest.NewServer(emu)
+			defer srv.Close()
+			code, stderr := runCLI(t.Context(), t, "run", "--endpoint", srv.URL+"/", "--domain", "example.org", "--yes", "--quota", "100000", writeCSV(t, 8))
+			if code != tt.want || !strings.Contains(stderr, "provision: hint:") {
+				t.Errorf("exit %d, want %d with a hint\n%s", code, tt.want, stderr)
+			}
+		})
 	}
 }
