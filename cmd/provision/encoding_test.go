@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -123,7 +124,7 @@ func TestRunJob_encodingWindows1252(t *testing.T) {
 	}
 	got := map[string][2]string{}
 	// line,id,firstname,lastname,email,orgunit,groups,status,error,password
-	for _, rec := range readReport(t, filepath.Join(dir, "people.report.csv")) {
+	for _, rec := range reportRows(t, filepath.Join(dir, "people.report.csv")) {
 		if rec[7] != "created" {
 			t.Errorf("report line %s: %s %q, want created", rec[0], rec[7], rec[8])
 		}
@@ -155,9 +156,24 @@ func TestRunJob_encodingWindows1252(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("plan: exit %d, want 0\n%s", code, stderr)
 	}
-	for _, rec := range readReport(t, plan) {
+	for _, rec := range reportRows(t, plan) {
 		if rec[0] == "3" && (rec[7] != "planned" || rec[2] != "José") {
 			t.Errorf("plan report line 3 = %q, want José planned", rec)
 		}
 	}
+}
+
+// reportRows returns the lines of a report after its header.
+func reportRows(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	return recs[1:]
 }
