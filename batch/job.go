@@ -1,7 +1,6 @@
 package batch
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -202,12 +201,6 @@ type Summary struct {
 	Abandoned *AbandonedRun
 }
 
-// AbandonedRun counts the unfinished rows of an earlier run.
-type AbandonedRun struct {
-	Run  journal.Run
-	Rows int
-}
-
 // Failed is the number of rows that failed in the run.
 func (s *Summary) Failed() int { return s.Statuses[StatusFailed] }
 
@@ -247,7 +240,7 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 		return nil, fmt.Errorf("open input: %w", err)
 	}
 	defer in.Close()
-	hash, lines, err := scanEncoded(in, j.Config.Encoding)
+	hash, records, err := scanEncoded(in, j.Config.Encoding)
 	if err != nil {
 		return nil, fmt.Errorf("read input %s: %w", j.InputPath, err)
 	}
@@ -290,7 +283,7 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 	if err := checkReport(j.ReportPath, false, protected); err != nil {
 		return nil, err
 	}
-	run, resumed, abandoned, err := j.beginRun(ctx, hash)
+	run, resumed, abandoned, err := j.beginRun(ctx, hash, records)
 	if err != nil {
 		return nil, err
 	}
@@ -346,7 +339,7 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 	}
 	s.report = report
 	if j.Progress != nil {
-		j.Progress.Start(lines)
+		j.Progress.Start(max(records-1, 0))
 		defer j.Progress.Done()
 	}
 	err = s.process(ctx, work, reader)
@@ -380,15 +373,15 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 	if summary.Statuses, err = j.Journal.CountStatuses(context.WithoutCancel(ctx), run.ID); err != nil {
 		return nil, err
 	}
-	if abandoned.ID != 0 {
-		n, err := j.Journal.CountUnfinished(context.WithoutCancel(ctx), abandoned.ID)
+	if abandoned.run.ID != 0 {
+		a, err := j.account(context.WithoutCancel(ctx), abandoned)
 		if err != nil {
 			return nil, err
 		}
-		if n > 0 {
-			summary.Abandoned = &AbandonedRun{Run: abandoned, Rows: n}
+		if a.Rows > 0 {
+			summary.Abandoned = a
 			j.Logger.Warn("rows of an earlier unfinished run are still unfinished; run provision on its input again",
-				"run", abandoned.ID, "input", abandoned.InputPath, "rows", n)
+				"run", a.Run.ID, "input", a.Run.InputPath, "rows", a.Rows, "exact", a.Exact)
 		}
 	}
 	if halted != nil {
@@ -446,26 +439,26 @@ func (j *Job) workContext(ctx context.Context) (context.Context, context.CancelF
 // input changed), it returns that run as abandoned: its rows that are in
 // the new input are finished by the new run, and the others are counted in
 // the summary.
-func (j *Job) beginRun(ctx context.Context, inputHash string) (run journal.Run, resumed bool, abandoned journal.Run, err error) {
+func (j *Job) beginRun(ctx context.Context, inputHash string, records int) (run journal.Run, resumed bool, abandoned abandonment, err error) {
 	fingerprint, summary := j.Config.Fingerprint()
 	last, found, err := j.Journal.LastRun(ctx)
 	if err != nil {
-		return journal.Run{}, false, journal.Run{}, err
+		return journal.Run{}, false, abandonment{}, err
 	}
 	if found && !last.Finished() && j.Mode == Run {
 		if last.InputHash == inputHash {
 			if last.Fingerprint != fingerprint && !j.Force {
-				return journal.Run{}, false, journal.Run{}, &ConfigChangedError{Changes: ConfigChanges(last.Config, summary)}
+				return journal.Run{}, false, abandonment{}, &ConfigChangedError{Changes: ConfigChanges(last.Config, summary)}
 			}
 			if err := j.Journal.ResumeRun(ctx, last.ID, fingerprint, summary); err != nil {
-				return journal.Run{}, false, journal.Run{}, err
+				return journal.Run{}, false, abandonment{}, err
 			}
 			if last.ReportPath != j.ReportPath {
 				if _, err := os.Lstat(last.ReportPath); errors.Is(err, fs.ErrNotExist) {
 					// The run stopped before its report was created: the
 					// report asked for now is its report.
 					if err := j.Journal.SetRunReport(ctx, last.ID, j.ReportPath); err != nil {
-						return journal.Run{}, false, journal.Run{}, err
+						return journal.Run{}, false, abandonment{}, err
 					}
 					last.ReportPath = j.ReportPath
 				} else {
@@ -473,11 +466,13 @@ func (j *Job) beginRun(ctx context.Context, inputHash string) (run journal.Run, 
 				}
 			}
 			j.Logger.Info("resuming an interrupted run", "run", last.ID, "started", last.Started, "invocation", last.Invocations+1)
-			return last, true, journal.Run{}, nil
+			return last, true, abandonment{}, nil
 		}
 		j.Logger.Warn("the previous run did not finish and its input has changed; starting a new run",
 			"previous_input", last.InputPath, "previous_run", last.ID)
-		abandoned = last
+		if abandoned, err = j.beginAbandon(ctx, last); err != nil {
+			return journal.Run{}, false, abandonment{}, err
+		}
 	}
 	run, err = j.Journal.StartRun(ctx, journal.Run{
 		InputPath:   j.InputPath,
@@ -485,6 +480,7 @@ func (j *Job) beginRun(ctx context.Context, inputHash string) (run journal.Run, 
 		Fingerprint: fingerprint,
 		Config:      summary,
 		ReportPath:  j.ReportPath,
+		Records:     records,
 	})
 	return run, false, abandoned, err
 }
@@ -516,31 +512,15 @@ func RunReports(runs []journal.Run) []Protected {
 	return p
 }
 
-// scanInput returns the SHA-256 of the input and its number of lines
-// after the header, an estimate of its rows for the progress display.
-func scanInput(r io.Reader) (hash string, rows int, err error) {
+// scanInput returns the SHA-256 of the input and the number of its
+// records, the header included (see recordCounter).
+func scanInput(r io.Reader) (hash string, records int, err error) {
 	h := sha256.New()
-	buf := make([]byte, 256<<10)
-	lines := 0
-	var last byte
-	for {
-		n, err := r.Read(buf)
-		if n > 0 {
-			h.Write(buf[:n])
-			lines += bytes.Count(buf[:n], []byte{'\n'})
-			last = buf[n-1]
-		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return "", 0, err
-		}
+	var rc recordCounter
+	if _, err := io.CopyBuffer(io.MultiWriter(h, &rc), r, make([]byte, 256<<10)); err != nil {
+		return "", 0, err
 	}
-	if last != '\n' && last != 0 {
-		lines++
-	}
-	return hex.EncodeToString(h.Sum(nil)), max(lines-1, 0), nil
+	return hex.EncodeToString(h.Sum(nil)), rc.count(), nil
 }
 
 // state is what one invocation of a job shares between its reader and its

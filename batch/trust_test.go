@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/provisionhq/provision/batch/directory"
 	"github.com/provisionhq/provision/batch/directory/emulator"
@@ -369,5 +370,63 @@ func TestJob_systemicRefusalPartWay(t *testing.T) {
 	}
 	if n := len(e.emu.State().Users); n != 30 || sum.Failed() != 0 {
 		t.Errorf("after the fix: %d accounts and %v, want 30 and no failure", n, sum.Statuses)
+	}
+}
+
+// A new file replaces an unfinished run's file: the summary counts every
+// row of the old file the new one did not finish, read or not; exactly when
+// the old file is still there, at most when it is not.
+func TestJob_abandonedRunCountsEveryRow(t *testing.T) {
+	for _, replaced := range []bool{false, true} {
+		name := "old file kept"
+		if replaced {
+			name = "old file replaced"
+		}
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, emulator.Options{Latency: map[string]emulator.Latency{"*": {Median: 2 * time.Millisecond}}}, generatedCSV(20))
+			e.cfg.Concurrency = 1
+			ctx, cancel := context.WithCancel(t.Context())
+			j, err := journal.Open(ctx, e.journal, journal.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			job := &Job{Config: e.cfg.WithDefaults(), InputPath: e.input, ReportPath: e.report, Journal: j, Directory: e.client, Target: e.target,
+				Progress: &cancelAfter{n: 3, cancel: cancel}}
+			first, err := job.Run(ctx)
+			j.Close()
+			if !errors.Is(err, ErrInterrupted) {
+				t.Fatalf("first run = %v, want interrupted", err)
+			}
+			finished := first.Total()
+
+			// Tonight's file: the first 8 rows of the old one, and a new person.
+			lines := strings.SplitAfter(generatedCSV(20), "\n")
+			tonight := strings.Join(lines[:9], "") + "Bo,Li,99,5,\n"
+			if replaced {
+				os.WriteFile(e.input, []byte(tonight), 0o600)
+			} else {
+				e.input = filepath.Join(e.dir, "tonight.csv")
+				e.report = filepath.Join(e.dir, "tonight.report.csv")
+				os.WriteFile(e.input, []byte(tonight), 0o600)
+			}
+			s, err := e.run(t.Context(), Run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := s.Abandoned
+			if a == nil {
+				t.Fatalf("no abandoned run in the summary")
+			}
+			// The 8 rows tonight's file holds are finished now; the other
+			// 12 of the old file are not.
+			if !replaced && (a.Rows != 12 || !a.Exact) {
+				t.Errorf("Abandoned = %+v, want exactly 12 rows", a)
+			}
+			// Without the old file, the rows it never reached are counted
+			// whether or not tonight's file held them: at most.
+			if replaced && (a.Rows < 12 || a.Rows > 20-finished || a.Exact || a.Rows != a.Read+a.NotReached) {
+				t.Errorf("Abandoned = %+v (first run finished %d), want between 12 and %d rows, not exact", a, finished, 20-finished)
+			}
+		})
 	}
 }

@@ -477,9 +477,13 @@ func printSummary(w io.Writer, s *batch.Summary, input, target, journalPath stri
 		fmt.Fprintf(w, "  journal    %s\n", journalPath)
 	}
 	if a := s.Abandoned; a != nil {
-		fmt.Fprintf(w, "  note: %d rows of the unfinished run of %s (started %s) are not in this file and are still unfinished;\n",
-			a.Rows, a.Run.InputPath, a.Run.Started.Format(time.RFC3339))
-		fmt.Fprintf(w, "        run provision on %s again to finish them\n", a.Run.InputPath)
+		count := fmt.Sprintf("%d rows", a.Rows)
+		if !a.Exact {
+			count = fmt.Sprintf("up to %d rows (%d it had read that are not in this file, up to %d it never reached)", a.Rows, a.Read, a.NotReached)
+		}
+		fmt.Fprintf(w, "  note: the unfinished run %d of %s (started %s) has %s that this file did not finish;\n",
+			a.Run.ID, batch.Visible(a.Run.InputPath), a.Run.Started.Format(time.RFC3339), count)
+		fmt.Fprintf(w, "        only that file can finish them: run provision on %s, as it was then, again\n", batch.Visible(a.Run.InputPath))
 	}
 	if s.Halted != nil {
 		fmt.Fprintf(w, "  stopped    the directory refuses the job itself (%s): no row was taken after that, and the rows not finished stay pending\n", s.Halted.Kind)
