@@ -348,6 +348,8 @@ type utf16Check struct {
 	noBOM   bool
 	badLine int // the line of the first half of a surrogate pair alone
 	bad     uint16
+	records recordCounter // told each unit as its ASCII byte, or 'x'
+	ascii   []byte
 }
 
 func (u *utf16Check) write(p []byte) {
@@ -358,6 +360,7 @@ func (u *utf16Check) write(p []byte) {
 		p = append(u.odd, p...)
 		u.odd = nil
 	}
+	u.ascii = u.ascii[:0]
 	for ; len(p) >= 2; p = p[2:] {
 		u.n += 2
 		if u.n == 2 {
@@ -376,7 +379,12 @@ func (u *utf16Check) write(p []byte) {
 			unit = uint16(p[0])<<8 | uint16(p[1])
 		}
 		u.unit(unit)
+		if unit >= utf8.RuneSelf {
+			unit = 'x'
+		}
+		u.ascii = append(u.ascii, byte(unit))
 	}
+	u.records.Write(u.ascii)
 	u.odd = bytes.Clone(p)
 }
 
@@ -422,18 +430,24 @@ func (u *utf16Check) result(fail failFunc, validUTF8 bool) error {
 
 // scanEncoded is scanInput with the check of the file's encoding folded
 // into its pass: it returns an *EncodingError for a file that is not in
-// the encoding named.
-func scanEncoded(r io.Reader, encoding string) (hash string, rows int, err error) {
+// the encoding named. scanInput counts records in the bytes as they are,
+// which is right for every encoding but UTF-16, where a quote or a line
+// break is two bytes, and other characters hold those bytes too (Т is
+// 0x22 0x04): those are counted in UTF-16 code units.
+func scanEncoded(r io.Reader, encoding string) (hash string, records int, err error) {
 	enc, err := lookupEncoding(encoding)
 	if err != nil {
 		return "", 0, err
 	}
 	check := newEncodingCheck(enc)
-	if hash, rows, err = scanInput(io.TeeReader(r, check)); err != nil {
+	if hash, records, err = scanInput(io.TeeReader(r, check)); err != nil {
 		return "", 0, err
 	}
 	if err := check.Close(); err != nil {
 		return "", 0, err
 	}
-	return hash, rows, nil
+	if enc.utf16 {
+		records = check.utf16.records.count()
+	}
+	return hash, records, nil
 }

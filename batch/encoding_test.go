@@ -153,3 +153,23 @@ func TestReader_Encoding(t *testing.T) {
 		t.Errorf("NewReader(UTF-16 without a BOM) error = %v, want one", err)
 	}
 }
+
+// TestScanEncoded_records counts the records of a UTF-16 file in its
+// characters: Т (U+0422) holds the byte of a quote, and Ċ (U+010A) that of
+// a line break.
+func TestScanEncoded_records(t *testing.T) {
+	text := "firstname,lastname,note\r\nĊaruana,Ċaruana,\"two\r\nlines\"\r\n\r\nТимур,Ловлейс,\r\n"
+	for _, tt := range []struct {
+		encoding string
+		data     string
+	}{
+		{"utf-8", text},
+		{"utf-16", encode(utf16LE, text)},
+		{"utf-16", encode(utf16BE, text)},
+	} {
+		_, records, err := scanEncoded(strings.NewReader(tt.data), tt.encoding)
+		if err != nil || records != 3 {
+			t.Errorf("scanEncoded(%q, %s) = %d records, %v; want 3, the header included", tt.data, tt.encoding, records, err)
+		}
+	}
+}
