@@ -20,6 +20,7 @@ import (
 // Record is one input row as read and validated.
 type Record struct {
 	Line         int               // 1-based line where the record starts
+	EndLine      int               // 1-based line where it ends when a quoted value holds line breaks; 0 for one line
 	ID           string            // external id (student or employee id), trimmed; "" when the file has no id column
 	FirstName    string            // trimmed
 	LastName     string            // trimmed
@@ -451,6 +452,9 @@ func (r *Reader) Next() (Record, error) {
 	cells := v.(row)
 	unnamed := r.takeUnnamed(custom)
 	rec := record(line, cells, custom)
+	if last > line {
+		rec.EndLine = last
+	}
 	rec.Err = r.check(&rec, cells, custom)
 	if rec.Err == nil && unnamed != nil {
 		rec.Err = &RowError{Line: line, Err: unnamed}

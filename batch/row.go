@@ -57,6 +57,12 @@ func (s *state) prepare(ctx context.Context, rec Record) (*task, error) {
 	if rec.Err != nil {
 		return nil, s.reject(ctx, rec, fmt.Sprintf("line:%d", rec.Line), rec.Err.Error())
 	}
+	if rec.EndLine > rec.Line {
+		// Valid, but a quote left open in a notes column would read the
+		// people on the next lines as part of this one: say so.
+		s.log.Warn("a record spans several lines (a quoted value holds line breaks); if that is not meant, a quote is missing and the lines inside it were read as one person",
+			"lines", fmt.Sprintf("%d–%d", rec.Line, rec.EndLine))
+	}
 	id := identityOf(rec, s.cfg)
 	row, found, err := s.journal.Row(ctx, id.key)
 	if err != nil {
