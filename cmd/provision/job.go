@@ -410,7 +410,7 @@ func openJournal(ctx context.Context, mode batch.Mode, path string, logger *slog
 			return nil, nil, err
 		}
 	}
-	j, err := journal.Open(ctx, copyPath, journal.Options{Logger: logger})
+	j, err := journal.Open(ctx, copyPath, journal.Options{Scratch: true, Logger: logger})
 	if err != nil {
 		os.RemoveAll(scratch)
 		return nil, nil, err
