@@ -295,7 +295,7 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 	if j.Mode == Plan {
 		dir = ReadOnly(dir)
 	}
-	s := &state{
+	s := &runner{
 		job:       j,
 		cfg:       j.Config,
 		dir:       dir,
@@ -523,9 +523,9 @@ func scanInput(r io.Reader) (hash string, records int, err error) {
 	return hex.EncodeToString(h.Sum(nil)), rc.count(), nil
 }
 
-// state is what one invocation of a job shares between its reader and its
+// runner is what one invocation of a job shares between its reader and its
 // workers.
-type state struct {
+type runner struct {
 	job       *Job
 	cfg       Config
 	dir       Directory
@@ -547,7 +547,7 @@ type state struct {
 }
 
 // halt stops the job taking rows, for a systemic refusal of the directory.
-func (s *state) halt(sys *directory.SystemicError) {
+func (s *runner) halt(sys *directory.SystemicError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stop == nil {
@@ -558,7 +558,7 @@ func (s *state) halt(sys *directory.SystemicError) {
 }
 
 // halted returns the refusal that halted the job, or nil.
-func (s *state) halted() *directory.SystemicError {
+func (s *runner) halted() *directory.SystemicError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.stop
@@ -568,7 +568,7 @@ func (s *state) halted() *directory.SystemicError {
 // that need remote work to a bounded pool of workers. It stops taking rows
 // when ctx is cancelled; workers use work, which outlives ctx by the grace
 // period.
-func (s *state) process(ctx, work context.Context, reader *Reader) error {
+func (s *runner) process(ctx, work context.Context, reader *Reader) error {
 	g, gctx := errgroup.WithContext(work)
 	g.SetLimit(s.cfg.Concurrency)
 	var readErr error
@@ -602,7 +602,7 @@ func (s *state) process(ctx, work context.Context, reader *Reader) error {
 }
 
 // count records a finished row.
-func (s *state) count(status string) {
+func (s *runner) count(status string) {
 	s.mu.Lock()
 	s.counts[status]++
 	s.mu.Unlock()

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	admin "google.golang.org/api/admin/directory/v1"
 
 	"github.com/provisionhq/provision/batch/directory"
 	"github.com/provisionhq/provision/batch/journal"
-	"github.com/provisionhq/provision/naming"
 )
 
 // maxRenames bounds how often a row takes the next name because the
@@ -39,318 +37,24 @@ type task struct {
 	problems     []string                  // what went wrong after the account existed
 }
 
-func effectKey(kind, target string) string { return kind + " " + target }
-
 // rowFailure is a reason a row cannot go on, for the report.
 type rowFailure struct{ reason string }
 
 func (f *rowFailure) Error() string { return f.reason }
 
-func fail(format string, args ...any) error {
+func rowFailf(format string, args ...any) error {
 	return &rowFailure{reason: fmt.Sprintf(format, args...)}
 }
 
-// prepare takes a record in file order: it rejects it, skips it, or
-// names it and returns the task for a worker. It returns an error only when
-// the job cannot go on.
-func (s *state) prepare(ctx context.Context, rec Record) (*task, error) {
-	if rec.Err != nil {
-		return nil, s.reject(ctx, rec, fmt.Sprintf("line:%d", rec.Line), rec.Err.Error())
-	}
-	if rec.EndLine > rec.Line {
-		// Valid, but a quote left open in a notes column would read the
-		// people on the next lines as part of this one: say so.
-		s.log.Warn("a record spans several lines (a quoted value holds line breaks); if that is not meant, a quote is missing and the lines inside it were read as one person",
-			"lines", fmt.Sprintf("%d–%d", rec.Line, rec.EndLine))
-	}
-	id := identityOf(rec, s.cfg)
-	row, found, err := s.journal.Row(ctx, id.key)
-	if err != nil {
-		return nil, err
-	}
-	if found && row.RunID == s.run.ID {
-		if row.Line != rec.Line {
-			what := "the same content"
-			if rec.ID != "" {
-				what = fmt.Sprintf("the same ID %q", rec.ID)
-			}
-			return nil, s.reject(ctx, rec, fmt.Sprintf("line:%d", rec.Line),
-				fmt.Sprintf("line %d: %s as line %d; each person may appear only once", rec.Line, what, row.Line))
-		}
-		if row.State.Terminal() && row.ReportedRun == s.run.ID {
-			return nil, nil // finished by an earlier invocation of this run
-		}
-	}
-	pl, err := s.placement.of(rec)
-	if err != nil {
-		return nil, s.reject(ctx, rec, id.key, fmt.Sprintf("line %d: %v", rec.Line, err))
-	}
-	orgUnit, groups := pl.orgUnit, pl.groups
-	if !found {
-		row = journal.Row{Identity: id.key, State: journal.Pending}
-	}
-	earlierRun := found && row.RunID != s.run.ID
-	placementChanged := row.OrgUnit != orgUnit || !slices.Equal(row.Groups, groups)
-	row.RunID, row.Line, row.ExternalID = s.run.ID, rec.Line, idKey(id.externalID)
-	row.FirstName, row.LastName, row.OrgUnit, row.Groups = rec.FirstName, rec.LastName, orgUnit, groups
-	t := &task{rec: rec, id: id, row: row, orgUnit: orgUnit, groups: groups, creatable: pl.create}
-
-	if earlierRun && row.State == journal.Done && !placementChanged {
-		return nil, s.finish(ctx, t, StatusSkipped, fmt.Sprintf("done in an earlier run as %s", row.Email))
-	}
-	if found {
-		if t.applied, err = s.effects(ctx, id.key); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.holdGroups(ctx, t); err != nil {
-		return nil, s.failRow(ctx, t, err)
-	}
-	// Record at once that this run has seen the row at this line, before
-	// a worker takes it: a later line with the same identity is then
-	// rejected as a duplicate whatever the workers have done so far.
-	if err := s.journal.SaveRow(ctx, t.row); err != nil {
-		return nil, err
-	}
-	if created := t.applied[effectKey(journal.CreateUser, row.Email)]; row.UserID == "" && created.State == journal.Applied {
-		// The create was recorded, the row's new state not yet: the
-		// process stopped in between.
-		t.row.UserID, t.row.State, t.row.Status = created.RemoteID, journal.Created, StatusCreated
-		row = t.row
-	}
-	if row.UserID != "" {
-		// The account exists: created by this job, or adopted. An
-		// account made in an earlier run is brought in line, not created.
-		t.converge = earlierRun || !t.done(journal.CreateUser, row.Email)
-		t.checkOrgUnit = placementChanged
-		if !t.converge {
-			// Created by an invocation of this run moments ago, perhaps
-			// just before a crash: Google may not have settled it yet.
-			t.fresh = directory.JustCreated
-		}
-		return t, nil
-	}
-	accounts, err := s.journal.AccountsWithID(ctx, idKey(id.externalID))
-	if err != nil {
-		return nil, err
-	}
-	switch len(accounts) {
-	case 0:
-	case 1:
-		t.converge, t.checkOrgUnit = true, true
-		t.row.Email = accounts[0]
-		t.row.State = journal.Named
-		return t, s.journal.SaveRow(ctx, t.row)
-	default:
-		return nil, s.finishRow(ctx, t, journal.NeedsAttention, StatusFailed,
-			fmt.Sprintf("%d accounts carry the ID %q (%s); fix the directory so that one does", len(accounts), rec.ID, strings.Join(accounts, ", ")))
-	}
-	if found && (row.Email == "" || row.State == journal.Pending) {
-		// A name held for the row whose row record was lost (the process
-		// stopped between the two writes) is the row's name. A row the
-		// journal did not hold has none: its pending record is written
-		// before any of its names.
-		if t.row.Email, err = s.heldName(ctx, t); err != nil {
-			return nil, err
-		}
-	}
-	explicitChanged := t.rec.Email != "" && !strings.EqualFold(t.rec.Email, t.row.Email)
-	if t.row.Email != "" && !explicitChanged {
-		// Named before, in this run or an earlier one: keep the name. Its
-		// aliases are held again: one may have failed, or be new.
-		t.row.State = journal.Named
-		err = s.holdAliases(ctx, t)
-	} else {
-		err = s.name(ctx, t)
-	}
-	if err != nil {
-		return nil, s.failRow(ctx, t, err)
-	}
-	return t, nil
-}
-
-// heldName returns the username the ledger holds for a row without a
-// name on record: the process stopped after holding it and before saving
-// the row. Names the directory refused since, and the row's aliases, are
-// not its username. It returns "" when there is none.
-func (s *state) heldName(ctx context.Context, t *task) (string, error) {
-	held, err := s.journal.Reservations(ctx, t.id.key)
-	if err != nil {
-		return "", err
-	}
-	aliases := map[string]bool{}
-	for _, a := range t.rec.Aliases {
-		local, _, _ := strings.Cut(s.placement.address(a), "@")
-		aliases[local] = true
-	}
-	for i := len(held) - 1; i >= 0; i-- {
-		name := held[i]
-		if aliases[name] {
-			continue
-		}
-		taken, err := s.journal.NameTaken(ctx, name)
-		if err != nil {
-			return "", err
-		}
-		if !taken {
-			return name + "@" + strings.ToLower(s.cfg.Domain), nil
-		}
-	}
-	return "", nil
-}
-
-// failRow finishes a row that err, a *rowFailure, stopped in prepare;
-// any other error stops the job and is returned as it is.
-func (s *state) failRow(ctx context.Context, t *task, err error) error {
+func isRowFailure(err error) bool {
 	var f *rowFailure
-	if !errors.As(err, &f) {
-		return err
-	}
-	return s.finish(ctx, t, StatusFailed, fmt.Sprintf("line %d: %s", t.rec.Line, f.reason))
-}
-
-// effects loads the side effects an earlier invocation recorded for a row.
-func (s *state) effects(ctx context.Context, identity string) (map[string]journal.Effect, error) {
-	list, err := s.journal.Effects(ctx, identity)
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[string]journal.Effect, len(list))
-	for _, e := range list {
-		m[effectKey(e.Kind, e.Target)] = e
-	}
-	return m, nil
-}
-
-// done reports whether the row's side effect kind on target was applied.
-func (t *task) done(kind, target string) bool {
-	return t.applied[effectKey(kind, target)].State == journal.Applied
-}
-
-// name gives a row its username, in file order: the explicit address of
-// the row, or the first available name from the patterns.
-func (s *state) name(ctx context.Context, t *task) error {
-	domain := strings.ToLower(s.cfg.Domain)
-	if t.rec.Email != "" {
-		local, _, _ := strings.Cut(t.rec.Email, "@")
-		if err := s.reserver.Claim(ctx, t.id.key, local); err != nil {
-			switch {
-			case errors.Is(err, naming.ErrTaken):
-				return fail("the address %s is already taken", t.rec.Email)
-			case errors.Is(err, naming.ErrReserved):
-				return fail("the address %s is on the reserved list", t.rec.Email)
-			case errors.Is(err, naming.ErrInvalid):
-				return fail("the address %s cannot be a username: %v", t.rec.Email, err)
-			}
-			return err
-		}
-		t.row.Email = strings.ToLower(t.rec.Email)
-	} else {
-		local, err := s.reserver.Reserve(ctx, t.id.key, t.rec.Fields())
-		var fe *naming.FieldError
-		switch {
-		case errors.As(err, &fe), errors.Is(err, naming.ErrNoName):
-			return fail("%v", err)
-		case err != nil:
-			return err
-		}
-		t.row.Email = local + "@" + domain
-	}
-	if err := s.holdAliases(ctx, t); err != nil {
-		return err
-	}
-	t.row.State = journal.Named
-	return s.journal.SaveRow(ctx, t.row)
-}
-
-// holdAliases holds the row's aliases for it, in file order, as its name
-// is: otherwise a later row could be named after one of them, and which of
-// the two got the address would depend on which worker called first. An
-// alias already held or taken fails the row before its account is made; a
-// reserved one is left alone, since no pattern hands it out. Aliases the
-// row holds already pass, so it may be called again for a row.
-func (s *state) holdAliases(ctx context.Context, t *task) error {
-	for _, alias := range t.rec.Aliases {
-		local, _, _ := strings.Cut(s.placement.address(alias), "@")
-		holder, err := s.journal.Holder(ctx, local)
-		if err != nil {
-			return err
-		}
-		if holder == t.id.key {
-			continue // held before this rename or resume
-		}
-		err = s.reserver.Claim(ctx, t.id.key, local)
-		switch {
-		case err == nil, errors.Is(err, naming.ErrReserved):
-		case errors.Is(err, naming.ErrTaken):
-			return fail("the alias %s is already taken by another account, alias, group or row", s.placement.address(alias))
-		case errors.Is(err, naming.ErrInvalid):
-			return fail("the alias %s cannot be an address: %v", s.placement.address(alias), err)
-		default:
-			return err
-		}
-	}
-	return nil
-}
-
-// groupOwner holds, in the ledger, the addresses of groups the job will
-// create.
-const groupOwner = "group"
-
-// holdGroups holds, in file order, the addresses of the groups the job may
-// create for a row, as names are held: otherwise a later row could be named
-// after a group that does not exist yet, and which of the two got the
-// address would depend on which worker called first. A group address a row
-// already holds as its name or alias fails this row.
-func (s *state) holdGroups(ctx context.Context, t *task) error {
-	for _, g := range t.groups {
-		if !t.creatable[g] {
-			continue // missing, it fails the row; it is never created
-		}
-		local, domain, _ := strings.Cut(g, "@")
-		if !strings.EqualFold(domain, s.cfg.Domain) {
-			continue
-		}
-		holder, err := s.journal.Holder(ctx, local)
-		switch {
-		case err != nil:
-			return err
-		case holder == groupOwner:
-			continue
-		case holder != "":
-			return fail("the group %s has the address of the account or alias of another row", g)
-		}
-		taken, err := s.journal.NameTaken(ctx, local)
-		if err != nil {
-			return err
-		}
-		if !taken {
-			if err := s.journal.Hold(ctx, local, groupOwner); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// rename gives a row the next name after the directory refused its
-// current one as taken.
-func (s *state) rename(ctx context.Context, t *task) error {
-	local, _, _ := strings.Cut(t.row.Email, "@")
-	s.reserver.MarkTaken(local)
-	if err := s.journal.AddTakenName(ctx, local, journal.UserName); err != nil {
-		return &journalFault{err}
-	}
-	if t.rec.Email != "" {
-		return fail("the address %s is already taken in the directory", t.rec.Email)
-	}
-	return s.name(ctx, t)
+	return errors.As(err, &f)
 }
 
 // work runs the remote steps of a row. ctx says whether to take on more
 // work; calls run under work, which outlives ctx by the grace period. It
 // returns an error only when the job cannot go on.
-func (s *state) work(ctx, work context.Context, t *task) error {
+func (s *runner) work(ctx, work context.Context, t *task) error {
 	if s.halted() != nil {
 		// The directory refused the job itself: this row is left for the
 		// run after the fix.
@@ -400,7 +104,7 @@ func (s *state) work(ctx, work context.Context, t *task) error {
 
 // apply brings the directory in line with a row, one journaled step at a
 // time, skipping the steps an earlier invocation finished.
-func (s *state) apply(ctx, work context.Context, t *task) error {
+func (s *runner) apply(ctx, work context.Context, t *task) error {
 	if err := s.ensureOrgUnit(work, t); err != nil {
 		return err
 	}
@@ -444,65 +148,34 @@ func (s *state) apply(ctx, work context.Context, t *task) error {
 	return nil
 }
 
-func isRowFailure(err error) bool {
-	var f *rowFailure
-	return errors.As(err, &f)
-}
-
-// effect journals the intent of a side effect, runs it, and journals its
-// outcome: Applied when do succeeds, Refused with the reason when it fails
-// for this row. When do fails because the call was cut short, the intent
-// stays in flight, for the next invocation to reconcile.
-func (s *state) effect(ctx context.Context, t *task, kind, target string, do func() (remoteID string, err error)) error {
-	if t.done(kind, target) {
-		return nil
-	}
-	if err := s.journal.SaveRow(ctx, t.row); err != nil {
+// rename gives a row the next name after the directory refused its
+// current one as taken.
+func (s *runner) rename(ctx context.Context, t *task) error {
+	local, _, _ := strings.Cut(t.row.Email, "@")
+	s.reserver.MarkTaken(local)
+	if err := s.journal.AddTakenName(ctx, local, journal.UserName); err != nil {
 		return &journalFault{err}
 	}
-	e, err := s.journal.Intent(ctx, t.id.key, kind, target)
-	if err != nil {
-		return &journalFault{err}
+	if t.rec.Email != "" {
+		return rowFailf("the address %s is already taken in the directory", t.rec.Email)
 	}
-	s.job.failpoint("intent")
-	remoteID, err := do()
-	s.job.noteChange(err)
-	if err != nil && ctx.Err() != nil {
-		return ctx.Err()
-	}
-	var unknown *unsettledError
-	if errors.As(err, &unknown) {
-		// Whether the change was applied cannot be told now: the intent
-		// stays in flight, for the next invocation to settle first.
-		return err
-	}
-	state, reason := journal.Applied, ""
-	if err != nil {
-		state, reason = journal.Refused, plainError(err)
-	} else {
-		s.job.failpoint("applied")
-	}
-	if oerr := s.journal.Outcome(ctx, e.ID, state, remoteID, reason); oerr != nil {
-		return &journalFault{oerr}
-	}
-	s.job.failpoint("outcome")
-	return err
+	return s.name(ctx, t)
 }
 
 // ensureOrgUnit makes sure the row's org unit exists, creating it (and its
 // parents) when the config allows.
-func (s *state) ensureOrgUnit(ctx context.Context, t *task) error {
+func (s *runner) ensureOrgUnit(ctx context.Context, t *task) error {
 	if t.orgUnit == "/" {
 		return nil
 	}
-	lookup := func(ctx context.Context) (bool, error) { return found(s.dir.GetOrgUnit(ctx, t.orgUnit)) }
+	lookup := func(ctx context.Context) (bool, error) { return exists(s.dir.GetOrgUnit(ctx, t.orgUnit)) }
 	if !s.cfg.OrgUnit.CreateMissing {
 		exists, err := s.orgUnits.check(ctx, t.orgUnit, lookup)
 		if err != nil {
 			return s.remote(ctx, err, "look up org unit %s", t.orgUnit)
 		}
 		if !exists {
-			return fail("the org unit %s does not exist (set orgUnit.createMissing to create it)", t.orgUnit)
+			return rowFailf("the org unit %s does not exist (set orgUnit.createMissing to create it)", t.orgUnit)
 		}
 		return nil
 	}
@@ -517,8 +190,8 @@ func (s *state) ensureOrgUnit(ctx context.Context, t *task) error {
 	return nil
 }
 
-// found turns a point read into "exists": found, missing, or an error.
-func found(_ any, err error) (bool, error) {
+// exists turns a point read into "exists": found, missing, or an error.
+func exists(_ any, err error) (bool, error) {
 	switch {
 	case err == nil:
 		return true, nil
@@ -531,7 +204,7 @@ func found(_ any, err error) (bool, error) {
 // remote classifies an error of a remote step: a failure of this row (a
 // refusal from Google, in its words), the end of the job's time (ctx done),
 // or a failure of the job (the journal).
-func (s *state) remote(ctx context.Context, err error, format string, args ...any) error {
+func (s *runner) remote(ctx context.Context, err error, format string, args ...any) error {
 	switch {
 	case ctx.Err() != nil:
 		return ctx.Err()
@@ -542,7 +215,7 @@ func (s *state) remote(ctx context.Context, err error, format string, args ...an
 		// Not this row's fault: every row would be refused the same way.
 		return &haltError{sys}
 	}
-	return fail("%s: %s", fmt.Sprintf(format, args...), plainError(err))
+	return rowFailf("%s: %s", fmt.Sprintf(format, args...), plainError(err))
 }
 
 // haltError carries a systemic refusal of the directory out of a row's
@@ -550,6 +223,7 @@ func (s *state) remote(ctx context.Context, err error, format string, args ...an
 type haltError struct{ sys *directory.SystemicError }
 
 func (e *haltError) Error() string { return e.sys.Error() }
+
 func (e *haltError) Unwrap() error { return e.sys }
 
 // isJournalError reports whether err came from the journal, which stops
@@ -562,11 +236,12 @@ func isJournalError(err error) bool {
 type journalFault struct{ err error }
 
 func (f *journalFault) Error() string { return f.err.Error() }
+
 func (f *journalFault) Unwrap() error { return f.err }
 
 // create creates the row's account, taking the next name when the
 // directory says the current one is taken.
-func (s *state) create(ctx context.Context, t *task) error {
+func (s *runner) create(ctx context.Context, t *task) error {
 	landed := false // an insert of this invocation may have been applied
 	for range maxRenames + 1 {
 		// Another row's 409 may have shown, since this row was prepared,
@@ -644,7 +319,7 @@ func (s *state) create(ctx context.Context, t *task) error {
 			t.fresh = directory.JustCreated
 			return s.journal.SaveRow(ctx, t.row)
 		case errors.As(err, new(*unsettledError)):
-			return fail("%v", err)
+			return rowFailf("%v", err)
 		case errors.Is(outcome, errAdopted):
 			return s.adoptFound(ctx, t, t.row.Email)
 		case errors.Is(outcome, errNameTaken):
@@ -656,7 +331,7 @@ func (s *state) create(ctx context.Context, t *task) error {
 			return s.remote(ctx, err, "create the account %s", t.row.Email)
 		}
 	}
-	return fail("gave up after %d tries: every name tried was taken", maxRenames+1)
+	return rowFailf("gave up after %d tries: every name tried was taken", maxRenames+1)
 }
 
 var (
@@ -668,7 +343,7 @@ var (
 // adoptKnown adopts the account the journal knows carries the row's
 // identity, if one does: a 409 answered for another row showed it after
 // this row was prepared.
-func (s *state) adoptKnown(ctx context.Context, t *task) (bool, error) {
+func (s *runner) adoptKnown(ctx context.Context, t *task) (bool, error) {
 	accounts, err := s.journal.AccountsWithID(ctx, idKey(t.id.externalID))
 	if err != nil || len(accounts) != 1 {
 		return false, err
@@ -678,7 +353,7 @@ func (s *state) adoptKnown(ctx context.Context, t *task) (bool, error) {
 
 // adoptFound makes the existing account email the row's: the row is
 // converged (moved and grouped) and its password left alone.
-func (s *state) adoptFound(ctx context.Context, t *task, email string) error {
+func (s *runner) adoptFound(ctx context.Context, t *task, email string) error {
 	// A name held for the row stays held, unused: releasing it could hand
 	// a name to a later row that plan did not show.
 	s.log.Info("adopting an account that already carries the row's ID", "line", t.rec.Line, "email", email)
@@ -688,7 +363,7 @@ func (s *state) adoptFound(ctx context.Context, t *task, email string) error {
 }
 
 // knowAccount records the external IDs of an account a point read showed.
-func (s *state) knowAccount(ctx context.Context, u *admin.User) error {
+func (s *runner) knowAccount(ctx context.Context, u *admin.User) error {
 	ids, err := directory.ExternalIDs(u)
 	if err != nil {
 		return nil // unreadable IDs identify nobody
@@ -709,7 +384,7 @@ func (e *unsettledError) Error() string { return e.reason }
 
 // ours reports whether an account carries the row's external ID: it was
 // created for this row.
-func (s *state) ours(u *admin.User, t *task) bool {
+func (s *runner) ours(u *admin.User, t *task) bool {
 	ids, err := directory.ExternalIDs(u)
 	if err != nil {
 		return false
@@ -725,7 +400,7 @@ func (s *state) ours(u *admin.User, t *task) bool {
 
 // newUser builds the account of a row. A password generated here is kept
 // in the task, for the report only.
-func (s *state) newUser(t *task) (*admin.User, error) {
+func (s *runner) newUser(t *task) (*admin.User, error) {
 	rec := t.rec
 	u := &admin.User{
 		PrimaryEmail: t.row.Email,
@@ -770,7 +445,7 @@ func (s *state) newUser(t *task) (*admin.User, error) {
 // adopt reads an account that exists for the row, created before this run
 // or by someone else with the row's external ID, and moves it to the row's
 // org unit when it is elsewhere.
-func (s *state) adopt(ctx context.Context, t *task) error {
+func (s *runner) adopt(ctx context.Context, t *task) error {
 	u, err := s.dir.GetUser(ctx, t.row.Email)
 	if err != nil {
 		return s.remote(ctx, err, "read the existing account %s", t.row.Email)
@@ -795,7 +470,7 @@ func (s *state) adopt(ctx context.Context, t *task) error {
 // resetLostPassword sets a new password on an account whose generated
 // password was lost: an earlier invocation created the account and died
 // before the report held its password.
-func (s *state) resetLostPassword(ctx context.Context, t *task) error {
+func (s *runner) resetLostPassword(ctx context.Context, t *task) error {
 	p, err := GeneratePassword(s.cfg.Password.Length)
 	if err != nil {
 		return err
@@ -815,13 +490,13 @@ func (s *state) resetLostPassword(ctx context.Context, t *task) error {
 }
 
 // addAlias adds an alias to the row's account.
-func (s *state) addAlias(ctx context.Context, t *task, alias string) error {
+func (s *runner) addAlias(ctx context.Context, t *task, alias string) error {
 	err := s.effect(ctx, t, journal.AddAlias, alias, func() (string, error) {
 		return "", s.dir.InsertAlias(ctx, t.row.Email, alias, t.fresh)
 	})
 	if err != nil {
 		if directory.IsDuplicate(err) {
-			return fail("the alias %s belongs to another account or group", alias)
+			return rowFailf("the alias %s belongs to another account or group", alias)
 		}
 		return s.remote(ctx, err, "add the alias %s", alias)
 	}
@@ -830,18 +505,18 @@ func (s *state) addAlias(ctx context.Context, t *task, alias string) error {
 
 // addMember adds the row's account to a group, creating the group first
 // when it is missing and the config allows.
-func (s *state) addMember(ctx context.Context, t *task, group string) error {
+func (s *runner) addMember(ctx context.Context, t *task, group string) error {
 	err := s.effect(ctx, t, journal.AddMember, group, func() (string, error) {
 		err := s.dir.InsertMember(ctx, group, t.row.Email, t.fresh)
 		if err == nil || !directory.IsNotFound(err) {
 			return "", err
 		}
-		exists, gerr := s.groups.check(ctx, group, func(ctx context.Context) (bool, error) { return found(s.dir.GetGroup(ctx, group)) })
+		exists, gerr := s.groups.check(ctx, group, func(ctx context.Context) (bool, error) { return exists(s.dir.GetGroup(ctx, group)) })
 		switch {
 		case gerr != nil:
 			return "", err
 		case !exists && !t.creatable[group]:
-			return "", fail("%s", missingGroup(group))
+			return "", rowFailf("%s", missingGroup(group))
 		case !exists:
 			if err := s.createGroup(ctx, t, group); err != nil {
 				return "", err
@@ -859,8 +534,8 @@ func (s *state) addMember(ctx context.Context, t *task, group string) error {
 }
 
 // createGroup creates a missing group, once however many rows want it.
-func (s *state) createGroup(ctx context.Context, t *task, group string) error {
-	lookup := func(ctx context.Context) (bool, error) { return found(s.dir.GetGroup(ctx, group)) }
+func (s *runner) createGroup(ctx context.Context, t *task, group string) error {
+	lookup := func(ctx context.Context) (bool, error) { return exists(s.dir.GetGroup(ctx, group)) }
 	return s.groups.ensure(ctx, group, lookup, func(ctx context.Context) error {
 		e, err := s.journal.Intent(ctx, t.id.key, journal.CreateGroup, group)
 		if err != nil {
@@ -882,18 +557,18 @@ func (s *state) createGroup(ctx context.Context, t *task, group string) error {
 
 // plan works out what run would do with a row, reading the directory
 // only.
-func (s *state) plan(ctx context.Context, t *task) error {
+func (s *runner) plan(ctx context.Context, t *task) error {
 	if t.orgUnit != "/" {
-		exists, err := s.orgUnits.check(ctx, t.orgUnit, func(ctx context.Context) (bool, error) { return found(s.dir.GetOrgUnit(ctx, t.orgUnit)) })
+		exists, err := s.orgUnits.check(ctx, t.orgUnit, func(ctx context.Context) (bool, error) { return exists(s.dir.GetOrgUnit(ctx, t.orgUnit)) })
 		switch {
 		case err != nil:
 			return s.remote(ctx, err, "look up org unit %s", t.orgUnit)
 		case !exists && !s.cfg.OrgUnit.CreateMissing:
-			return fail("the org unit %s does not exist (set orgUnit.createMissing to create it)", t.orgUnit)
+			return rowFailf("the org unit %s does not exist (set orgUnit.createMissing to create it)", t.orgUnit)
 		}
 	}
 	for _, g := range t.groups {
-		exists, err := s.groups.check(ctx, g, func(ctx context.Context) (bool, error) { return found(s.dir.GetGroup(ctx, g)) })
+		exists, err := s.groups.check(ctx, g, func(ctx context.Context) (bool, error) { return exists(s.dir.GetGroup(ctx, g)) })
 		switch {
 		case err != nil:
 			return s.remote(ctx, err, "look up group %s", g)
@@ -906,81 +581,5 @@ func (s *state) plan(ctx context.Context, t *task) error {
 	if t.converge {
 		t.problems = append(t.problems, fmt.Sprintf("an account with this ID exists (%s): run would bring it in line", t.row.Email))
 	}
-	return nil
-}
-
-// missingGroup says that a group is missing and will not be created.
-func missingGroup(g string) string {
-	return fmt.Sprintf("the group %s does not exist, and groups.createMissing does not let run create it", g)
-}
-
-// reject records a row that cannot be processed at all.
-func (s *state) reject(ctx context.Context, rec Record, key, reason string) error {
-	existing, found, err := s.journal.Row(ctx, key)
-	if err != nil {
-		return err
-	}
-	if found && existing.RunID == s.run.ID && existing.Line == rec.Line && existing.ReportedRun == s.run.ID {
-		return nil // reported by an earlier invocation of this run
-	}
-	row := journal.Row{Identity: key}
-	if found {
-		// Keep what the journal knows of the person: an account made in an
-		// earlier run stays on record, to be brought in line once the row
-		// is fixed.
-		row = existing
-	}
-	row.RunID, row.Line, row.FirstName, row.LastName = s.run.ID, rec.Line, rec.FirstName, rec.LastName
-	state := journal.Failed
-	if row.UserID != "" {
-		state = journal.NeedsAttention
-	}
-	return s.finishRow(ctx, &task{rec: rec, row: row}, state, StatusFailed, reason)
-}
-
-// finish ends a row with a report status, in the matching state.
-func (s *state) finish(ctx context.Context, t *task, status, reason string) error {
-	state := journal.Done
-	switch status {
-	case StatusFailed:
-		state = journal.Failed
-	case StatusSkipped:
-		state = journal.Skipped
-	}
-	if status == StatusSkipped && t.row.State == journal.Done {
-		state = journal.Done // still done: skipping it changes nothing
-	}
-	return s.finishRow(ctx, t, state, status, reason)
-}
-
-// finishRow writes the row's report line, synced, and then records it in
-// the journal as finished and reported. A crash between the two reports the
-// row again on resume; it never leaves a finished row unreported.
-func (s *state) finishRow(ctx context.Context, t *task, state journal.State, status, reason string) error {
-	ctx = context.WithoutCancel(ctx)
-	line := ReportLine{
-		Line: t.rec.Line, ID: t.rec.ID, FirstName: t.rec.FirstName, LastName: t.rec.LastName,
-		Email: t.row.Email, OrgUnit: t.orgUnit, Groups: t.groups, Status: status, Error: reason,
-	}
-	if t.passwordSet {
-		line.Password = t.password
-	}
-	if err := s.report.Write(line); err != nil {
-		return err
-	}
-	s.job.failpoint("reported")
-	t.row.State, t.row.Status, t.row.Error, t.row.ReportedRun = state, status, reason, s.run.ID
-	if t.passwordSet {
-		t.row.Password = journal.PasswordReported
-	}
-	if err := s.journal.SaveRow(ctx, t.row); err != nil {
-		return err
-	}
-	if t.passwordSet {
-		if err := s.journal.Commit(ctx); err != nil {
-			return err
-		}
-	}
-	s.count(status)
 	return nil
 }
