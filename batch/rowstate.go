@@ -12,19 +12,21 @@ import (
 // move a row, and record is the one function that applies them and
 // journals the result:
 //
-//	              seen (no name yet)
-//	 ─────────────────────────────────▶ pending ──┐
-//	│                                      ▲      │ named
-//	│ seen (named before)          nameLost│      ▼
-//	├─────────────────────────────────▶  named ◀──┐ named (a 409: the next name),
-//	│                                   │   │ └────┘ notCreated (resume: the insert
-//	│ seen (has an account)     created │   │        did not land), effect
-//	└──────────────────────────▶ created ◀──┘ adopted
-//	                               │  └─┐ effect, adopted (moved)
-//	                               │◀───┘
-//	      finished (its line is on disk) ▼
-//	      done (created, converged, skipped, planned) │ failed (no account)
-//	      │ needs-attention (an account, a step failed)
+//	               seen                  named
+//	(not in a run) ───────▶ pending ──────────────────▶ named ◀─┐ named (the next name after a 409),
+//	      │                    ▲                        │  │  └─┘ notCreated (resume: no insert landed),
+//	      │                    └──── nameLost ──────────┘  │      effect (an intent follows)
+//	      │                          (resume: name taken)   │
+//	      │ seen (named before)                              │ created, adopted
+//	      ├─────────────────────────────────────▶ named     ▼
+//	      │ seen (has an account)                        created ◀─┐ effect, adopted (moved)
+//	      └───────────────────────────────────────────▶    │    └──┘
+//	                                                         │ finished (its report line is on disk)
+//	                                                         ▼
+//	  done: created, converged, skipped, planned · failed: no account · needs-attention: an account, a step failed
+//
+// Any row in progress may also be finished as failed (it cannot go on) or
+// stopped (the job stops; it resumes from where it is).
 //
 // A finished row stays as it is until a later run sees it again: seen
 // derives its working state from what is known of it (an account, a name,
