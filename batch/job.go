@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -379,7 +380,10 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 		}
 		summary.GroupsToCreate = s.groupsToCreate.list()
 	}
-	if summary.Statuses, err = j.Journal.CountStatuses(context.WithoutCancel(ctx), run.ID); err != nil {
+	if j.Mode == Plan {
+		// A plan is one invocation of a run of its own.
+		summary.Statuses = maps.Clone(s.counts)
+	} else if summary.Statuses, err = j.Journal.CountStatuses(context.WithoutCancel(ctx), run.ID); err != nil {
 		return nil, err
 	}
 	if abandoned.run.ID != 0 {

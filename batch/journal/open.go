@@ -59,7 +59,11 @@ type Journal struct {
 	pending       int       // writes in the open transaction
 	txStarted     time.Time // when the open transaction began
 	stmts         map[string]*sql.Stmt
-	heartbeat     chan struct{} // closed to stop the heartbeat goroutine
+	filters       map[string]*filter // negative lookups answered in memory (see filter.go)
+	holders       *recent[string]    // recent holders of names
+	counters      *recent[int]       // recent [#] counters
+	dirtyCounters map[string]int     // counters moved since the last commit
+	heartbeat     chan struct{}      // closed to stop the heartbeat goroutine
 	stopHeartbeat sync.Once
 	heartbeats    sync.WaitGroup
 	closed        bool
@@ -112,7 +116,8 @@ func Open(ctx context.Context, path string, opts Options) (*Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
-	j := &Journal{path: abs, opts: opts, logger: logger, stmts: map[string]*sql.Stmt{}}
+	j := &Journal{path: abs, opts: opts, logger: logger, stmts: map[string]*sql.Stmt{}, filters: map[string]*filter{},
+		holders: newRecent[string](), counters: newRecent[int](), dirtyCounters: map[string]int{}}
 	if err := checkJournalFile(abs, opts.ReadOnly); err != nil {
 		return nil, err
 	}
@@ -206,6 +211,10 @@ func dsn(path string, readOnly bool, sync string) string {
 	q.Set("_busy_timeout", fmt.Sprint(busyTimeout.Milliseconds()))
 	q.Set("_txlock", "immediate")
 	q.Set("_foreign_keys", "1")
+	if sync == "OFF" {
+		// A scratch copy keeps more of itself in memory between commits.
+		q.Set("_cache_size", "-32768")
+	}
 	if readOnly {
 		// mode=ro rather than query_only: a read-only connection may still
 		// write a copy of the journal elsewhere (VACUUM INTO, for plan).

@@ -86,6 +86,9 @@ func (j *Journal) Row(ctx context.Context, identity string) (Row, bool, error) {
 	var r Row
 	var found bool
 	err := j.read(func() error {
+		if may, err := j.mayHoldLocked(ctx, rowKeys, identity); err != nil || !may {
+			return err
+		}
 		q, err := j.queryRow(ctx, "SELECT "+rowColumns+" FROM rows WHERE identity = ?", identity)
 		if err != nil {
 			return err
@@ -109,6 +112,7 @@ func (j *Journal) SaveRow(ctx context.Context, r Row) error {
 		r.Password = PasswordNone
 	}
 	return j.write(ctx, batched, func() error {
+		j.noteLocked(rowKeys, r.Identity)
 		_, err := j.exec(ctx, `INSERT INTO rows (`+rowColumns+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (identity) DO UPDATE SET run_id = excluded.run_id, line = excluded.line, external_id = excluded.external_id,
 				firstname = excluded.firstname, lastname = excluded.lastname, email = excluded.email, org_unit = excluded.org_unit,

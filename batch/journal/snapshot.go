@@ -40,6 +40,8 @@ func (j *Journal) LoadSnapshot(ctx context.Context, domain string, load func(*Sn
 				return fmt.Errorf("clear snapshot: %w", err)
 			}
 		}
+		j.forgetLocked(snapshotNames)
+		j.forgetLocked(accountIDs)
 		return nil
 	})
 	if err != nil {
@@ -62,6 +64,7 @@ func (j *Journal) LoadSnapshot(ctx context.Context, domain string, load func(*Sn
 // AddName records a taken local part. It is safe for concurrent use.
 func (l *SnapshotLoader) AddName(ctx context.Context, name string, kind NameKind) error {
 	return l.j.write(ctx, batched, func() error {
+		l.j.noteLocked(snapshotNames, name)
 		_, err := l.j.exec(ctx, "INSERT INTO names (name, kind) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", name, string(kind))
 		if err != nil {
 			return fmt.Errorf("add %q to snapshot: %w", name, err)
@@ -74,6 +77,7 @@ func (l *SnapshotLoader) AddName(ctx context.Context, name string, kind NameKind
 // safe for concurrent use.
 func (l *SnapshotLoader) AddExternalID(ctx context.Context, externalID, email string) error {
 	return l.j.write(ctx, batched, func() error {
+		l.j.noteLocked(accountIDs, externalID)
 		_, err := l.j.exec(ctx, "INSERT INTO directory_ids (external_id, email) VALUES (?, ?) ON CONFLICT DO NOTHING", externalID, email)
 		if err != nil {
 			return fmt.Errorf("add external ID of %s to snapshot: %w", email, err)
@@ -105,6 +109,9 @@ func (j *Journal) Snapshot(ctx context.Context) (Snapshot, error) {
 func (j *Journal) NameTaken(ctx context.Context, name string) (bool, error) {
 	var n int
 	err := j.read(func() error {
+		if may, err := j.mayHoldLocked(ctx, snapshotNames, name); err != nil || !may {
+			return err
+		}
 		q, err := j.queryRow(ctx, "SELECT count(*) FROM names WHERE name = ?", name)
 		if err != nil {
 			return err
@@ -125,6 +132,9 @@ func (j *Journal) AddTakenName(ctx context.Context, name string, kind NameKind) 
 // showed since (see KnowAccount).
 func (j *Journal) AccountsWithID(ctx context.Context, externalID string) ([]string, error) {
 	var emails []string
+	if may, err := j.mayHold(ctx, accountIDs, externalID); err != nil || !may {
+		return nil, err
+	}
 	err := j.each(ctx, "external IDs", `SELECT email FROM directory_ids WHERE external_id = ?1
 		UNION SELECT email FROM known_ids WHERE external_id = ?1 ORDER BY email`,
 		scanInto("external IDs", &emails, scanString), externalID)
@@ -136,6 +146,7 @@ func (j *Journal) AccountsWithID(ctx context.Context, externalID string) ([]stri
 // however long the directory's listing takes to show it.
 func (j *Journal) KnowAccount(ctx context.Context, externalID, email string) error {
 	return j.write(ctx, durable, func() error {
+		j.noteLocked(accountIDs, externalID)
 		_, err := j.exec(ctx, "INSERT OR IGNORE INTO known_ids (external_id, email) VALUES (?, ?)", externalID, email)
 		if err != nil {
 			return fmt.Errorf("record the account %s: %w", email, err)

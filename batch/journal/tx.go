@@ -16,7 +16,20 @@ import (
 const (
 	maxBatch = 512
 	maxDelay = 250 * time.Millisecond
+	// A scratch journal needs no durability at all: its batches are only
+	// bounded so that a commit never holds too much.
+	maxScratchBatch = 1 << 18
+	maxScratchDelay = 5 * time.Second
 )
+
+// batchLimits returns how many writes, and how old a batch, wait for a
+// commit.
+func (j *Journal) batchLimits() (int, time.Duration) {
+	if j.opts.Scratch {
+		return maxScratchBatch, maxScratchDelay
+	}
+	return maxBatch, maxDelay
+}
 
 // ErrClosed is returned by every method after Close.
 var ErrClosed = errors.New("journal is closed")
@@ -60,13 +73,12 @@ func (j *Journal) write(ctx context.Context, d durability, fn func() error) erro
 		if !isStatementError(err) {
 			// The transaction may be gone with the error; abandon it
 			// rather than commit half of it.
-			j.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-			j.tx = false
+			j.rollbackLocked(ctx)
 		}
 		return err
 	}
 	j.pending++
-	if d == durable || j.pending >= maxBatch || j.opts.Now().Sub(j.txStarted) >= maxDelay {
+	if limit, delay := j.batchLimits(); d == durable || j.pending >= limit || j.opts.Now().Sub(j.txStarted) >= delay {
 		return j.commitLocked(ctx)
 	}
 	return nil
@@ -84,15 +96,27 @@ func (j *Journal) commitLocked(ctx context.Context) error {
 	if !j.tx {
 		return nil
 	}
+	if err := j.flushCountersLocked(ctx); err != nil {
+		j.rollbackLocked(ctx)
+		return err
+	}
 	// Commit even when ctx is cancelled: what was written must reach the
 	// disk, an interrupted job most of all.
 	if _, err := j.conn.ExecContext(context.WithoutCancel(ctx), "COMMIT"); err != nil {
-		j.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-		j.tx = false
+		j.rollbackLocked(ctx)
 		return fmt.Errorf("commit journal: %w", err)
 	}
 	j.tx, j.pending = false, 0
 	return nil
+}
+
+// rollbackLocked abandons the open transaction, and with it what the
+// caches learned from its writes. j.mu must be held.
+func (j *Journal) rollbackLocked(ctx context.Context) {
+	j.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+	j.tx = false
+	j.holders, j.counters = newRecent[string](), newRecent[int]()
+	clear(j.dirtyCounters)
 }
 
 // Commit makes every write so far durable.
@@ -109,7 +133,7 @@ func (j *Journal) Commit(ctx context.Context) error {
 func (j *Journal) flushIfDue(ctx context.Context) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.closed || !j.tx || j.opts.Now().Sub(j.txStarted) < maxDelay {
+	if _, delay := j.batchLimits(); j.closed || !j.tx || j.opts.Now().Sub(j.txStarted) < delay {
 		return nil
 	}
 	return j.commitLocked(ctx)
@@ -130,7 +154,11 @@ func (j *Journal) read(fn func() error) error {
 // journal.
 func (j *Journal) each(ctx context.Context, what, query string, fn func(*sql.Rows) error, args ...any) error {
 	return j.read(func() error {
-		q, err := j.conn.QueryContext(ctx, query, args...)
+		s, err := j.stmt(ctx, query)
+		if err != nil {
+			return err
+		}
+		q, err := s.QueryContext(ctx, args...)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", what, err)
 		}
