@@ -60,7 +60,7 @@ func scanEffect(s interface{ Scan(...any) error }) (Effect, error) {
 // attempt. Every batched write before it is made durable with it.
 func (j *Journal) Intent(ctx context.Context, identity, kind, target string) (Effect, error) {
 	var e Effect
-	err := j.write(ctx, durable, func() error {
+	err := j.write(ctx, grouped, func() error {
 		q, err := j.queryRow(ctx, `INSERT INTO effects (identity, kind, target, state, attempts, updated_at) VALUES (?, ?, ?, 'intent', 1, ?)
 			ON CONFLICT (identity, kind, target) DO UPDATE SET state = 'intent', attempts = attempts + 1, error = '', updated_at = excluded.updated_at
 			RETURNING `+effectColumns, identity, kind, target, timestamp(j.opts.Now()))
@@ -78,7 +78,7 @@ func (j *Journal) Intent(ctx context.Context, identity, kind, target string) (Ef
 // Outcome records, durably, how a side effect ended: Applied with the
 // remote ID when there is one, or Refused with the reason.
 func (j *Journal) Outcome(ctx context.Context, id int64, state EffectState, remoteID, reason string) error {
-	return j.write(ctx, durable, func() error {
+	return j.write(ctx, grouped, func() error {
 		_, err := j.exec(ctx, "UPDATE effects SET state = ?, remote_id = ?, error = ?, updated_at = ? WHERE id = ?",
 			string(state), remoteID, reason, timestamp(j.opts.Now()), id)
 		if err != nil {

@@ -63,6 +63,19 @@ type Journal struct {
 	holders       *recent[string]    // recent holders of names
 	counters      *recent[int]       // recent [#] counters
 	dirtyCounters map[string]int     // counters moved since the last commit
+
+	// Group commit (see groupCommit): writes are numbered; waiters of
+	// grouped writes wait under cmu until theirs is committed or lost.
+	written       uint64        // writes applied so far; under mu
+	commitAsked   chan struct{} // a grouped write waits for a commit
+	committers    sync.WaitGroup
+	cmu           sync.Mutex
+	committedCond *sync.Cond
+	committed     uint64 // writes committed (or given up as lost)
+	lostFrom      uint64 // writes lostFrom+1 to lostThrough were rolled back, with lostErr
+	lostThrough   uint64
+	lostErr       error
+	stopped       bool // the journal is closed: nobody will commit
 	heartbeat     chan struct{}      // closed to stop the heartbeat goroutine
 	stopHeartbeat sync.Once
 	heartbeats    sync.WaitGroup
@@ -117,7 +130,9 @@ func Open(ctx context.Context, path string, opts Options) (*Journal, error) {
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
 	j := &Journal{path: abs, opts: opts, logger: logger, stmts: map[string]*sql.Stmt{}, filters: map[string]*filter{},
-		holders: newRecent[string](), counters: newRecent[int](), dirtyCounters: map[string]int{}}
+		holders: newRecent[string](), counters: newRecent[int](), dirtyCounters: map[string]int{},
+		commitAsked: make(chan struct{}, 1)}
+	j.committedCond = sync.NewCond(&j.cmu)
 	if err := checkJournalFile(abs, opts.ReadOnly); err != nil {
 		return nil, err
 	}
@@ -151,6 +166,8 @@ func Open(ctx context.Context, path string, opts Options) (*Journal, error) {
 		j.heartbeat = make(chan struct{})
 		j.heartbeats.Add(1)
 		go j.beat()
+		j.committers.Add(1)
+		go j.groupCommit()
 	}
 	return j, nil
 }
@@ -340,8 +357,8 @@ func (j *Journal) Close() error {
 		}
 	})
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	if j.closed {
+		j.mu.Unlock()
 		return nil
 	}
 	j.closed = true
@@ -352,6 +369,14 @@ func (j *Journal) Close() error {
 	}
 	j.closeDB()
 	j.unlockFile()
+	// No write can ask for a commit any more: it finds the journal closed.
+	close(j.commitAsked)
+	j.mu.Unlock()
+	j.committers.Wait()
+	j.cmu.Lock()
+	j.stopped = true
+	j.committedCond.Broadcast()
+	j.cmu.Unlock()
 	if err != nil {
 		return fmt.Errorf("close journal %s: %w", j.path, err)
 	}

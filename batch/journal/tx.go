@@ -39,33 +39,54 @@ var ErrClosed = errors.New("journal is closed")
 var ErrLeaseLost = errors.New("the journal's lease was taken by another process")
 
 // durability says whether a write must be on disk when the call returns.
-type durability bool
+type durability int
 
 const (
-	batched durability = false
-	durable durability = true
+	// batched: durable with a later commit.
+	batched durability = iota
+	// durable: committed before the call returns.
+	durable
+	// grouped: on disk before the call returns, committed together with
+	// the grouped writes of other goroutines (see groupCommit): for the
+	// intents and outcomes that every worker writes around each call.
+	grouped
 )
 
 // write runs fn inside the journal's open transaction, starting one if
 // needed, and commits according to d. fn runs with j.mu held.
 func (j *Journal) write(ctx context.Context, d durability, fn func() error) error {
+	seq, err := j.writeLocked(ctx, d, fn)
+	if err != nil || d != grouped {
+		return err
+	}
+	return j.awaitCommit(seq)
+}
+
+// writeLocked is write without the wait of a grouped write, whose sequence
+// number it returns.
+func (j *Journal) writeLocked(ctx context.Context, d durability, fn func() error) (uint64, error) {
 	// A cancelled caller must not abort a statement half-way: the failure
 	// would roll back the whole batch, other rows' writes with it.
 	ctx = context.WithoutCancel(ctx)
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	return j.applyLocked(ctx, d, fn)
+}
+
+// applyLocked runs fn in the open transaction. j.mu must be held.
+func (j *Journal) applyLocked(ctx context.Context, d durability, fn func() error) (uint64, error) {
 	if j.closed {
-		return ErrClosed
+		return 0, ErrClosed
 	}
 	if j.opts.ReadOnly {
-		return errors.New("journal is open read-only")
+		return 0, errors.New("journal is open read-only")
 	}
 	if j.lost {
-		return ErrLeaseLost
+		return 0, ErrLeaseLost
 	}
 	if !j.tx {
 		if _, err := j.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-			return fmt.Errorf("begin journal transaction: %w", err)
+			return 0, fmt.Errorf("begin journal transaction: %w", err)
 		}
 		j.tx, j.pending, j.txStarted = true, 0, j.opts.Now()
 	}
@@ -73,15 +94,70 @@ func (j *Journal) write(ctx context.Context, d durability, fn func() error) erro
 		if !isStatementError(err) {
 			// The transaction may be gone with the error; abandon it
 			// rather than commit half of it.
-			j.rollbackLocked(ctx)
+			j.rollbackLocked(ctx, err)
 		}
-		return err
+		return 0, err
 	}
 	j.pending++
-	if limit, delay := j.batchLimits(); d == durable || j.pending >= limit || j.opts.Now().Sub(j.txStarted) >= delay {
-		return j.commitLocked(ctx)
+	j.written++
+	limit, delay := j.batchLimits()
+	switch {
+	case d == durable, j.pending >= limit, j.opts.Now().Sub(j.txStarted) >= delay:
+		return j.written, j.commitLocked(ctx)
+	case d == grouped:
+		select {
+		case j.commitAsked <- struct{}{}:
+		default: // a commit is asked for already: it will take this write too
+		}
 	}
-	return nil
+	return j.written, nil
+}
+
+// awaitCommit waits until the write with sequence number seq is on disk,
+// or lost with a transaction that was rolled back.
+func (j *Journal) awaitCommit(seq uint64) error {
+	j.cmu.Lock()
+	defer j.cmu.Unlock()
+	for {
+		switch {
+		case seq > j.lostFrom && seq <= j.lostThrough:
+			return j.lostErr
+		case seq <= j.committed:
+			return nil
+		case j.stopped:
+			return ErrClosed
+		}
+		j.committedCond.Wait()
+	}
+}
+
+// groupCommit commits, for as long as the journal is open, whenever a
+// grouped write asks for it. While it commits (an fsync), other workers'
+// grouped writes wait for the connection; they are all committed by the
+// next commit: one fsync for many intents.
+func (j *Journal) groupCommit() {
+	defer j.committers.Done()
+	for range j.commitAsked {
+		j.mu.Lock()
+		if !j.closed {
+			j.commitLocked(context.Background()) // the outcome reaches the waiters
+		}
+		j.mu.Unlock()
+	}
+}
+
+// noteCommitLocked tells the waiters of grouped writes what became of the
+// writes so far: committed, or lost with err. j.mu must be held.
+func (j *Journal) noteCommitLocked(err error) {
+	j.cmu.Lock()
+	defer j.cmu.Unlock()
+	if err == nil {
+		j.committed = j.written
+	} else if j.written > j.committed {
+		j.lostFrom, j.lostThrough, j.lostErr = j.committed, j.written, err
+		j.committed = j.written // nothing below it is waited for any more but through lostErr
+	}
+	j.committedCond.Broadcast()
 }
 
 // isStatementError reports whether err undid only the failing statement
@@ -97,24 +173,28 @@ func (j *Journal) commitLocked(ctx context.Context) error {
 		return nil
 	}
 	if err := j.flushCountersLocked(ctx); err != nil {
-		j.rollbackLocked(ctx)
+		j.rollbackLocked(ctx, err)
 		return err
 	}
 	// Commit even when ctx is cancelled: what was written must reach the
 	// disk, an interrupted job most of all.
 	if _, err := j.conn.ExecContext(context.WithoutCancel(ctx), "COMMIT"); err != nil {
-		j.rollbackLocked(ctx)
-		return fmt.Errorf("commit journal: %w", err)
+		err = fmt.Errorf("commit journal: %w", err)
+		j.rollbackLocked(ctx, err)
+		return err
 	}
 	j.tx, j.pending = false, 0
+	j.noteCommitLocked(nil)
 	return nil
 }
 
-// rollbackLocked abandons the open transaction, and with it what the
-// caches learned from its writes. j.mu must be held.
-func (j *Journal) rollbackLocked(ctx context.Context) {
+// rollbackLocked abandons the open transaction, because of err, and with
+// it what the caches learned from its writes; grouped writes waiting for it
+// get err. j.mu must be held.
+func (j *Journal) rollbackLocked(ctx context.Context, err error) {
 	j.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 	j.tx = false
+	j.noteCommitLocked(err)
 	j.holders, j.counters = newRecent[string](), newRecent[int]()
 	clear(j.dirtyCounters)
 }
