@@ -44,6 +44,9 @@ type user struct {
 	created                   int64 // Unix milliseconds
 	version                   uint32
 	suspended                 bool
+	suspensionReason          string // ADMIN, or Google's reason; "" when not suspended
+	isAdmin                   bool   // a super admin
+	isDelegatedAdmin          bool   // holds an admin role short of super admin
 	changePasswordAtNextLogin bool
 	// extra holds the writable fields the emulator stores without
 	// interpreting (organizations, phones, relations, ...), as sent.
@@ -339,6 +342,20 @@ func (d *directory) addGroup(g *group) {
 	d.groupByID[g.id] = g
 	for _, a := range g.aliases {
 		d.aliases[a] = aliasOwner{group: g}
+	}
+}
+
+// removeGroup drops g, its aliases, and its memberships in other groups.
+func (d *directory) removeGroup(g *group) {
+	d.groups.Delete(g.email)
+	delete(d.groupByID, g.id)
+	for _, a := range g.aliases {
+		delete(d.aliases, a)
+	}
+	for other := range d.groups.All() {
+		if other.members.Delete(g.email) {
+			other.version++
+		}
 	}
 }
 
