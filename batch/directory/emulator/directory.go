@@ -279,10 +279,6 @@ func (d *directory) renameUser(u *user, addr string) {
 	old := u.email
 	d.users.Delete(old)
 	delete(d.userByEmail, old)
-	if d.aliases[addr].user == u {
-		delete(d.aliases, addr)
-		u.aliases = removeString(u.aliases, addr)
-	}
 	u.email = addr
 	d.users.Insert(u)
 	d.userByEmail[addr] = u
@@ -295,16 +291,6 @@ func (d *directory) renameUser(u *user, addr string) {
 			g.members.Insert(m)
 		}
 	}
-}
-
-func removeString(list []string, s string) []string {
-	out := list[:0]
-	for _, v := range list {
-		if v != s {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 func (d *directory) setExternalIDs(u *user, ids []ExternalID) {

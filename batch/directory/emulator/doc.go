@@ -52,9 +52,11 @@
 //     the reference says; users.makeAdmin sets isAdmin, and a state file
 //     (State) or Generate makes either.
 //   - A new primaryEmail renames the user and keeps the old address as an
-//     alias. Confirmed: Google's help center ("Google Workspace retains the
-//     old address as an email alias", support.google.com/a/answer/2622985)
-//     and renames through the API by primaryEmail.
+//     alias; an address in use, the user's own aliases included, is 409.
+//     Confirmed by Google's help center ("Google Workspace retains the old
+//     address as an email alias"; "You can't change a user's name to an
+//     existing name or email alias", support.google.com/a/answer/2622985);
+//     that the alias shows in the API's aliases at once is assumed.
 //   - customSchemas are stored per schema and field; an update changes the
 //     fields it names and removes those sent as null. No schema registry is
 //     kept, so any schema is accepted; the merge is a guess.

@@ -329,7 +329,10 @@ func (s *Server) updateUser(c *call) (any, error) {
 		return nil, err
 	}
 	if addr != "" && addr != u.email {
-		if d.taken(addr) && d.aliases[addr].user != u {
+		// "You can't change a user's name to an existing name or email
+		// alias" (support.google.com/a/answer/2622985), the user's own
+		// aliases included.
+		if d.taken(addr) {
 			return nil, errDuplicate()
 		}
 		d.renameUser(u, addr)
