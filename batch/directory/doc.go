@@ -46,6 +46,10 @@
 //   - DeleteUser, RemoveMember, DeleteEmptyGroup and DeleteEmptyOrgUnit
 //     take Google's 404 for "already done", so sent again after a lost
 //     answer they succeed.
+//   - SnapshotAccounts reads every account's managed fields, admin rights,
+//     suspension and org unit in the pages of the name snapshot, at no
+//     extra request, for the job to decide updates and leavers without a
+//     read per row.
 //
 // An error from these calls is one of three things. A *SystemicError
 // (AsSystemic): stop the job, nothing was applied. A refusal (IsRefused:
