@@ -34,6 +34,9 @@ type Config struct {
 	Columns map[string]string `yaml:"columns"`
 	// Delimiter separates CSV fields: ",", ";" or "\t" (or "tab").
 	Delimiter string `yaml:"delimiter"`
+	// Encoding is the CSV file's character encoding: utf-8 (the
+	// default), windows-1252, iso-8859-1, iso-8859-15 or utf-16.
+	Encoding string `yaml:"encoding"`
 
 	Identity IdentityConfig `yaml:"identity"`
 	OrgUnit  OrgUnitConfig  `yaml:"orgUnit"`
@@ -185,6 +188,9 @@ func (c Config) WithDefaults() Config {
 	if c.Delimiter == "" {
 		c.Delimiter = ","
 	}
+	if c.Encoding == "" {
+		c.Encoding = encodingUTF8.name
+	}
 	if c.Identity.Type == "" {
 		c.Identity.Type = "organization"
 	}
@@ -229,6 +235,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if _, err := c.delimiter(); err != nil {
+		add("%v", err)
+	}
+	if _, err := lookupEncoding(c.Encoding); err != nil {
 		add("%v", err)
 	}
 	if _, err := columnMap(c.Columns); err != nil {
@@ -388,6 +397,12 @@ func (c Config) Fingerprint() (fingerprint, summary string) {
 		line("columns."+k, fieldName(c.Columns[k]))
 	}
 	line("delimiter", fmt.Sprintf("%q", c.Delimiter))
+	// The encoding decides what names are created. Left out when it is
+	// UTF-8, the default, so that runs begun before it could be set
+	// resume without a change to confirm.
+	if enc, err := lookupEncoding(c.Encoding); err == nil && enc != encodingUTF8 {
+		line("encoding", enc.name)
+	}
 	line("identity.type", c.Identity.Type+" "+c.Identity.CustomType)
 	line("orgUnit.default", c.OrgUnit.Default)
 	line("orgUnit.createMissing", c.OrgUnit.CreateMissing)

@@ -80,11 +80,12 @@ type Job struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Failpoint, when set, is called at the moments a crash is most
-	// dangerous: "intent" (an intent is on disk, the call not made),
-	// "applied" (the directory applied a change, the journal does not know
-	// yet), "outcome" (the outcome is on disk) and "reported" (a row's
-	// report line is on disk, its journal state not yet). Crash tests kill
-	// the process there.
+	// dangerous (see Failpoints): after each row event is journaled, and
+	// "intent" (an intent is on disk, the call not made), "applied" (the
+	// directory applied a change, the journal does not know yet),
+	// "outcome" (the outcome is on disk) and "reported" (a row's report
+	// line is on disk, its journal state not yet). Crash tests kill the
+	// process there.
 	Failpoint func(name string)
 
 	// changed is set once the directory may have applied a change of the
@@ -240,7 +241,7 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 		return nil, fmt.Errorf("open input: %w", err)
 	}
 	defer in.Close()
-	hash, records, err := scanInput(in)
+	hash, records, err := scanEncoded(in, j.Config.Encoding)
 	if err != nil {
 		return nil, fmt.Errorf("read input %s: %w", j.InputPath, err)
 	}
@@ -248,7 +249,7 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 		return nil, fmt.Errorf("read input %s: %w", j.InputPath, err)
 	}
 	delim, _ := j.Config.delimiter()
-	reader, err := NewReader(in, ReaderOptions{Delimiter: delim, Columns: j.Config.Columns, Domain: j.Config.Domain})
+	reader, err := NewReader(in, ReaderOptions{Delimiter: delim, Columns: j.Config.Columns, Domain: j.Config.Domain, Encoding: j.Config.Encoding})
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +296,7 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 	if j.Mode == Plan {
 		dir = ReadOnly(dir)
 	}
-	s := &state{
+	s := &runner{
 		job:       j,
 		cfg:       j.Config,
 		dir:       dir,
@@ -337,12 +338,20 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 	if rotated != "" {
 		j.Logger.Info("kept the earlier report", "path", rotated)
 	}
-	s.report = report
+	if j.Mode == Plan {
+		report.NoSync()
+	}
 	if j.Progress != nil {
 		j.Progress.Start(max(records-1, 0))
 		defer j.Progress.Done()
 	}
+	s.finisher = newFinisher(s, report)
 	err = s.process(ctx, work, reader)
+	// Every row taken is finished or stopped by now: the finisher records
+	// the last of them.
+	if ferr := s.finisher.close(); ferr != nil && err == nil {
+		err = ferr
+	}
 	halted := s.halted()
 	interrupted := ctx.Err() != nil && halted == nil
 	if err != nil && !(interrupted && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))) {
@@ -435,8 +444,9 @@ func (j *Job) workContext(ctx context.Context) (context.Context, context.CancelF
 
 // beginRun resumes the unfinished run of the same input, or starts a new
 // run. A plan always starts a run of its own in its copy of the journal:
-// it never writes to the report of the run it would resume. When it starts a new run while an earlier one is unfinished (its
-// input changed), it returns that run as abandoned: its rows that are in
+// it never writes to the report of the run it would resume. When it starts
+// a new run while an earlier one is unfinished (its input changed), it
+// returns that run as abandoned: its rows that are in
 // the new input are finished by the new run, and the others are counted in
 // the summary.
 func (j *Job) beginRun(ctx context.Context, inputHash string, records int) (run journal.Run, resumed bool, abandoned abandonment, err error) {
@@ -523,15 +533,15 @@ func scanInput(r io.Reader) (hash string, records int, err error) {
 	return hex.EncodeToString(h.Sum(nil)), rc.count(), nil
 }
 
-// state is what one invocation of a job shares between its reader and its
+// runner is what one invocation of a job shares between its reader and its
 // workers.
-type state struct {
+type runner struct {
 	job       *Job
 	cfg       Config
 	dir       Directory
 	journal   *journal.Journal
 	run       journal.Run
-	report    *Report
+	finisher  *finisher // the finishing stage: report lines, then the journal
 	placement *placement
 	reserver  *naming.Reserver
 	log       *slog.Logger
@@ -547,7 +557,7 @@ type state struct {
 }
 
 // halt stops the job taking rows, for a systemic refusal of the directory.
-func (s *state) halt(sys *directory.SystemicError) {
+func (s *runner) halt(sys *directory.SystemicError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stop == nil {
@@ -558,7 +568,7 @@ func (s *state) halt(sys *directory.SystemicError) {
 }
 
 // halted returns the refusal that halted the job, or nil.
-func (s *state) halted() *directory.SystemicError {
+func (s *runner) halted() *directory.SystemicError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.stop
@@ -568,7 +578,7 @@ func (s *state) halted() *directory.SystemicError {
 // that need remote work to a bounded pool of workers. It stops taking rows
 // when ctx is cancelled; workers use work, which outlives ctx by the grace
 // period.
-func (s *state) process(ctx, work context.Context, reader *Reader) error {
+func (s *runner) process(ctx, work context.Context, reader *Reader) error {
 	g, gctx := errgroup.WithContext(work)
 	g.SetLimit(s.cfg.Concurrency)
 	var readErr error
@@ -602,7 +612,7 @@ func (s *state) process(ctx, work context.Context, reader *Reader) error {
 }
 
 // count records a finished row.
-func (s *state) count(status string) {
+func (s *runner) count(status string) {
 	s.mu.Lock()
 	s.counts[status]++
 	s.mu.Unlock()

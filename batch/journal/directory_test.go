@@ -153,7 +153,7 @@ func TestOpen_upgradesLayoutOne(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.journal")
 	j := openTest(t, path, Options{})
 	j.Close()
-	db, err := sql.Open("sqlite3", dsn(path, false))
+	db, err := sql.Open("sqlite3", dsn(path, false, "FULL"))
 	if err != nil {
 		t.Fatal(err)
 	}

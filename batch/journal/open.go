@@ -34,6 +34,9 @@ type Options struct {
 	// CopyOnly opens a read-only journal only to copy it (CopyTo), so a
 	// journal of an earlier layout is accepted: the copy is upgraded.
 	CopyOnly bool
+	// Scratch opens a throwaway copy, such as plan's: nothing is synced to
+	// disk, since nothing in it needs to survive the process.
+	Scratch bool
 	// Logger receives warnings; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -194,12 +197,12 @@ func (j *Journal) unlockFile() {
 	}
 }
 
-// dsn returns the data source name: WAL, synchronous=FULL, a busy timeout,
-// immediate transactions and foreign keys.
-func dsn(path string, readOnly bool) string {
+// dsn returns the data source name: WAL, synchronous=FULL (OFF for a
+// scratch copy), a busy timeout, immediate transactions and foreign keys.
+func dsn(path string, readOnly bool, sync string) string {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", "FULL")
+	q.Set("_synchronous", sync)
 	q.Set("_busy_timeout", fmt.Sprint(busyTimeout.Milliseconds()))
 	q.Set("_txlock", "immediate")
 	q.Set("_foreign_keys", "1")
@@ -212,7 +215,7 @@ func dsn(path string, readOnly bool) string {
 }
 
 func (j *Journal) openDB(ctx context.Context) error {
-	db, err := sql.Open("sqlite3", dsn(j.path, j.opts.ReadOnly))
+	db, err := sql.Open("sqlite3", dsn(j.path, j.opts.ReadOnly, j.synchronous()))
 	if err != nil {
 		return &UnusableError{Path: j.path, Err: err}
 	}
@@ -265,6 +268,16 @@ func (j *Journal) quickCheck(ctx context.Context) error {
 	return nil
 }
 
+// synchronous returns the journal's synchronous setting: FULL, since the
+// driver's default, NORMAL, can lose the last commits on power loss, and a
+// lost intent is a possible duplicate account; OFF for a scratch copy.
+func (j *Journal) synchronous() string {
+	if j.opts.Scratch {
+		return "OFF"
+	}
+	return "FULL"
+}
+
 // checkPragmas verifies that the settings of the DSN took: a driver that
 // ignored one would silently weaken the journal's guarantees.
 func (j *Journal) checkPragmas(ctx context.Context) error {
@@ -273,7 +286,7 @@ func (j *Journal) checkPragmas(ctx context.Context) error {
 		value  string
 	}{
 		{"journal_mode", "wal"},
-		{"synchronous", "2"}, // FULL
+		{"synchronous", map[string]string{"FULL": "2", "OFF": "0"}[j.synchronous()]},
 		{"foreign_keys", "1"},
 		{"busy_timeout", fmt.Sprint(busyTimeout.Milliseconds())},
 	}

@@ -49,6 +49,7 @@ type jobFlags struct {
 	report      string
 	patterns    listFlag
 	delimiter   string
+	encoding    string
 	concurrency int
 	quota       int
 	logFormat   string
@@ -69,6 +70,7 @@ func (f *jobFlags) register(fs *flagSet, mode batch.Mode) {
 	}
 	fs.Var(&f.patterns, "pattern", "username `pattern`, tried in order (repeatable; replaces the config's)")
 	fs.StringVar(&f.delimiter, "delimiter", "", "CSV field `delimiter`: \",\", \";\", \"|\" or \"tab\" (default \",\")")
+	fs.StringVar(&f.encoding, "encoding", "", "character `encoding` of the CSV: "+strings.Join(batch.EncodingNames(), ", ")+" (default utf-8)")
 	fs.IntVar(&f.concurrency, "concurrency", 0, "rows worked on at once (default 16)")
 	fs.IntVar(&f.quota, "quota", 0, "Directory API requests per `minute` (default 2400)")
 	fs.StringVar(&f.logFormat, "log-format", "", "log format: text or json (default: text on a terminal, json otherwise)")
@@ -98,6 +100,9 @@ func (f *jobFlags) loadConfig(fs *flagSet) (batch.Config, error) {
 	}
 	if set["delimiter"] {
 		cfg.Delimiter = f.delimiter
+	}
+	if set["encoding"] {
+		cfg.Encoding = f.encoding
 	}
 	if set["concurrency"] {
 		cfg.Concurrency = f.concurrency
@@ -234,6 +239,7 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 	}
 	var changed *batch.ConfigChangedError
 	var header *batch.HeaderError
+	var encoding *batch.EncodingError
 	var creds *directory.CredentialsError
 	var wrong *journal.WrongDirectoryError
 	var unsafe *batch.UnsafeOutputError
@@ -251,6 +257,8 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 		return withHint(usageErrorf("%s: %v", name, err), "give --force to resume with the new config, or put the old config back")
 	case errors.As(err, &header):
 		return withHint(usageErrorf("%s: %v", name, err), "fix the CSV header or map the column with columns: in the config; nothing was changed")
+	case errors.As(err, &encoding):
+		return withHint(usageErrorf("%s: %v", name, err), encodingHint(encoding))
 	case errors.As(err, new(*batch.NothingChangedError)):
 		hint := "nothing was changed in the directory; fix the cause and run the same command again"
 		if sys, ok := directory.AsSystemic(err); ok {
@@ -402,7 +410,7 @@ func openJournal(ctx context.Context, mode batch.Mode, path string, logger *slog
 			return nil, nil, err
 		}
 	}
-	j, err := journal.Open(ctx, copyPath, journal.Options{Logger: logger})
+	j, err := journal.Open(ctx, copyPath, journal.Options{Scratch: true, Logger: logger})
 	if err != nil {
 		os.RemoveAll(scratch)
 		return nil, nil, err
