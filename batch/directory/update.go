@@ -32,8 +32,10 @@ type UserUpdate struct {
 	Relations     *[]admin.UserRelation
 	Phones        *[]admin.UserPhone
 	// CustomSchemas sets custom fields: schema name → field name → value.
-	// A field whose value is nil is cleared; a schema whose map is nil
-	// loses every field. Fields not named are left as they are.
+	// A field whose value is nil is sent as null, which clears it; fields
+	// not named are left as they are. A schema whose map is nil is sent as
+	// null: the emulator then clears the schema, Google's handling of that
+	// is not documented, so clear fields one by one to be sure.
 	CustomSchemas map[string]map[string]any
 }
 
