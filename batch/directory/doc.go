@@ -28,6 +28,38 @@
 //     for RetryPolicy.ConsistencyWindow; with Settled only 412 is retried,
 //     so a real permission error or a missing member fails at once.
 //
+// # Changing and removing accounts
+//
+// The lifecycle of an account after its creation goes through a few calls,
+// each idempotent, so the retry layer repeats them after any transient
+// failure, and a job that does not know whether one landed (its intent is
+// journaled, its outcome is not) sends it again on resume:
+//
+//   - UpdateUser sends one users.update with only the fields a UserUpdate
+//     sets: names, organizations, relations, phones, org unit, suspension,
+//     custom fields. users.update, not users.patch: both keep what is not
+//     sent, but only update clears a list (a removed phone), which patch
+//     silently ignores. Sending it again sets the same values.
+//   - RenameUser changes the primary address and makes sure the old one
+//     stays an alias; sent again, it finds the account renamed already
+//     and only checks the alias.
+//   - DeleteUser, RemoveMember, DeleteEmptyGroup and DeleteEmptyOrgUnit
+//     take Google's 404 for "already done", so sent again after a lost
+//     answer they succeed.
+//   - SnapshotAccounts reads every account's managed fields, admin rights,
+//     suspension and org unit in the pages of the name snapshot, at no
+//     extra request, for the job to decide updates and leavers without a
+//     read per row.
+//
+// An error from these calls is one of three things. A *SystemicError
+// (AsSystemic): stop the job, nothing was applied. A refusal (IsRefused:
+// a 4xx answer, such as a name Google will not take or an org unit that
+// does not exist; or IsNotEmpty: a group or org unit left because
+// something is in it): nothing was applied, the step failed for good.
+// Anything else (transient failures outlasting
+// the retries, a cut connection, a cancelled context): the change may or
+// may not have been applied, and sending it again is the way to find out.
+//
 // Helpers such as IsNotFound, IsDuplicate, IsOutcomeUnknown, IsRateLimited,
 // AsSystemic and Reason decide on errors with errors.As, never by their
 // text; where Google gives only its text to tell answers apart, errors.go

@@ -22,6 +22,10 @@ type leaderGone struct{ err error }
 
 func (e *leaderGone) Error() string { return e.err.Error() }
 
+// forget drops key from what is known to exist, once it has been deleted,
+// so that the next ensure creates it again.
+func (e *ensurer) forget(key string) { e.known.Delete(key) }
+
 // ensure runs create for key unless key is known to exist, or waits for the
 // goroutine already running it and shares its result.
 func (e *ensurer) ensure(ctx context.Context, key string, create func(context.Context) error) error {

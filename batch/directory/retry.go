@@ -87,6 +87,9 @@ type operation struct {
 	// lag reports whether a 404 is the new user not being visible yet. Nil
 	// means a 404 is never lag.
 	lag func(*googleapi.Error) bool
+	// userless marks a call about no user (deleting a group or an org
+	// unit): a 412 there is an answer, not a creation settling.
+	userless bool
 }
 
 type writeKind int
@@ -129,7 +132,7 @@ func classify(op operation, err error) verdict {
 			return settling
 		case refusal != 0:
 			return systemic
-		case e.Code == http.StatusPreconditionFailed:
+		case e.Code == http.StatusPreconditionFailed && !op.userless:
 			return settling
 		case op.fresh == JustCreated && e.Code == http.StatusForbidden:
 			return settling

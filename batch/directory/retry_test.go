@@ -98,6 +98,9 @@ func TestClassify(t *testing.T) {
 		{"patch 404, just created", patch(JustCreated), gerr(404, "notFound", "Resource Not Found: userKey"), settling},
 		{"patch 404, settled", patch(Settled), gerr(404, "notFound", "Resource Not Found: userKey"), fail},
 		{"patch 404 domain not found, just created", patch(JustCreated), gerr(404, "notFound", "Domain not found."), systemic},
+		{"org unit delete 412", operation{name: "orgunits.delete", userless: true}, gerr(412, "conditionNotMet", "x"), fail},
+		{"group delete 503", operation{name: "groups.delete", userless: true}, gerr(503, "backendError", "x"), retry},
+		{"user delete 412", operation{name: "users.delete"}, gerr(412, "conditionNotMet", "User creation is not complete."), settling},
 		{"read refused redirect", read, &url.Error{Op: "Get", URL: "https://x", Err: &EndpointError{URL: "http://x", Reason: "plain http"}}, fail},
 	}
 	for _, tt := range tests {

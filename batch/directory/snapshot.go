@@ -86,16 +86,29 @@ const (
 // than pages with entries were fetched. Groups, usually far fewer than users,
 // are one sequential listing alongside.
 func (c *Client) Snapshot(ctx context.Context, sink func([]Name) error) error {
+	return c.snapshot(ctx, c.listUsers(nil), func(b snapshotBatch) error { return sink(b.names) })
+}
+
+// snapshotBatch is what one fetched page delivers: names, and the accounts
+// of the users among them when the listing reads accounts.
+type snapshotBatch struct {
+	names    []Name
+	accounts []Account
+}
+
+// snapshot runs the sharded listing of users with listUsers, and of groups,
+// delivering each page's batch to sink on the calling goroutine.
+func (c *Client) snapshot(ctx context.Context, listUsers listFunc, sink func(snapshotBatch) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sched := newScheduler(c.parallel)
 	for _, ch := range firstChars {
-		sched.add(&shard{list: c.listUsers, prefix: string(ch), splittable: true})
+		sched.add(&shard{list: listUsers, prefix: string(ch), splittable: true})
 	}
 	if c.groups >= GroupRead {
 		sched.add(&shard{list: c.listGroups})
 	}
-	batches := make(chan []Name, c.parallel)
+	batches := make(chan snapshotBatch, c.parallel)
 	g, gctx := errgroup.WithContext(ctx)
 	for range c.parallel {
 		g.Go(func() error { return sched.work(gctx, batches) })
@@ -123,44 +136,74 @@ func (c *Client) Snapshot(ctx context.Context, sink func([]Name) error) error {
 }
 
 // entry is one listed user or group: the address that orders the listing,
-// and every name it holds.
+// every name it holds and, when the listing reads accounts, the user's.
 type entry struct {
-	key   string
-	names []Name
+	key     string
+	names   []Name
+	account *Account
 }
 
 // listFunc fetches one page of the entries whose address starts with prefix.
 type listFunc func(ctx context.Context, prefix, token string) (entries []entry, next string, err error)
 
-func (c *Client) listUsers(ctx context.Context, prefix, token string) ([]entry, string, error) {
-	page, err := call(ctx, c, operation{name: "users.list"}, func(ctx context.Context) (*admin.Users, error) {
-		req := c.svc.Users.List().Domain(c.domain).OrderBy("email").MaxResults(userPageSize).
-			Fields(googleapi.Field(userFields)).PageToken(token)
-		if prefix != "" {
-			req.Query("email:" + quoteQuery(prefix) + "*")
-		}
-		return req.Context(ctx).Do()
-	})
-	if err != nil {
-		return nil, "", fmt.Errorf("list users %s*: %w", prefix, err)
+// listUsers returns the listing of users' names or, with accounts, of their
+// accounts too; accounts carry the custom schemas named (none for nil).
+func (c *Client) listUsers(accounts *accountFields) listFunc {
+	fields := userFields
+	if accounts != nil {
+		fields = accounts.mask
 	}
-	entries := make([]entry, 0, len(page.Users))
-	for _, u := range page.Users {
-		ids, err := ExternalIDs(u)
+	return func(ctx context.Context, prefix, token string) ([]entry, string, error) {
+		page, err := call(ctx, c, operation{name: "users.list"}, func(ctx context.Context) (*admin.Users, error) {
+			req := c.svc.Users.List().Domain(c.domain).OrderBy("email").MaxResults(userPageSize).
+				Fields(googleapi.Field(fields)).PageToken(token)
+			if prefix != "" {
+				req.Query("email:" + quoteQuery(prefix) + "*")
+			}
+			if accounts != nil && accounts.customFieldMask != "" {
+				req.Projection("custom").CustomFieldMask(accounts.customFieldMask)
+			}
+			return req.Context(ctx).Do()
+		})
 		if err != nil {
-			return nil, "", err
+			return nil, "", fmt.Errorf("list users %s*: %w", prefix, err)
 		}
-		names := make([]Name, 0, 1+len(u.Aliases)+len(u.NonEditableAliases))
-		names = append(names, Name{Address: u.PrimaryEmail, Kind: UserPrimary, ExternalIDs: ids, Customer: u.CustomerId})
-		for _, a := range u.Aliases {
-			names = append(names, Name{Address: a, Kind: UserAlias})
+		entries := make([]entry, 0, len(page.Users))
+		for _, u := range page.Users {
+			e, err := userEntry(u, accounts != nil)
+			if err != nil {
+				return nil, "", err
+			}
+			entries = append(entries, e)
 		}
-		for _, a := range u.NonEditableAliases {
-			names = append(names, Name{Address: a, Kind: UserAlias})
-		}
-		entries = append(entries, entry{key: strings.ToLower(u.PrimaryEmail), names: names})
+		return entries, page.NextPageToken, nil
 	}
-	return entries, page.NextPageToken, nil
+}
+
+// userEntry is the entry of a listed user: its addresses and, with
+// account, its Account.
+func userEntry(u *admin.User, account bool) (entry, error) {
+	ids, err := ExternalIDs(u)
+	if err != nil {
+		return entry{}, err
+	}
+	names := make([]Name, 0, 1+len(u.Aliases)+len(u.NonEditableAliases))
+	names = append(names, Name{Address: u.PrimaryEmail, Kind: UserPrimary, ExternalIDs: ids, Customer: u.CustomerId})
+	for _, a := range u.Aliases {
+		names = append(names, Name{Address: a, Kind: UserAlias})
+	}
+	for _, a := range u.NonEditableAliases {
+		names = append(names, Name{Address: a, Kind: UserAlias})
+	}
+	e := entry{key: strings.ToLower(u.PrimaryEmail), names: names}
+	if account {
+		a, err := newAccount(u, ids)
+		if err != nil {
+			return entry{}, err
+		}
+		e.account = a
+	}
+	return e, nil
 }
 
 func (c *Client) listGroups(ctx context.Context, _, token string) ([]entry, string, error) {
@@ -221,9 +264,9 @@ func newScheduler(workers int) *scheduler {
 
 func (s *scheduler) add(sh *shard) { s.ready = append(s.ready, sh) }
 
-// work fetches pages until no shard is left, sending the names of each page
-// to out.
-func (s *scheduler) work(ctx context.Context, out chan<- []Name) error {
+// work fetches pages until no shard is left, sending the names (and
+// accounts) of each page to out.
+func (s *scheduler) work(ctx context.Context, out chan<- snapshotBatch) error {
 	stop := context.AfterFunc(ctx, func() {
 		s.mu.Lock()
 		s.stopped = true
@@ -240,12 +283,12 @@ func (s *scheduler) work(ctx context.Context, out chan<- []Name) error {
 		if err != nil {
 			return err
 		}
-		names := s.advance(sh, entries, next)
-		if len(names) == 0 {
+		b := s.advance(sh, entries, next)
+		if len(b.names) == 0 {
 			continue
 		}
 		select {
-		case out <- names:
+		case out <- b:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -276,9 +319,9 @@ func (s *scheduler) take() (*shard, string) {
 	}
 }
 
-// advance records a fetched page of sh and returns the names to deliver:
-// those of entries in sh's range that no shard split off it covers.
-func (s *scheduler) advance(sh *shard, entries []entry, next string) []Name {
+// advance records a fetched page of sh and returns what to deliver: the
+// entries in sh's range that no shard split off it covers.
+func (s *scheduler) advance(sh *shard, entries []entry, next string) snapshotBatch {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.running, sh)
@@ -286,7 +329,7 @@ func (s *scheduler) advance(sh *shard, entries []entry, next string) []Name {
 		s.filled++
 	}
 	defer s.wake.Broadcast()
-	var names []Name
+	var b snapshotBatch
 	done := next == ""
 	for _, e := range entries {
 		if !strings.HasPrefix(e.key, sh.prefix) {
@@ -296,7 +339,10 @@ func (s *scheduler) advance(sh *shard, entries []entry, next string) []Name {
 			done = true
 			break
 		}
-		names = append(names, e.names...)
+		b.names = append(b.names, e.names...)
+		if e.account != nil {
+			b.accounts = append(b.accounts, *e.account)
+		}
 		sh.last = e.key
 	}
 	sh.pages++
@@ -304,7 +350,7 @@ func (s *scheduler) advance(sh *shard, entries []entry, next string) []Name {
 	if !done {
 		s.ready = append(s.ready, sh)
 	}
-	return names
+	return b
 }
 
 // split narrows the running shard that has fetched the most pages: the

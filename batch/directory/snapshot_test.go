@@ -91,7 +91,7 @@ func TestScheduler_everyAddressOnce(t *testing.T) {
 			for _, ch := range firstChars {
 				s.add(&shard{list: listing.list, prefix: string(ch), splittable: true})
 			}
-			out := make(chan []Name, tt.workers)
+			out := make(chan snapshotBatch, tt.workers)
 			var wg sync.WaitGroup
 			for range tt.workers {
 				wg.Go(func() {
@@ -103,7 +103,7 @@ func TestScheduler_everyAddressOnce(t *testing.T) {
 			go func() { wg.Wait(); close(out) }()
 			seen := map[string]int{}
 			for batch := range out {
-				for _, n := range batch {
+				for _, n := range batch.names {
 					seen[n.Address]++
 				}
 			}

@@ -176,10 +176,18 @@ func (a actor) fix(kind Refusal, op string) string {
 // privileges names, for a call, the Admin API privileges its refusal lacks.
 func privileges(op string) string {
 	switch {
+	case op == "users.delete":
+		return "delete users"
 	case strings.HasPrefix(op, "users."):
 		return "create, read and update users"
+	case op == "orgunits.delete":
+		return "delete organizational units"
 	case strings.HasPrefix(op, "orgunits."):
 		return "read and create organizational units"
+	case op == "groups.delete":
+		return "delete groups"
+	case op == "members.delete":
+		return "remove members from groups"
 	case strings.HasPrefix(op, "groups."), strings.HasPrefix(op, "members."):
 		return "read groups and add members to them"
 	}

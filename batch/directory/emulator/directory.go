@@ -44,6 +44,9 @@ type user struct {
 	created                   int64 // Unix milliseconds
 	version                   uint32
 	suspended                 bool
+	suspensionReason          string // ADMIN, or Google's reason; "" when not suspended
+	isAdmin                   bool   // a super admin
+	isDelegatedAdmin          bool   // holds an admin role short of super admin
 	changePasswordAtNextLogin bool
 	// extra holds the writable fields the emulator stores without
 	// interpreting (organizations, phones, relations, ...), as sent.
@@ -276,10 +279,6 @@ func (d *directory) renameUser(u *user, addr string) {
 	old := u.email
 	d.users.Delete(old)
 	delete(d.userByEmail, old)
-	if d.aliases[addr].user == u {
-		delete(d.aliases, addr)
-		u.aliases = removeString(u.aliases, addr)
-	}
 	u.email = addr
 	d.users.Insert(u)
 	d.userByEmail[addr] = u
@@ -292,16 +291,6 @@ func (d *directory) renameUser(u *user, addr string) {
 			g.members.Insert(m)
 		}
 	}
-}
-
-func removeString(list []string, s string) []string {
-	out := list[:0]
-	for _, v := range list {
-		if v != s {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 func (d *directory) setExternalIDs(u *user, ids []ExternalID) {
@@ -339,6 +328,20 @@ func (d *directory) addGroup(g *group) {
 	d.groupByID[g.id] = g
 	for _, a := range g.aliases {
 		d.aliases[a] = aliasOwner{group: g}
+	}
+}
+
+// removeGroup drops g, its aliases, and its memberships in other groups.
+func (d *directory) removeGroup(g *group) {
+	d.groups.Delete(g.email)
+	delete(d.groupByID, g.id)
+	for _, a := range g.aliases {
+		delete(d.aliases, a)
+	}
+	for other := range d.groups.All() {
+		if other.members.Delete(g.email) {
+			other.version++
+		}
 	}
 }
 

@@ -107,6 +107,23 @@ func errInvalidName(field string) *apiError {
 
 func errInvalidPassword() *apiError { return errInvalid("Invalid Password") }
 
+// errInvalidValue is Google's answer to a value outside an enumeration,
+// such as a phone of type "cell".
+func errInvalidValue(value string) *apiError {
+	return errInvalid("Invalid value for: " + value + " is not a valid value")
+}
+
+// errOrgUnitNotEmpty answers orgunits.delete of a unit that still holds
+// users or child units, which Google refuses. The refusal is documented;
+// its code and words are not known, so these are a guess.
+func errOrgUnitNotEmpty() *apiError {
+	return errInvalidInput("Org unit is not empty: it holds users or child org units")
+}
+
+// errDeleteRoot answers orgunits.delete of the root, which cannot be
+// deleted. A guess, like errOrgUnitNotEmpty.
+func errDeleteRoot() *apiError { return errInvalidInput("INVALID_OU_ID") }
+
 func errRequired(field string) *apiError {
 	return newError(http.StatusBadRequest, "global", "required", "Missing required field: "+field)
 }

@@ -17,7 +17,8 @@ import (
 // names in their own scripts and ASCII addresses in the styles admins use
 // (john.smith, johnsmith, jsmith, with counters when taken, so that
 // johnsmith2 exists), some with aliases, most with an external id; in org
-// units by grade and role; with groups that have aliases and members. The
+// units by grade and role, a few of the staff super or delegated admins,
+// half the alumni suspended; with groups that have aliases and members. The
 // result depends only on the seed and on what the directory held before.
 func (s *Server) Generate(n int) error {
 	if n < 0 {
@@ -323,11 +324,14 @@ func (g *generator) user() {
 			g.join(g.clubs[g.rng.IntN(len(g.clubs))], u, roleManager)
 		}
 	case r < 95:
+		// A third of the administration are admins of the account: one
+		// in a hundred users a super admin, one a delegated admin.
 		u.orgUnitPath = g.admins.path
+		u.isAdmin, u.isDelegatedAdmin = r == 92, r == 93
 		g.join(g.staffGroup, u, roleOwner)
 	default:
 		u.orgUnitPath = g.alumni.path
-		u.suspended = g.rng.IntN(2) == 0
+		u.setSuspended(g.rng.IntN(2) == 0)
 		if g.rng.IntN(2) == 0 {
 			g.join(g.alumniGroup, u, roleMember)
 		}

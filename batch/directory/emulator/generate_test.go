@@ -59,7 +59,7 @@ func TestServer_Generate_realistic(t *testing.T) {
 		"Arabic": unicode.Arabic, "Hangul": unicode.Hangul, "Devanagari": unicode.Devanagari,
 	}
 	perScript := map[string]int{}
-	var aliased, withID, suspended, diacritics int
+	var aliased, withID, suspended, diacritics, admins, delegated int
 	ids := map[string]bool{}
 	for _, u := range st.Users {
 		claim(u.PrimaryEmail)
@@ -91,7 +91,22 @@ func TestServer_Generate_realistic(t *testing.T) {
 		}
 		if u.Suspended {
 			suspended++
+			if u.SuspensionReason != "ADMIN" {
+				t.Errorf("user %s: suspended for %q, want ADMIN", u.PrimaryEmail, u.SuspensionReason)
+			}
 		}
+		if u.IsAdmin {
+			admins++
+		}
+		if u.IsDelegatedAdmin {
+			delegated++
+		}
+		if (u.IsAdmin || u.IsDelegatedAdmin) && u.OrgUnitPath != "/Staff/Administration" {
+			t.Errorf("admin %s in %s, want /Staff/Administration", u.PrimaryEmail, u.OrgUnitPath)
+		}
+	}
+	if admins == 0 || delegated == 0 || admins+delegated > n/20 {
+		t.Errorf("%d super admins and %d delegated admins among %d users, want a few of each", admins, delegated, n)
 	}
 	for name := range scripts {
 		if perScript[name] == 0 {

@@ -88,6 +88,20 @@ func (s *Server) getGroup(c *call) (any, error) {
 	return s.groupResource(g), nil
 }
 
+// deleteGroup serves groups.delete: the group goes with its aliases and
+// its memberships in other groups; its members stay. Google deletes a
+// group whatever it holds.
+func (s *Server) deleteGroup(c *call) (any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.dir.group(c.params["groupKey"])
+	if g == nil {
+		return nil, errNotFound("groupKey")
+	}
+	s.dir.removeGroup(g)
+	return nil, nil
+}
+
 // listGroups serves groups.list in address order: the account's groups,
 // or with userKey those the user or group is a direct member of.
 func (s *Server) listGroups(c *call) (any, error) {

@@ -116,6 +116,45 @@ func (s *Server) getOrgUnit(c *call) (any, error) {
 	return s.orgUnitResource(ou), nil
 }
 
+// deleteOrgUnit serves orgunits.delete. Google deletes only an empty unit:
+// no child unit and no user, suspended ones included (nor devices or
+// shared drives, which the emulator does not hold); the root never.
+func (s *Server) deleteOrgUnit(c *call) (any, error) {
+	if err := s.checkCustomer(c.params["customerId"]); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.dir
+	ou := d.orgUnit(c.params["orgUnitPath"])
+	switch {
+	case ou == nil:
+		return nil, errOrgUnitNotFound()
+	case ou.path == "/":
+		return nil, errDeleteRoot()
+	case d.orgUnitInUse(ou):
+		return nil, errOrgUnitNotEmpty()
+	}
+	delete(d.orgUnits, orgUnitKey(ou.path))
+	delete(d.orgUnitByID, ou.id)
+	return nil, nil
+}
+
+// orgUnitInUse reports whether ou has a child unit or a user.
+func (d *directory) orgUnitInUse(ou *orgUnit) bool {
+	for _, other := range d.orgUnits {
+		if other.parentPath == ou.path {
+			return true
+		}
+	}
+	for u := range d.users.All() {
+		if u.orgUnitPath == ou.path {
+			return true
+		}
+	}
+	return false
+}
+
 // listOrgUnits serves orgunits.list: the children of orgUnitPath (the root
 // by default), all its descendants with type=all, and the unit itself too
 // with type=allIncludingParent; in path order.

@@ -11,29 +11,63 @@ import (
 // search the tool relies on. Clauses are separated by spaces and must all
 // match:
 //
-//	email:john.smith@example.com   primary address, exactly
-//	email:john*                    primary address starting with john
-//	externalId:12345               any external id value, exactly
+//	email:john.smith@example.com      primary address, exactly
+//	email:john*                       primary address starting with john
+//	externalId:12345                  any external id value, exactly
 //	givenName:Jo*, familyName:Smith   names, exactly or by prefix
-//	orgUnitPath=/Students          the user's org unit, exactly
+//	orgUnitPath='/Students/Grade 5'   the org unit or any unit below it
+//	isSuspended=true, isAdmin=false, isDelegatedAdmin=true
 //
-// Values may be quoted with ' or ". Comparisons ignore case.
+// Values may be quoted with ' or ", inside which \' and \" stand for the
+// quote and \\ for a backslash, as Google's search syntax has it. Text
+// comparisons ignore case. orgUnitPath matches "all org unit chains under
+// the target", as Google documents it (orgUnitPath=/ lists everyone), and
+// takes = only; the boolean fields take = only, with true or false.
+// Anything else is refused with 400 "Invalid query", and a field Google
+// knows but the emulator does not answer with "not supported".
 type userQuery struct {
 	email, emailPrefix           string
 	externalID                   string
 	givenName, givenNamePrefix   string
 	familyName, familyNamePrefix string
-	orgUnitPath                  string
+	orgUnitPath                  string // orgUnitKey form; "" for any
+	suspended, admin, delegated  optionalBool
+}
+
+// optionalBool is a boolean clause: unset, or the value it must have.
+type optionalBool int8
+
+const (
+	anyBool optionalBool = iota
+	mustBeTrue
+	mustBeFalse
+)
+
+func (b optionalBool) allows(v bool) bool {
+	return b == anyBool || (b == mustBeTrue) == v
+}
+
+// googleOnlyFields are search fields Google has that the emulator does not
+// answer: a query with one is refused as unsupported, not as invalid.
+var googleOnlyFields = map[string]bool{
+	"name": true, "isArchived": true, "im": true, "manager": true, "managerId": true,
+	"directManager": true, "directManagerId": true, "address": true, "addressPoBox": true,
+	"addressExtended": true, "addressStreet": true, "addressLocality": true, "addressRegion": true,
+	"addressPostalCode": true, "addressCountry": true, "orgName": true, "orgTitle": true,
+	"orgDepartment": true, "orgDescription": true, "orgCostCenter": true, "phone": true,
+	"isEnrolledIn2Sv": true, "isEnforcedIn2Sv": true, "isGuest": true,
 }
 
 func parseUserQuery(q string) (*userQuery, error) {
 	uq := &userQuery{}
+	var err error
 	for clause := range queryClauses(q) {
 		i := strings.IndexAny(clause, ":=")
 		if i <= 0 {
 			return nil, errInvalid("Invalid query")
 		}
-		field, value := clause[:i], strings.ToLower(unquote(clause[i+1:]))
+		field, op, raw := clause[:i], clause[i], unquote(clause[i+1:])
+		value := strings.ToLower(raw)
 		prefix, isPrefix := strings.CutSuffix(value, "*")
 		if value == "" || prefix == "" && isPrefix {
 			return nil, errInvalid("Invalid query")
@@ -48,12 +82,41 @@ func parseUserQuery(q string) (*userQuery, error) {
 		case "familyName":
 			uq.familyName, uq.familyNamePrefix = pick(value, prefix, isPrefix)
 		case "orgUnitPath":
+			if op != '=' || isPrefix {
+				return nil, errInvalid("Invalid query")
+			}
 			uq.orgUnitPath = orgUnitKey(value)
+		case "isSuspended":
+			uq.suspended, err = parseBoolClause(op, value)
+		case "isAdmin":
+			uq.admin, err = parseBoolClause(op, value)
+		case "isDelegatedAdmin":
+			uq.delegated, err = parseBoolClause(op, value)
 		default:
-			return nil, unsupported("query field", field)
+			if googleOnlyFields[field] || strings.Contains(field, ".") {
+				return nil, unsupported("query field", field)
+			}
+			return nil, errInvalid("Invalid query")
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	return uq, nil
+}
+
+// parseBoolClause reads the value of a boolean clause, which Google takes
+// with = only, and true or false.
+func parseBoolClause(op byte, value string) (optionalBool, error) {
+	switch {
+	case op != '=':
+		return anyBool, errInvalid("Invalid query")
+	case value == "true":
+		return mustBeTrue, nil
+	case value == "false":
+		return mustBeFalse, nil
+	}
+	return anyBool, errInvalid("Invalid query")
 }
 
 func pick(value, prefix string, isPrefix bool) (exact, pre string) {
@@ -63,7 +126,8 @@ func pick(value, prefix string, isPrefix bool) (exact, pre string) {
 	return value, ""
 }
 
-// queryClauses splits a query on spaces outside quotes.
+// queryClauses splits a query on spaces outside quotes. Inside quotes a
+// backslash escapes the next character.
 func queryClauses(q string) iter.Seq[string] {
 	return func(yield func(string) bool) {
 		var quote byte
@@ -80,6 +144,8 @@ func queryClauses(q string) iter.Seq[string] {
 				start = i
 			}
 			switch c := q[i]; {
+			case quote != 0 && c == '\\' && i+1 < len(q):
+				i++
 			case quote == 0 && (c == '\'' || c == '"'):
 				quote = c
 			case c == quote:
@@ -89,11 +155,23 @@ func queryClauses(q string) iter.Seq[string] {
 	}
 }
 
+// unquote returns a value without its quotes and escapes.
 func unquote(s string) string {
-	if len(s) >= 2 && (s[0] == '\'' || s[0] == '"') && s[len(s)-1] == s[0] {
-		return s[1 : len(s)-1]
+	if len(s) < 2 || (s[0] != '\'' && s[0] != '"') || s[len(s)-1] != s[0] {
+		return s
 	}
-	return s
+	inner := s[1 : len(s)-1]
+	if !strings.Contains(inner, "\\") {
+		return inner
+	}
+	var b strings.Builder
+	for i := 0; i < len(inner); i++ {
+		if inner[i] == '\\' && i+1 < len(inner) {
+			i++
+		}
+		b.WriteByte(inner[i])
+	}
+	return b.String()
 }
 
 // matches reports whether u satisfies every clause. Values are compared
@@ -111,10 +189,20 @@ func (q *userQuery) matches(u *user) bool {
 		}),
 		!matchesName(u.givenName, q.givenName, q.givenNamePrefix),
 		!matchesName(u.familyName, q.familyName, q.familyNamePrefix),
-		q.orgUnitPath != "" && orgUnitKey(u.orgUnitPath) != q.orgUnitPath:
+		q.orgUnitPath != "" && !withinOrgUnit(u.orgUnitPath, q.orgUnitPath),
+		!q.suspended.allows(u.suspended),
+		!q.admin.allows(u.isAdmin),
+		!q.delegated.allows(u.isDelegatedAdmin):
 		return false
 	}
 	return true
+}
+
+// withinOrgUnit reports whether the unit at path is the unit key, in
+// orgUnitKey form, or below it.
+func withinOrgUnit(path, key string) bool {
+	p := orgUnitKey(path)
+	return key == "/" || p == key || strings.HasPrefix(p, key+"/")
 }
 
 // matchesName reports whether name is exact, when exact is set, and starts
@@ -185,6 +273,10 @@ func (s *Server) listUsers(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	proj, err := c.projection()
+	if err != nil {
+		return nil, err
+	}
 	var hideAfter time.Time
 	if lag := s.currentFaults().SearchLag; lag > 0 && c.query.Get("query") != "" {
 		hideAfter = s.now().Add(-lag)
@@ -201,7 +293,7 @@ func (s *Server) listUsers(c *call) (any, error) {
 			out.NextPageToken = nextPageToken(last)
 			break
 		}
-		out.Users = append(out.Users, s.userResource(u))
+		out.Users = append(out.Users, s.userResource(u, proj))
 		last = u.email
 	}
 	return out, nil

@@ -26,11 +26,13 @@ var routes = []route{
 	{"PUT", "users/{userKey}", "directory.users.update", (*Server).updateUser},
 	{"PATCH", "users/{userKey}", "directory.users.patch", (*Server).updateUser},
 	{"DELETE", "users/{userKey}", "directory.users.delete", (*Server).deleteUser},
+	{"POST", "users/{userKey}/makeAdmin", "directory.users.makeAdmin", (*Server).makeAdmin},
 	{"POST", "users/{userKey}/aliases", "directory.users.aliases.insert", (*Server).insertUserAlias},
 	{"GET", "users/{userKey}/aliases", "directory.users.aliases.list", (*Server).listUserAliases},
 	{"POST", "groups", "directory.groups.insert", (*Server).insertGroup},
 	{"GET", "groups", "directory.groups.list", (*Server).listGroups},
 	{"GET", "groups/{groupKey}", "directory.groups.get", (*Server).getGroup},
+	{"DELETE", "groups/{groupKey}", "directory.groups.delete", (*Server).deleteGroup},
 	{"POST", "groups/{groupKey}/aliases", "directory.groups.aliases.insert", (*Server).insertGroupAlias},
 	{"GET", "groups/{groupKey}/aliases", "directory.groups.aliases.list", (*Server).listGroupAliases},
 	{"POST", "groups/{groupKey}/members", "directory.members.insert", (*Server).insertMember},
@@ -41,6 +43,7 @@ var routes = []route{
 	{"POST", "customer/{customerId}/orgunits", "directory.orgunits.insert", (*Server).insertOrgUnit},
 	{"GET", "customer/{customerId}/orgunits", "directory.orgunits.list", (*Server).listOrgUnits},
 	{"GET", "customer/{customerId}/orgunits/{+orgUnitPath}", "directory.orgunits.get", (*Server).getOrgUnit},
+	{"DELETE", "customer/{customerId}/orgunits/{+orgUnitPath}", "directory.orgunits.delete", (*Server).deleteOrgUnit},
 }
 
 // knownMethod reports whether id is a method the emulator serves, or "*".

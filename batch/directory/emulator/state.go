@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,17 +34,26 @@ type OrgUnit struct {
 
 // User is an account. Passwords are checked, never kept.
 type User struct {
-	ID                        string       `json:"id"`
-	PrimaryEmail              string       `json:"primaryEmail"`
-	GivenName                 string       `json:"givenName"`
-	FamilyName                string       `json:"familyName"`
-	DisplayName               string       `json:"displayName,omitempty"`
-	OrgUnitPath               string       `json:"orgUnitPath"`
-	Aliases                   []string     `json:"aliases,omitempty"`
-	ExternalIDs               []ExternalID `json:"externalIds,omitempty"`
-	Suspended                 bool         `json:"suspended,omitempty"`
-	ChangePasswordAtNextLogin bool         `json:"changePasswordAtNextLogin,omitempty"`
-	CreationTime              time.Time    `json:"creationTime"`
+	ID           string       `json:"id"`
+	PrimaryEmail string       `json:"primaryEmail"`
+	GivenName    string       `json:"givenName"`
+	FamilyName   string       `json:"familyName"`
+	DisplayName  string       `json:"displayName,omitempty"`
+	OrgUnitPath  string       `json:"orgUnitPath"`
+	Aliases      []string     `json:"aliases,omitempty"`
+	ExternalIDs  []ExternalID `json:"externalIds,omitempty"`
+	Suspended    bool         `json:"suspended,omitempty"`
+	// SuspensionReason is why a suspended user is: ADMIN (the default)
+	// when an admin suspended it, or one of Google's reasons such as
+	// ABUSE.
+	SuspensionReason string `json:"suspensionReason,omitempty"`
+	// IsAdmin marks a super admin, IsDelegatedAdmin an admin with a
+	// lesser role. The API cannot set either (users.makeAdmin aside); a
+	// state file can.
+	IsAdmin                   bool      `json:"isAdmin,omitempty"`
+	IsDelegatedAdmin          bool      `json:"isDelegatedAdmin,omitempty"`
+	ChangePasswordAtNextLogin bool      `json:"changePasswordAtNextLogin,omitempty"`
+	CreationTime              time.Time `json:"creationTime"`
 	// Extra holds the other fields stored as sent, such as organizations
 	// or phones.
 	Extra map[string]json.RawMessage `json:"extra,omitempty"`
@@ -98,6 +108,9 @@ func (s *Server) State() State {
 			Aliases:                   slices.Clone(u.aliases),
 			ExternalIDs:               slices.Clone(u.externalIDs),
 			Suspended:                 u.suspended,
+			SuspensionReason:          u.suspensionReason,
+			IsAdmin:                   u.isAdmin,
+			IsDelegatedAdmin:          u.isDelegatedAdmin,
 			ChangePasswordAtNextLogin: u.changePasswordAtNextLogin,
 			CreationTime:              u.createdTime(),
 			Extra:                     maps.Clone(u.extra),
@@ -216,11 +229,17 @@ func (d *directory) loadUser(su User) error {
 	if ou == nil {
 		return fmt.Errorf("no org unit %s", su.OrgUnitPath)
 	}
+	if su.SuspensionReason != "" && !su.Suspended {
+		return fmt.Errorf("suspension reason %q for a user not suspended", su.SuspensionReason)
+	}
 	u := &user{
 		id: id, email: normalizeAddress(su.PrimaryEmail), givenName: su.GivenName, familyName: su.FamilyName,
 		displayName: su.DisplayName, orgUnitPath: ou.path, externalIDs: slices.Clone(su.ExternalIDs),
-		created: su.CreationTime.UnixMilli(), suspended: su.Suspended,
+		created: su.CreationTime.UnixMilli(), isAdmin: su.IsAdmin, isDelegatedAdmin: su.IsDelegatedAdmin,
 		changePasswordAtNextLogin: su.ChangePasswordAtNextLogin, extra: maps.Clone(su.Extra),
+	}
+	if su.Suspended {
+		u.suspended, u.suspensionReason = true, cmp.Or(su.SuspensionReason, suspensionByAdmin)
 	}
 	for _, a := range su.Aliases {
 		u.aliases = append(u.aliases, normalizeAddress(a))

@@ -82,6 +82,23 @@ func TestServer_stateRoundTrip(t *testing.T) {
 	if err != nil || len(r.Users) != 1 {
 		t.Errorf("List(externalId:e-1) after LoadState = %v, %v", r, err)
 	}
+	// Admins and suspensions survive, with their reasons.
+	for query, count := range map[string]func(User) bool{
+		"isAdmin=true":          func(u User) bool { return u.IsAdmin },
+		"isDelegatedAdmin=true": func(u User) bool { return u.IsDelegatedAdmin },
+		"isSuspended=true":      func(u User) bool { return u.Suspended && u.SuspensionReason == "ADMIN" },
+	} {
+		want := 0
+		for _, u := range s.State().Users {
+			if count(u) {
+				want++
+			}
+		}
+		r, err := svc2.Users.List().Customer("my_customer").Query(query).MaxResults(500).Do()
+		if err != nil || len(r.Users) != want || want == 0 {
+			t.Errorf("List(%s) after LoadState = %d users, %v; want %d, more than none", query, len(r.Users), err, want)
+		}
+	}
 }
 
 func TestServer_LoadState_invalid(t *testing.T) {
@@ -105,6 +122,7 @@ func TestServer_LoadState_invalid(t *testing.T) {
 		{"address taken twice", func(st *State) { st.Groups[0].Aliases = []string{"ada@example.com"} }, "address already in use"},
 		{"member who is not there", func(st *State) { st.Groups[0].Members[0].Email = "grace@example.com" }, "no such user"},
 		{"member of a bad type", func(st *State) { st.Groups[0].Members[0].Type = "ROBOT" }, `bad type "ROBOT"`},
+		{"suspension reason of an active user", func(st *State) { st.Users[0].SuspensionReason = "ABUSE" }, `suspension reason "ABUSE"`},
 		{"org unit without parent", func(st *State) {
 			st.OrgUnits = append(st.OrgUnits, OrgUnit{ID: "id:0x", Path: "/A/B", Name: "B"})
 		}, "org unit /A/B: no parent"},

@@ -3,6 +3,7 @@ package emulator
 import (
 	"encoding/json"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -22,7 +23,9 @@ var userFields = map[string]fieldUse{
 	"hashFunction": fieldHandled, "orgUnitPath": fieldHandled, "externalIds": fieldHandled,
 	"suspended": fieldHandled, "changePasswordAtNextLogin": fieldHandled,
 
-	"addresses": fieldStored, "archived": fieldStored, "customSchemas": fieldStored,
+	"customSchemas": fieldHandled,
+
+	"addresses": fieldStored, "archived": fieldStored,
 	"emails": fieldStored, "gender": fieldStored, "ims": fieldStored,
 	"includeInGlobalAddressList": fieldStored, "ipWhitelisted": fieldStored,
 	"keywords": fieldStored, "languages": fieldStored, "locations": fieldStored,
@@ -58,10 +61,18 @@ type userInput struct {
 	externalIDs   *[]ExternalID
 	suspended     *bool
 	changePwdNext *bool
+	customSchemas json.RawMessage            // merged into the user's, field by field
 	stored        map[string]json.RawMessage // fieldStored members; JSON null deletes
 }
 
-func parseUserInput(obj map[string]json.RawMessage) (*userInput, error) {
+// parseUserInput reads a User resource sent to insert (create), update or
+// patch a user. patch is Google's users.patch, which cannot clear a list
+// (see listUserFields).
+func parseUserInput(obj map[string]json.RawMessage, patch bool) (*userInput, error) {
+	normalizeLists(obj, patch)
+	if err := checkLists(obj); err != nil {
+		return nil, err
+	}
 	in := &userInput{stored: map[string]json.RawMessage{}}
 	for _, f := range []struct {
 		name string
@@ -75,6 +86,15 @@ func parseUserInput(obj map[string]json.RawMessage) (*userInput, error) {
 		if _, err := decodeField(obj, f.name, f.dst); err != nil {
 			return nil, err
 		}
+	}
+	if raw, ok := obj["externalIds"]; ok && string(raw) == "null" {
+		in.externalIDs = &[]ExternalID{} // cleared
+	}
+	if raw, ok := obj["customSchemas"]; ok && string(raw) != "null" {
+		if _, err := mergeCustomSchemas(nil, raw); err != nil {
+			return nil, err
+		}
+		in.customSchemas = raw
 	}
 	if raw, ok := obj["name"]; ok && string(raw) != "null" {
 		name, err := decodeObject(raw, userNameFields)
@@ -139,7 +159,7 @@ func (in *userInput) check(s *Server, create bool) (addr string, err error) {
 }
 
 // apply sets the fields sent on u, which the directory already indexes.
-func (in *userInput) apply(d *directory, u *user, ou *orgUnit) {
+func (in *userInput) apply(d *directory, u *user, ou *orgUnit) error {
 	if in.givenName != nil {
 		u.givenName = strings.TrimSpace(*in.givenName)
 	}
@@ -156,7 +176,7 @@ func (in *userInput) apply(d *directory, u *user, ou *orgUnit) {
 		d.setExternalIDs(u, slices.Clone(*in.externalIDs))
 	}
 	if in.suspended != nil {
-		u.suspended = *in.suspended
+		u.setSuspended(*in.suspended)
 	}
 	if in.changePwdNext != nil {
 		u.changePasswordAtNextLogin = *in.changePwdNext
@@ -171,9 +191,45 @@ func (in *userInput) apply(d *directory, u *user, ou *orgUnit) {
 		}
 		u.extra[name] = raw
 	}
+	if in.customSchemas != nil {
+		merged, err := mergeCustomSchemas(u.extra[customSchemasField], in.customSchemas)
+		if err != nil {
+			return err
+		}
+		if merged == nil {
+			delete(u.extra, customSchemasField)
+		} else {
+			if u.extra == nil {
+				u.extra = map[string]json.RawMessage{}
+			}
+			u.extra[customSchemasField] = merged
+		}
+	}
 	if len(u.extra) == 0 {
 		u.extra = nil
 	}
+	return nil
+}
+
+// customSchemasField is where a user's custom schema values are kept, in
+// user.extra, as Google's customSchemas object.
+const customSchemasField = "customSchemas"
+
+// suspensionByAdmin is Google's suspensionReason for an account an admin
+// suspended; Google gives others (ABUSE, UNDER13, WEB_LOGIN_REQUIRED) for
+// suspensions of its own.
+const suspensionByAdmin = "ADMIN"
+
+// setSuspended suspends or restores u. A suspension keeps the reason of
+// one already in force; a new one is the admin's.
+func (u *user) setSuspended(suspended bool) {
+	switch {
+	case !suspended:
+		u.suspensionReason = ""
+	case !u.suspended || u.suspensionReason == "":
+		u.suspensionReason = suspensionByAdmin
+	}
+	u.suspended = suspended
 }
 
 // resolveOrgUnit returns the org unit a user input names, nil when it
@@ -194,7 +250,7 @@ func (s *Server) insertUser(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, err := parseUserInput(obj)
+	in, err := parseUserInput(obj, false)
 	if err != nil {
 		return nil, err
 	}
@@ -221,28 +277,38 @@ func (s *Server) insertUser(c *call) (any, error) {
 	}
 	u := &user{id: d.newUserID(), email: addr, created: now.UnixMilli()}
 	d.addUser(u)
-	in.apply(d, u, ou)
-	return s.userResource(u), nil
+	if err := in.apply(d, u, ou); err != nil {
+		d.removeUser(u)
+		return nil, err
+	}
+	return s.userResource(u, fullProjection), nil
 }
 
 func (s *Server) getUser(c *call) (any, error) {
+	proj, err := c.projection()
+	if err != nil {
+		return nil, err
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	u := s.dir.user(c.params["userKey"])
 	if u == nil {
 		return nil, errNotFound("userKey")
 	}
-	return s.userResource(u), nil
+	return s.userResource(u, proj), nil
 }
 
 // updateUser serves both users.update and users.patch: Google's update
-// has patch semantics, changing only the fields sent.
+// has patch semantics too, changing only the fields sent, but only update
+// clears a list sent as null (see listUserFields). isAdmin and
+// isDelegatedAdmin are ignored, as Google ignores them: makeAdmin and the
+// Admin console change them.
 func (s *Server) updateUser(c *call) (any, error) {
 	obj, err := c.object(userFields)
 	if err != nil {
 		return nil, err
 	}
-	in, err := parseUserInput(obj)
+	in, err := parseUserInput(obj, c.r.Method == http.MethodPatch)
 	if err != nil {
 		return nil, err
 	}
@@ -263,14 +329,19 @@ func (s *Server) updateUser(c *call) (any, error) {
 		return nil, err
 	}
 	if addr != "" && addr != u.email {
-		if d.taken(addr) && d.aliases[addr].user != u {
+		// "You can't change a user's name to an existing name or email
+		// alias" (support.google.com/a/answer/2622985), the user's own
+		// aliases included.
+		if d.taken(addr) {
 			return nil, errDuplicate()
 		}
 		d.renameUser(u, addr)
 	}
-	in.apply(d, u, ou)
+	if err := in.apply(d, u, ou); err != nil {
+		return nil, err
+	}
 	u.version++
-	return s.userResource(u), nil
+	return s.userResource(u, fullProjection), nil
 }
 
 // userToChange finds the user a mutation names by userKey: 404 when there
@@ -312,6 +383,7 @@ type userJSON struct {
 	CreationTime               string       `json:"creationTime"`
 	AgreedToTerms              bool         `json:"agreedToTerms"`
 	Suspended                  bool         `json:"suspended"`
+	SuspensionReason           string       `json:"suspensionReason,omitempty"`
 	Archived                   bool         `json:"archived"`
 	ChangePasswordAtNextLogin  bool         `json:"changePasswordAtNextLogin"`
 	IPWhitelisted              bool         `json:"ipWhitelisted"`
@@ -361,9 +433,9 @@ func (u userWithExtra) MarshalJSON() ([]byte, error) {
 }
 
 // userResource renders u: a userJSON, or a userWithExtra when u has stored
-// fields. It copies what it needs, so the result can be marshaled after
-// the lock is released.
-func (s *Server) userResource(u *user) any {
+// fields, with the custom schemas proj selects. It copies what it needs, so
+// the result can be marshaled after the lock is released.
+func (s *Server) userResource(u *user, proj projection) any {
 	emails := make([]emailJSON, 0, 1+len(u.aliases))
 	emails = append(emails, emailJSON{Address: u.email, Primary: true})
 	for _, a := range u.aliases {
@@ -383,7 +455,10 @@ func (s *Server) userResource(u *user) any {
 		},
 		LastLoginTime:              "1970-01-01T00:00:00.000Z",
 		CreationTime:               formatTime(u.createdTime()),
+		IsAdmin:                    u.isAdmin,
+		IsDelegatedAdmin:           u.isDelegatedAdmin,
 		Suspended:                  u.suspended,
+		SuspensionReason:           u.suspensionReason,
 		ChangePasswordAtNextLogin:  u.changePasswordAtNextLogin,
 		Emails:                     emails,
 		ExternalIDs:                slices.Clone(u.externalIDs),
@@ -394,8 +469,19 @@ func (s *Server) userResource(u *user) any {
 		IsMailboxSetup:             true,
 		IncludeInGlobalAddressList: true,
 	}
-	if len(u.extra) > 0 {
-		return userWithExtra{out, maps.Clone(u.extra)}
+	if len(u.extra) == 0 {
+		return out
 	}
-	return out
+	extra := maps.Clone(u.extra)
+	if raw, ok := extra[customSchemasField]; ok {
+		if selected := proj.schemasOf(raw); selected != nil {
+			extra[customSchemasField] = selected
+		} else {
+			delete(extra, customSchemasField)
+		}
+	}
+	if len(extra) == 0 {
+		return out
+	}
+	return userWithExtra{out, extra}
 }
