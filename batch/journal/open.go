@@ -75,8 +75,8 @@ type Journal struct {
 	lostFrom      uint64 // writes lostFrom+1 to lostThrough were rolled back, with lostErr
 	lostThrough   uint64
 	lostErr       error
-	stopped       bool // the journal is closed: nobody will commit
-	heartbeat     chan struct{}      // closed to stop the heartbeat goroutine
+	stopped       bool          // the journal is closed: nobody will commit
+	heartbeat     chan struct{} // closed to stop the heartbeat goroutine
 	stopHeartbeat sync.Once
 	heartbeats    sync.WaitGroup
 	closed        bool
