@@ -90,10 +90,10 @@ func (s *Service) namingError(err error) error {
 		return failf(http.StatusBadRequest, "%v", err)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return failf(http.StatusServiceUnavailable, "the directory did not answer in time; try again")
-	case directory.StatusCode(err) != 0 || directory.IsRateLimited(err):
-		return failf(http.StatusServiceUnavailable, "the directory could not be asked which names are taken: %s", plainError(err))
 	case errors.As(err, new(*directory.CredentialsError)):
 		return failf(http.StatusServiceUnavailable, "the service could not authenticate to the directory: %v", err)
+	case errors.As(err, new(*directoryError)):
+		return failf(http.StatusServiceUnavailable, "the directory could not be asked which names are taken: %s", plainError(err))
 	}
 	return err
 }

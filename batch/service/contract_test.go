@@ -1,12 +1,17 @@
 package service
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	admin "google.golang.org/api/admin/directory/v1"
+	"google.golang.org/api/googleapi"
 
 	"github.com/provisionhq/provision/batch"
 )
@@ -229,3 +234,23 @@ func TestBodyLimit(t *testing.T) {
 type unsized struct{ r *strings.Reader }
 
 func (u *unsized) Read(p []byte) (int, error) { return u.r.Read(p) }
+
+// TestSuggest_directoryDown: a directory that cannot be asked is a 503 in
+// plain words, and nothing is held.
+func TestSuggest_directoryDown(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, failure := range []error{
+		errors.New("dial tcp 127.0.0.1:1: connect: connection refused"),
+		&googleapi.Error{Code: 503, Message: `Backend "users" is unavailable`, Errors: []googleapi.ErrorItem{{Reason: "backendError"}}},
+	} {
+		e.dir.onGetUser(func(context.Context, string) (*admin.User, error) { return nil, failure })
+		r := e.post("/rest/suggest", map[string]string{"firstname": "Ada", "lastname": "Lovelace"})
+		if msg := r.errorMessage(t); r.status != http.StatusServiceUnavailable || !strings.Contains(msg, "the directory could not be asked") {
+			t.Errorf("suggest with the directory failing (%v) = %d %s", failure, r.status, r.body)
+		}
+	}
+	e.dir.onGetUser(nil)
+	if got := e.suggest("Ada", "Lovelace"); got[0] != "adalovelace" {
+		t.Errorf("after the directory came back, suggest = %q", got)
+	}
+}

@@ -191,12 +191,12 @@ func TestCreate_groupMissing(t *testing.T) {
 // and the create succeeds, once.
 func TestCreate_unknownOutcome(t *testing.T) {
 	e := newEnv(t, nil)
-	e.dir.insertUser = func(ctx context.Context, u *admin.User) (*admin.User, error) {
+	e.dir.onInsertUser(func(ctx context.Context, u *admin.User) (*admin.User, error) {
 		if _, err := e.client.InsertUser(ctx, u); err != nil {
 			return nil, err
 		}
 		return nil, &directory.OutcomeUnknownError{Op: "users.insert", Err: errors.New("connection reset by peer")}
-	}
+	})
 	names := e.suggest("Ada", "Lovelace")
 	if r := e.post("/rest/create", createBody(names[0], "correct horse battery")); r.status != http.StatusOK {
 		t.Fatalf("create after a lost answer = %d %s", r.status, r.body)
@@ -231,19 +231,19 @@ func TestCreate_unsettled(t *testing.T) {
 	e := newEnv(t, nil)
 	var down atomic.Bool
 	down.Store(true)
-	e.dir.insertUser = func(ctx context.Context, u *admin.User) (*admin.User, error) {
+	e.dir.onInsertUser(func(ctx context.Context, u *admin.User) (*admin.User, error) {
 		if _, err := e.client.InsertUser(ctx, u); err != nil {
 			return nil, err
 		}
 		return nil, &directory.OutcomeUnknownError{Op: "users.insert", Err: errors.New("timeout")}
-	}
+	})
 	names := e.suggest("Ada", "Lovelace")
-	e.dir.getUser = func(ctx context.Context, key string) (*admin.User, error) {
+	e.dir.onGetUser(func(ctx context.Context, key string) (*admin.User, error) {
 		if down.Load() {
 			return nil, &googleapi.Error{Code: 503, Message: `Backend "users" is unavailable`}
 		}
 		return e.client.GetUser(ctx, key)
-	}
+	})
 	r := e.post("/rest/create", createBody(names[0], "correct horse battery"))
 	if r.status != http.StatusServiceUnavailable || !strings.Contains(r.errorMessage(t), `could not tell whether`) {
 		t.Fatalf("create with an unknown outcome = %d %s, want 503", r.status, r.body)
@@ -272,12 +272,12 @@ func TestCreate_refusedByGoogle(t *testing.T) {
 	e := newEnv(t, nil)
 	var refuse atomic.Bool
 	refuse.Store(true)
-	e.dir.insertUser = func(ctx context.Context, u *admin.User) (*admin.User, error) {
+	e.dir.onInsertUser(func(ctx context.Context, u *admin.User) (*admin.User, error) {
 		if refuse.Load() {
 			return nil, &googleapi.Error{Code: 400, Message: `Invalid Input: "familyName" is "bad"`, Errors: []googleapi.ErrorItem{{Reason: "invalid"}}}
 		}
 		return e.client.InsertUser(ctx, u)
-	}
+	})
 	names := e.suggest("Ada", "Lovelace")
 	r := e.post("/rest/create", createBody(names[0], "correct horse battery"))
 	if r.status != http.StatusBadRequest || !strings.Contains(r.errorMessage(t), `Invalid Input: "familyName" is "bad"`) {

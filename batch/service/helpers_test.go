@@ -53,24 +53,43 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// fakeDirectory is a Directory whose methods can be replaced one by one;
-// the others reach the real client.
+// fakeDirectory is a Directory whose methods can be replaced one by one,
+// while the service runs; the others reach the real client.
 type fakeDirectory struct {
 	Directory
+	mu         sync.Mutex
 	insertUser func(ctx context.Context, u *admin.User) (*admin.User, error)
 	getUser    func(ctx context.Context, key string) (*admin.User, error)
 }
 
+func (f *fakeDirectory) onInsertUser(fn func(ctx context.Context, u *admin.User) (*admin.User, error)) {
+	f.mu.Lock()
+	f.insertUser = fn
+	f.mu.Unlock()
+}
+
+func (f *fakeDirectory) onGetUser(fn func(ctx context.Context, key string) (*admin.User, error)) {
+	f.mu.Lock()
+	f.getUser = fn
+	f.mu.Unlock()
+}
+
 func (f *fakeDirectory) InsertUser(ctx context.Context, u *admin.User) (*admin.User, error) {
-	if f.insertUser != nil {
-		return f.insertUser(ctx, u)
+	f.mu.Lock()
+	fn := f.insertUser
+	f.mu.Unlock()
+	if fn != nil {
+		return fn(ctx, u)
 	}
 	return f.Directory.InsertUser(ctx, u)
 }
 
 func (f *fakeDirectory) GetUser(ctx context.Context, key string) (*admin.User, error) {
-	if f.getUser != nil {
-		return f.getUser(ctx, key)
+	f.mu.Lock()
+	fn := f.getUser
+	f.mu.Unlock()
+	if fn != nil {
+		return fn(ctx, key)
 	}
 	return f.Directory.GetUser(ctx, key)
 }

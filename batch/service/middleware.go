@@ -73,7 +73,7 @@ func (s *Service) logRequests(next http.Handler) http.Handler {
 				}
 			}
 			s.log.Info("request", "method", batch.Visible(r.Method), "path", batch.Visible(r.URL.Path), "status", sw.status,
-				"duration", time.Since(start).Round(time.Microsecond).String(), "bytes", sw.bytes, "client", s.clientIP(r))
+				"duration", time.Since(start).Round(time.Microsecond).String(), "bytes", sw.bytes, "client", batch.Visible(s.clientIP(r)))
 		}()
 		next.ServeHTTP(sw, r)
 	})

@@ -85,11 +85,11 @@ func TestLoadAPIKeys(t *testing.T) {
 func TestServe_drains(t *testing.T) {
 	e := newEnv(t, nil)
 	entered, release := make(chan struct{}), make(chan struct{})
-	e.dir.insertUser = func(ctx context.Context, u *admin.User) (*admin.User, error) {
+	e.dir.onInsertUser(func(ctx context.Context, u *admin.User) (*admin.User, error) {
 		close(entered)
 		<-release
 		return e.client.InsertUser(ctx, u)
-	}
+	})
 	names := e.suggest("Ada", "Lovelace")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -184,12 +184,20 @@ func addressChecker(dir Directory, domain string) naming.Checker {
 			case err == nil:
 				return true, nil
 			case !directory.IsNotFound(err):
-				return false, err
+				return false, &directoryError{err}
 			}
 		}
 		return false, nil
 	})
 }
+
+// directoryError marks a failure of the directory while checking names,
+// as opposed to one of the journal: the client is told the directory is
+// unavailable (503), not that the service failed (500).
+type directoryError struct{ err error }
+
+func (e *directoryError) Error() string { return e.err.Error() }
+func (e *directoryError) Unwrap() error { return e.err }
 
 // Recover settles what a previous process left unfinished: every create
 // whose outcome is not journaled is settled by a point read, and every
