@@ -9,7 +9,9 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -32,6 +34,9 @@ type Config struct {
 	Columns map[string]string `yaml:"columns"`
 	// Delimiter separates CSV fields: ",", ";" or "\t" (or "tab").
 	Delimiter string `yaml:"delimiter"`
+	// Encoding is the CSV file's character encoding: utf-8 (the
+	// default), windows-1252, iso-8859-1, iso-8859-15 or utf-16.
+	Encoding string `yaml:"encoding"`
 
 	Identity IdentityConfig `yaml:"identity"`
 	OrgUnit  OrgUnitConfig  `yaml:"orgUnit"`
@@ -73,10 +78,81 @@ type GroupsConfig struct {
 	// Add are groups every row joins besides its own, as templates such as
 	// "class-of-[year]" or "staff@example.org".
 	Add []string `yaml:"add"`
-	// CreateMissing creates groups that do not exist (it needs the
-	// admin.directory.group scope). Otherwise the membership fails.
-	CreateMissing bool `yaml:"createMissing"`
+	// CreateMissing says which missing groups run creates (it needs the
+	// admin.directory.group scope); joining any other missing group fails
+	// the row.
+	CreateMissing GroupCreation `yaml:"createMissing"`
+	// Domains are the domains besides the job's whose groups a row may
+	// join. A group in any other domain fails the row.
+	Domains []string `yaml:"domains"`
 }
+
+// GroupCreation says which missing groups may be created. In YAML it is
+// true (the groups of the add templates), false, or a list of globs such
+// as "class-of-*": the groups of the templates and every group a row names
+// whose address (or part before @) matches one. A cell can never make run
+// create a group no glob allows: a Groups column holding "admins" must not
+// mint a privileged group.
+type GroupCreation struct {
+	Templates bool     // create missing groups of the add templates
+	Patterns  []string // globs (path.Match) of other groups to create
+}
+
+// UnmarshalYAML reads true, false or a list of globs.
+func (g *GroupCreation) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		var b bool
+		if err := n.Decode(&b); err != nil {
+			return fmt.Errorf("line %d: groups.createMissing is true, false or a list of group name patterns such as class-of-*", n.Line)
+		}
+		*g = GroupCreation{Templates: b}
+		return nil
+	case yaml.SequenceNode:
+		var list []string
+		if err := n.Decode(&list); err != nil {
+			return fmt.Errorf("line %d: groups.createMissing: %w", n.Line, err)
+		}
+		*g = GroupCreation{Templates: len(list) > 0, Patterns: list}
+		return nil
+	}
+	return fmt.Errorf("line %d: groups.createMissing is true, false or a list of group name patterns such as class-of-*", n.Line)
+}
+
+// Enabled reports whether any missing group may be created.
+func (g GroupCreation) Enabled() bool { return g.Templates || len(g.Patterns) > 0 }
+
+// String is the setting as the config summary shows it.
+func (g GroupCreation) String() string {
+	if len(g.Patterns) == 0 {
+		return strconv.FormatBool(g.Templates)
+	}
+	return strings.Join(g.Patterns, " ")
+}
+
+// matches reports whether a group address may be created as a group a
+// row names: its address, or its part before @ when it is in domain,
+// matches a pattern.
+func (g GroupCreation) matches(address, domain string) bool {
+	local, dom, _ := strings.Cut(address, "@")
+	for _, p := range g.Patterns {
+		p = strings.ToLower(p)
+		if strings.Contains(p, "@") {
+			if ok, _ := path.Match(p, address); ok {
+				return true
+			}
+		} else if dom == domain {
+			if ok, _ := path.Match(p, local); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// CreatesGroups reports whether a job may create groups, and so needs
+// the scope that allows it.
+func (g GroupsConfig) CreatesGroups() bool { return g.CreateMissing.Enabled() }
 
 // PasswordConfig says how initial passwords are made.
 type PasswordConfig struct {
@@ -115,6 +191,9 @@ func LoadConfig(path string) (Config, error) {
 func (c Config) WithDefaults() Config {
 	if c.Delimiter == "" {
 		c.Delimiter = ","
+	}
+	if c.Encoding == "" {
+		c.Encoding = encodingUTF8.name
 	}
 	if c.Identity.Type == "" {
 		c.Identity.Type = "organization"
@@ -162,6 +241,9 @@ func (c Config) Validate() error {
 	if _, err := c.delimiter(); err != nil {
 		add("%v", err)
 	}
+	if _, err := lookupEncoding(c.Encoding); err != nil {
+		add("%v", err)
+	}
 	if _, err := columnMap(c.Columns); err != nil {
 		add("%v", err)
 	}
@@ -194,10 +276,23 @@ func (c Config) Validate() error {
 		add("orgUnit.default gives no valid org unit path: %v", err)
 	}
 	for _, g := range c.Groups.Add {
+		// A domain that comes from a field is checked row by row.
+		_, domain, _ := strings.Cut(g, "@")
+		joinable := c.joinableGroup(!strings.Contains(domain, "["))
 		if t, err := parseTemplate(g); err != nil {
 			add("groups.add %q: %v", g, err)
-		} else if err := t.check(naming.Normalize, func(s string) error { return checkGroup(strings.ToLower(s)) }); err != nil {
-			add("groups.add %q gives no valid group: %v", g, err)
+		} else if err := t.check(naming.Normalize, joinable); err != nil {
+			add("groups.add %q gives no valid group that a row may join: %v", g, err)
+		}
+	}
+	for _, p := range c.Groups.CreateMissing.Patterns {
+		if _, err := path.Match(strings.ToLower(p), ""); err != nil || p == "" || hasControl(p) {
+			add("groups.createMissing: %q is not a pattern of group names (such as class-of-*)", p)
+		}
+	}
+	for _, d := range c.Groups.Domains {
+		if !isDomainName(strings.ToLower(d)) {
+			add("groups.domains: %q is not a domain name", d)
 		}
 	}
 	if c.Password.Length < minPasswordLength || c.Password.Length > 100 {
@@ -213,6 +308,31 @@ func (c Config) Validate() error {
 		return nil
 	}
 	return &ConfigError{Problems: problems}
+}
+
+// joinableGroup returns a check that a group (an address, or the part of
+// one before @) is valid and may be joined under the config's rules: not
+// a reserved name, and, when checkDomain, in the domain or groups.domains.
+func (c Config) joinableGroup(checkDomain bool) func(string) error {
+	domains := map[string]bool{strings.ToLower(c.Domain): true}
+	for _, d := range c.Groups.Domains {
+		domains[strings.ToLower(d)] = true
+	}
+	reserved := naming.NewNameSet(c.reserved()...)
+	return func(g string) error {
+		g = strings.ToLower(g)
+		if err := checkGroup(g); err != nil {
+			return err
+		}
+		local, domain, found := strings.Cut(g, "@")
+		if _, ok := reserved[local]; ok {
+			return fmt.Errorf("%s is a reserved name (like postmaster, abuse or admin)", local)
+		}
+		if found && checkDomain && !domains[domain] {
+			return fmt.Errorf("%s is not in %s or groups.domains", g, c.Domain)
+		}
+		return nil
+	}
 }
 
 func hasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
@@ -281,11 +401,20 @@ func (c Config) Fingerprint() (fingerprint, summary string) {
 		line("columns."+k, fieldName(c.Columns[k]))
 	}
 	line("delimiter", fmt.Sprintf("%q", c.Delimiter))
+	// The encoding decides what names are created. Left out when it is
+	// UTF-8, the default, so that runs begun before it could be set
+	// resume without a change to confirm.
+	if enc, err := lookupEncoding(c.Encoding); err == nil && enc != encodingUTF8 {
+		line("encoding", enc.name)
+	}
 	line("identity.type", c.Identity.Type+" "+c.Identity.CustomType)
 	line("orgUnit.default", c.OrgUnit.Default)
 	line("orgUnit.createMissing", c.OrgUnit.CreateMissing)
 	line("groups.add", strings.Join(c.Groups.Add, " "))
 	line("groups.createMissing", c.Groups.CreateMissing)
+	if len(c.Groups.Domains) > 0 {
+		line("groups.domains", strings.ToLower(strings.Join(c.Groups.Domains, " ")))
+	}
 	line("password.length", c.Password.Length)
 	line("password.changeAtNextLogin", *c.Password.ChangeAtNextLogin)
 	sum := sha256.Sum256([]byte(b.String()))

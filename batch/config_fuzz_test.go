@@ -40,6 +40,7 @@ func FuzzLoadConfig(f *testing.F) {
 		"domain: example.org\n",
 		"domain: Example.ORG\npatterns: ['[firstname].[lastname]', '[C1_firstname][lastname][#]']\nreservedNames: [Principal]\n",
 		"domain: example.org\ncolumns: {Nachname: lastname, 'Home Region': region, 'a: b': c}\ndelimiter: tab\n",
+		"domain: example.org\nencoding: Windows-1252\n",
 		"domain: example.org\ncolumns: {a: b, A: c}\n",
 		"domain: example.org\ncolumns: {a: x, 'a: b': y, ': ': z}\nidentity: {type: custom, customType: 'a: b'}\norgUnit: {default: '/Grade: [grade]'}\n",
 		"domain: example.org\ncolumns: {a: '!!'}\n",
@@ -125,7 +126,7 @@ func FuzzLoadConfig(f *testing.F) {
 				}
 			}
 			rec.ID, rec.Title, rec.Department, rec.Manager, rec.Phone = v, v, v, v, v
-			if _, _, err := p.of(rec); err != nil {
+			if _, err := p.of(rec); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -143,8 +144,16 @@ func checkSummary(t *testing.T, c Config, summary string) {
 	for _, k := range slices.Sorted(maps.Keys(c.Columns)) {
 		keys = append(keys, "columns."+k)
 	}
-	keys = append(keys, "delimiter", "identity.type", "orgUnit.default", "orgUnit.createMissing",
-		"groups.add", "groups.createMissing", "password.length", "password.changeAtNextLogin")
+	keys = append(keys, "delimiter")
+	if enc, _ := lookupEncoding(c.Encoding); enc != encodingUTF8 {
+		keys = append(keys, "encoding")
+	}
+	keys = append(keys, "identity.type", "orgUnit.default", "orgUnit.createMissing",
+		"groups.add", "groups.createMissing")
+	if len(c.Groups.Domains) > 0 {
+		keys = append(keys, "groups.domains")
+	}
+	keys = append(keys, "password.length", "password.changeAtNextLogin")
 	lines := strings.Split(strings.TrimSuffix(summary, "\n"), "\n")
 	if len(lines) != len(keys) {
 		t.Fatalf("summary has %d lines, want %d (%q):\n%s", len(lines), len(keys), keys, summary)

@@ -71,6 +71,8 @@ func TestConfig_Validate(t *testing.T) {
 		{"bad reserved name", func(c *Config) { c.ReservedNames = []string{"no way"} }, `reservedNames: "no way"`},
 		{"bad delimiter", func(c *Config) { c.Delimiter = "::" }, "delimiter"},
 		{"tab delimiter", func(c *Config) { c.Delimiter = "tab" }, ""},
+		{"encoding", func(c *Config) { c.Encoding = "Latin-1" }, ""},
+		{"unknown encoding", func(c *Config) { c.Encoding = "ebcdic" }, `encoding "ebcdic" is not supported: use utf-8, windows-1252`},
 		{"bad id type", func(c *Config) { c.Identity.Type = "student" }, `identity.type "student"`},
 		{"custom id type without name", func(c *Config) { c.Identity.Type = "custom" }, "identity.customType"},
 		{"org unit without slash", func(c *Config) { c.OrgUnit.Default = "Students" }, "must start with /"},
@@ -131,6 +133,28 @@ func TestConfig_Fingerprint(t *testing.T) {
 	changes := ConfigChanges(summary, summary2)
 	if len(changes) != 1 || !strings.Contains(changes[0], "patterns: was [firstname].[lastname]") {
 		t.Errorf("ConfigChanges = %q, want the pattern change only", changes)
+	}
+
+	// The encoding changes the names a job creates. UTF-8, the default,
+	// is left out, so that runs journaled before it could be set resume.
+	utf8 := base
+	utf8.Encoding = "UTF8"
+	if got, _ := utf8.Fingerprint(); got != fp {
+		t.Error("encoding: UTF8, the default, changed the fingerprint")
+	}
+	cp1252 := base
+	cp1252.Encoding = "cp1252"
+	fp3, summary3 := cp1252.Fingerprint()
+	if fp3 == fp {
+		t.Error("encoding: cp1252 kept the fingerprint")
+	}
+	if changes := ConfigChanges(summary, summary3); !slices.Equal(changes, []string{"encoding: now windows-1252"}) {
+		t.Errorf("ConfigChanges = %q, want the encoding now windows-1252", changes)
+	}
+	latin1 := base
+	latin1.Encoding = "iso-8859-1"
+	if _, summary4 := latin1.Fingerprint(); !slices.Equal(ConfigChanges(summary3, summary4), []string{"encoding: was windows-1252, now iso-8859-1"}) {
+		t.Errorf("ConfigChanges = %q, want the encoding changed", ConfigChanges(summary3, summary4))
 	}
 
 	// A header may hold ": "; the field it maps to is written one way

@@ -32,6 +32,12 @@ type hostileCase struct {
 	// header is a substring of the *HeaderError the file must stop at,
 	// before any side effect; "" when its header is good.
 	header string
+	// encoding is the config's encoding; "" is UTF-8.
+	encoding string
+	// refused is a substring of the *EncodingError the file must be
+	// refused with, before any side effect, and suggest the encoding the
+	// error must suggest.
+	refused, suggest string
 	// failed maps the line of each record that must fail to a substring of
 	// its reason.
 	failed map[int]string
@@ -76,15 +82,7 @@ func hostileCorpus() []hostileCase {
 	}
 	withNUL := slices.Concat([]string{"Alan", "Turing", "35003"}, fields("v", 4, 997))
 	withNUL[499] = "v\x00500"
-	utf16 := func(s string) string {
-		b := []byte{0xff, 0xfe}
-		for _, c := range s {
-			b = append(b, byte(c), 0)
-		}
-		return string(b)
-	}
-
-	return []hostileCase{
+	return append(hostileEncodingCorpus(), []hostileCase{
 		{
 			file:    "bom.csv",
 			content: "\uFEFF" + lines("firstname,lastname,id", "Ada,Lovelace,1001", ",Nobody,1002", "Grace,Hopper,1003"),
@@ -105,7 +103,7 @@ func hostileCorpus() []hostileCase {
 				"Grace,Hopper,3002,",
 				"\"Al\r\nan\",Turing,3003,",
 				"Edsger,Dijkstra,3004,ok"),
-			failed:  map[int]string{5: "First Name contains a control character (U+000A)"},
+			failed:  map[int]string{5: "lines 5–6: a quote opened on line 5 closes on line 6; 2 lines were read as one record: First Name contains a control character (U+000A)"},
 			created: []int{2, 4, 7},
 		},
 		{
@@ -162,6 +160,29 @@ func hostileCorpus() []hostileCase {
 				"Ada,Lovelace,8001,Nord,ada,5a,38",
 				"Grace,Hopper,8002,,,,"),
 			created: []int{2, 3},
+		},
+		{
+			// Excel's CSV UTF-8: a BOM, CRLF, and a cell for every column
+			// ever used right of the table. Empty columns without a header
+			// are ignored; a value in one fails its row.
+			file: "excel_trailing_empty_columns.csv",
+			content: "\uFEFF" + crlf("First Name,Last Name,Student ID,,",
+				"Ada,Lovelace,10001,,",
+				"Grace,Hopper,10002,, ",
+				"Alan,Turing,10003,,5a",
+				"Edsger,Dijkstra,10004,5a,",
+				"Barbara,Liskov,10005"),
+			failed: map[int]string{
+				4: "line 4: column 5 has a value but no header; name the column in the header row, or empty the cell",
+				5: "line 5: column 4 has a value but no header",
+				6: "line 6: wrong number of fields (the header has 5, counting the 2 empty cells at its end)",
+			},
+			created: []int{2, 3},
+		},
+		{
+			file:    "empty_header_cell_inside.csv",
+			content: lines("First Name,,Last Name", "Ada,x,Lovelace"),
+			header:  `header column 2 ("") is empty; name the column or remove it`,
 		},
 		{
 			file:    "duplicate_header.csv",
@@ -232,34 +253,6 @@ func hostileCorpus() []hostileCase {
 			created: []int{5},
 		},
 		{
-			// Windows-1252 bytes, and a lone UTF-8 lead byte.
-			file: "invalid_utf8.csv",
-			content: lines("firstname,lastname,id,region",
-				"J\xfcrgen,M\xfcller,15001,Nord",
-				"Ada,Lovelace,15002,S\xfcd",
-				"Grace,Hopper,15\xff03,Ost",
-				"Alan,Turing,15004,\xc3",
-				"Jürgen,Müller,15005,Nord"),
-			failed: map[int]string{
-				2: "firstname is not valid UTF-8",
-				3: "region is not valid UTF-8",
-				4: "id is not valid UTF-8",
-				5: "region is not valid UTF-8",
-			},
-			created: []int{6},
-		},
-		{
-			file:    "invalid_utf8_header.csv",
-			content: lines("firstname,lastname,Stra\xdfe", "Ada,Lovelace,Hauptstra\xdfe"),
-			header:  `header column 3 ("Stra\xdfe") is not valid UTF-8`,
-		},
-		{
-			// Excel's "Unicode text" is UTF-16.
-			file:    "utf16.csv",
-			content: utf16("firstname,lastname\r\nAda,Lovelace\r\n"),
-			header:  "is not valid UTF-8",
-		},
-		{
 			file:    "double_bom.csv",
 			content: "\uFEFF\uFEFF" + lines("firstname,lastname", "Ada,Lovelace"),
 			created: []int{2},
@@ -302,8 +295,20 @@ func hostileCorpus() []hostileCase {
 				"Ada,Lovelace,20001",
 				"Grace,Hopper,20002",
 				`Alan,"Turing,20003`),
-			failed:  map[int]string{4: `line 4: extraneous or missing " in quoted-field`},
+			failed:  map[int]string{4: "line 4: a quote opened on this line is never closed"},
 			created: []int{2, 3},
+		},
+		{
+			// A quote never closed takes every line after it into its
+			// field: the report names them all.
+			file: "quote_unclosed_swallows_end.csv",
+			content: lines("firstname,lastname,id",
+				"Ada,Lovelace,20101",
+				`Grace,"Hopper,20102`,
+				"Alan,Turing,20103",
+				"Edsger,Dijkstra,20104"),
+			failed:  map[int]string{3: "lines 3–5: a quote is never closed, so the 3 lines to the end of the file were read as one record"},
+			created: []int{2},
 		},
 		{
 			// An opening quote takes the next lines into its field, up to
@@ -315,8 +320,32 @@ func hostileCorpus() []hostileCase {
 				"Alan,Turing,21003",
 				`Edsger,Dijkstra",21004`,
 				"Barbara,Liskov,21005"),
-			failed:  map[int]string{3: "line 3: lastname contains a control character (U+000A)"},
+			failed:  map[int]string{3: "lines 3–5: a quote opened on line 3 closes on line 5; 3 lines were read as one record: lastname contains a control character (U+000A)"},
 			created: []int{2, 6},
+		},
+		{
+			// A stray quote in a note on line 5 pairs with one on line 9:
+			// five people's lines are one record of too many fields. A
+			// stray pair on lines 11 and 12 ends in a bare quote. A note
+			// over two lines, quoted as it should be, is read as usual.
+			file: "quote_swallows_field_count.csv",
+			content: lines("firstname,lastname,id,note",
+				"Ada,Lovelace,21101,",
+				`Barbara,Liskov,21102,"call back`+"\r\n"+`after 5"`,
+				`Grace,Hopper,21104,"Amazing Grace`,
+				"Alan,Turing,21105,",
+				"Edsger,Dijkstra,21106,",
+				"Donald,Knuth,21107,",
+				`Ken,Thompson",21108,`,
+				"Dennis,Ritchie,21109,",
+				`Frances,"Allen,21110,`,
+				`John,Backus",21111,x"y`,
+				"Niklaus,Wirth,21112,"),
+			failed: map[int]string{
+				5:  "lines 5–9: a quote opened on line 5 closes on line 9; 5 lines were read as one record: wrong number of fields (the header has 4)",
+				11: `lines 11–12: a quote opened on line 11 closes on line 12; 2 lines were read as one record: bare " in non-quoted-field at line 12`,
+			},
+			created: []int{2, 3, 10, 13},
 		},
 		{
 			file: "duplicate_ids.csv",
@@ -649,7 +678,7 @@ func hostileCorpus() []hostileCase {
 				"\"Grace\nBrewster\",Hopper,38002,",
 				`Alan,Turing,38003,"a ""quoted"" word"`,
 				"Edsger,Dijkstra,38004,ok"),
-			failed:  map[int]string{4: "line 4: firstname contains a control character (U+000A)"},
+			failed:  map[int]string{4: "lines 4–5: a quote opened on line 4 closes on line 5; 2 lines were read as one record: firstname contains a control character (U+000A)"},
 			created: []int{2, 6, 7},
 		},
 		{
@@ -729,7 +758,7 @@ func hostileCorpus() []hostileCase {
 			},
 			created: []int{4, 5},
 		},
-	}
+	}...)
 }
 
 // reportRow is one row of the report.
@@ -858,9 +887,14 @@ func runHostileCase(t *testing.T, tc hostileCase) {
 	}
 	e := newEnv(t, emulator.Options{}, string(data))
 	e.cfg.Delimiter = delimiterOf(tc.file)
+	e.cfg.Encoding = tc.encoding
 	sum, err := e.run(t.Context(), Run)
-	if tc.header != "" {
+	switch {
+	case tc.header != "":
 		checkHeaderStop(t, e, err, tc.header)
+		return
+	case tc.refused != "":
+		checkRefused(t, e, err, tc.refused, tc.suggest)
 		return
 	}
 	if err != nil {
@@ -901,6 +935,7 @@ func checkPlan(t *testing.T, tc hostileCase) {
 	t.Helper()
 	e := newEnv(t, emulator.Options{}, tc.content)
 	e.cfg.Delimiter = delimiterOf(tc.file)
+	e.cfg.Encoding = tc.encoding
 	sum, err := e.run(t.Context(), Plan)
 	if err != nil {
 		t.Fatalf("Plan: %v", err)
@@ -931,6 +966,13 @@ func checkHeaderStop(t *testing.T, e *env, err error, want string) {
 	if !strings.Contains(err.Error(), want) {
 		t.Errorf("Run error = %q, want it to contain %q", err, want)
 	}
+	checkNothingDone(t, e)
+}
+
+// checkNothingDone checks that a job that stopped before its first row did
+// nothing: no request, no report, no run journaled.
+func checkNothingDone(t *testing.T, e *env) {
+	t.Helper()
 	if n := e.emu.Stats().Requests; n != 0 {
 		t.Errorf("the emulator received %d requests, want none before the header is read", n)
 	}
@@ -970,7 +1012,8 @@ func checkRun(t *testing.T, e *env, tc hostileCase, sum *Summary) {
 		if !ok {
 			continue
 		}
-		if row.status != StatusFailed || !strings.HasPrefix(row.reason, fmt.Sprintf("line %d: ", line)) || !strings.Contains(row.reason, reason) {
+		named := strings.HasPrefix(row.reason, fmt.Sprintf("line %d: ", line)) || strings.HasPrefix(row.reason, fmt.Sprintf("lines %d–", line))
+		if row.status != StatusFailed || !named || !strings.Contains(row.reason, reason) {
 			t.Errorf("report line %d = %s %q, want failed, naming line %d, with %q", line, row.status, row.reason, line, reason)
 		}
 	}
@@ -1044,7 +1087,7 @@ func TestHostileLongLine(t *testing.T) {
 			"Alan,Turing,50004"),
 		failed: map[int]string{
 			3: "line 3: the line is longer than 1 MiB; the rest of it was skipped unread",
-			4: "line 4: line 5 of the record is longer than 1 MiB",
+			4: "lines 4–5: a quote opened on line 4 closes on line 5; 2 lines were read as one record: line 5 of the record is longer than 1 MiB",
 		},
 		created: []int{2, 6},
 	}

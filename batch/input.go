@@ -20,6 +20,7 @@ import (
 // Record is one input row as read and validated.
 type Record struct {
 	Line         int               // 1-based line where the record starts
+	EndLine      int               // 1-based line where it ends when a quoted value holds line breaks; 0 for one line
 	ID           string            // external id (student or employee id), trimmed; "" when the file has no id column
 	FirstName    string            // trimmed
 	LastName     string            // trimmed
@@ -40,15 +41,26 @@ type Record struct {
 	Err error
 }
 
-// Fields returns the record's fields for username patterns: firstname,
-// lastname and every custom field.
+// Fields returns the record's fields for username patterns and
+// templates: firstname, lastname, the single-valued known fields (id,
+// title, department, manager, phone: "s[id]", "/Staff/[department]") and
+// every custom field.
 func (rec Record) Fields() naming.Fields {
-	f := make(naming.Fields, len(rec.Custom)+2)
+	f := make(naming.Fields, len(rec.Custom)+7)
 	maps.Copy(f, rec.Custom)
 	f[naming.FirstName] = rec.FirstName
 	f[naming.LastName] = rec.LastName
+	for name, value := range map[string]string{"id": rec.ID, "title": rec.Title, "department": rec.Department, "manager": rec.Manager, "phone": rec.Phone} {
+		if value != "" {
+			f[name] = value
+		}
+	}
 	return f
 }
+
+// valueFields are the known fields Record.Fields gives patterns and
+// templates besides firstname and lastname.
+var valueFields = []string{"id", "title", "department", "manager", "phone"}
 
 // ReaderOptions configures a Reader.
 type ReaderOptions struct {
@@ -62,6 +74,10 @@ type ReaderOptions struct {
 	// Domain is the Workspace domain. Explicit addresses, aliases given as
 	// addresses and managers must be in it. Empty disables that check.
 	Domain string
+	// Encoding is the file's character encoding, as the config names it
+	// (see Config.Encoding); "" is UTF-8. The reader decodes the file to
+	// UTF-8 and does not check it as a whole: a job does that first.
+	Encoding string
 }
 
 // A Reader reads records from a CSV file with a header row, one at a time,
@@ -94,8 +110,9 @@ type Reader struct {
 	guard   *lineGuard
 	csv     *csv.Reader
 	um      *gocsv.Unmarshaller
-	fields  []string // field name of each column
-	headers []string // header cell of each column, trimmed
+	fields  []string // field name of each named column
+	headers []string // header cell of each named column, trimmed
+	unnamed []string // keys of the empty columns at the end of the header (see mapHeader)
 	domain  string
 }
 
@@ -170,7 +187,11 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	if delim >= utf8.RuneSelf {
 		return nil, fmt.Errorf("delimiter %q is not supported: use an ASCII character", delim)
 	}
-	br := bufio.NewReader(r)
+	enc, err := lookupEncoding(opts.Encoding)
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReader(enc.decode(r))
 	start, err := br.Peek(len(bom))
 	if err != nil && err != io.EOF {
 		return nil, fmt.Errorf("read header: %w", err)
@@ -200,7 +221,7 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 		case err == io.EOF:
 			return nil, &HeaderError{Err: errors.New("the file is empty; it needs a header row naming at least the firstname and lastname columns")}
 		case errors.As(err, &pe):
-			return nil, &HeaderError{Err: parseProblem(pe, 0)}
+			return nil, &HeaderError{Err: parseProblem(pe, 0, 0)}
 		}
 		return nil, fmt.Errorf("read header: %w", err)
 	}
@@ -209,7 +230,7 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 		return nil, err
 	}
 	// gocsv fills row by these names and keys the custom columns by them.
-	if err := um.RenormalizeHeaders(func([]string) []string { return rd.fields }); err != nil {
+	if err := um.RenormalizeHeaders(func([]string) []string { return slices.Concat(rd.fields, rd.unnamed) }); err != nil {
 		return nil, fmt.Errorf("map header: %w", err)
 	}
 	return rd, nil
@@ -235,10 +256,24 @@ func columnMap(cols map[string]string) (map[string]string, error) {
 
 // mapHeader sets the field of every column, or reports why the header
 // cannot be used. delim is the delimiter the file was split with.
+//
+// Empty cells at the end of the header are columns without a name, which
+// Excel writes when cells right of the table were ever used: they are
+// ignored, and a row with a value in one fails (see takeUnnamed). An
+// empty cell before a named one is a header error.
 func (r *Reader) mapHeader(headers []string, columns map[string]string, delim rune) error {
 	if line := strings.Join(headers, string(delim)); len(line) <= len("sep=;") && strings.HasPrefix(strings.ToLower(line), "sep=") {
 		return &HeaderError{Err: fmt.Errorf("line 1 is Excel's %q line, not a header; delete it, and set the delimiter to %q", line, delimiterName(strings.TrimPrefix(strings.ToLower(line), "sep=")))}
 	}
+	named := len(headers)
+	for named > 0 && strings.TrimSpace(headers[named-1]) == "" {
+		named--
+	}
+	for i := named; i < len(headers); i++ {
+		// Never a field name, which holds only a-z, 0-9 and _.
+		r.unnamed = append(r.unnamed, fmt.Sprintf("column %d", i+1))
+	}
+	headers = headers[:named]
 	r.fields = make([]string, len(headers))
 	r.headers = make([]string, len(headers))
 	column := make(map[string]int, len(headers)) // field → 1-based column
@@ -363,6 +398,20 @@ func customName(s string) string {
 // Fields returns the field name of each column, in file order.
 func (r *Reader) Fields() []string { return slices.Clone(r.fields) }
 
+// Provides reports whether a pattern or template field can have a value
+// in this file: firstname and lastname always, the other fields when a
+// column gives them.
+func (r *Reader) Provides(field string) bool {
+	switch {
+	case field == naming.FirstName || field == naming.LastName:
+		return true
+	case !slices.Contains(r.fields, field):
+		return false
+	}
+	_, known := aliasField[headerKey(field)]
+	return !known || slices.Contains(valueFields, field)
+}
+
 // HasID reports whether the file has an id column.
 func (r *Reader) HasID() bool { return slices.Contains(r.fields, "id") }
 
@@ -378,24 +427,41 @@ func (r *Reader) Next() (Record, error) {
 	case err != nil && !parseErr:
 		return Record{}, fmt.Errorf("read input: %w", err)
 	}
-	if cut, ok := r.guard.claim(r.csv.InputOffset()); ok {
+	line := 0 // where the record starts
+	if parseErr {
+		line = pe.StartLine
+	} else {
+		line, _ = r.csv.FieldPos(0)
+	}
+	end := r.csv.InputOffset()
+	last := r.guard.lineAt(end - 1) // where the record ends
+	fail := func(err error) Record {
+		return Record{Line: line, Err: &RowError{Line: line, EndLine: last, Err: err}}
+	}
+	if cut, ok := r.guard.claim(end); ok {
 		// The record was cut short: what it holds is not what the file
 		// says, so its own errors do not matter.
-		line := 0
-		if parseErr {
-			line = pe.StartLine
-		} else {
-			line, _ = r.csv.FieldPos(0)
-		}
-		return Record{Line: line, Err: &RowError{Line: line, Err: cut.err(line)}}, nil
+		return fail(cut.err(line)), nil
 	}
 	if parseErr {
-		return Record{Line: pe.StartLine, Err: &RowError{Line: pe.StartLine, Err: parseProblem(pe, len(r.fields))}}, nil
+		if errors.Is(pe.Err, csv.ErrQuote) && r.guard.endsInQuote(end) {
+			return fail(neverClosed(line, last)), nil
+		}
+		return fail(parseProblem(pe, len(r.fields), len(r.unnamed))), nil
 	}
-	line, _ := r.csv.FieldPos(0) // where the first field, and so the record, starts
 	cells := v.(row)
+	unnamed := r.takeUnnamed(custom)
 	rec := record(line, cells, custom)
+	if last > line {
+		rec.EndLine = last
+	}
 	rec.Err = r.check(&rec, cells, custom)
+	if rec.Err == nil && unnamed != nil {
+		rec.Err = &RowError{Line: line, Err: unnamed}
+	}
+	if re, ok := errors.AsType[*RowError](rec.Err); ok {
+		re.EndLine = last
+	}
 	return rec, nil
 }
 
@@ -477,16 +543,38 @@ func (e *HeaderError) Error() string {
 func (e *HeaderError) Unwrap() error { return e.Err }
 
 // parseProblem describes, in plain words, why encoding/csv could not read a
-// record when the header has width columns. The error wraps the csv
-// sentinel (csv.ErrFieldCount, csv.ErrBareQuote, csv.ErrQuote).
-func parseProblem(pe *csv.ParseError, width int) error {
+// record when the header has named columns and then unnamed empty ones.
+// The error wraps the csv sentinel (csv.ErrFieldCount, csv.ErrBareQuote,
+// csv.ErrQuote).
+func parseProblem(pe *csv.ParseError, named, unnamed int) error {
 	switch {
+	case errors.Is(pe.Err, csv.ErrFieldCount) && unnamed > 0:
+		return fmt.Errorf("%w (the header has %d, counting the %d empty cells at its end)", pe.Err, named+unnamed, unnamed)
 	case errors.Is(pe.Err, csv.ErrFieldCount):
-		return fmt.Errorf("%w (the header has %d)", pe.Err, width)
+		return fmt.Errorf("%w (the header has %d)", pe.Err, named)
 	case errors.Is(pe.Err, csv.ErrBareQuote):
 		return fmt.Errorf("%w at line %d, byte %d; put the field in quotes and double the quote inside it (\"\")", pe.Err, pe.Line, pe.Column)
 	case errors.Is(pe.Err, csv.ErrQuote):
 		return fmt.Errorf("%w at line %d, byte %d; a quoted field ends with a quote followed by the delimiter or the end of the line", pe.Err, pe.Line, pe.Column)
 	}
 	return fmt.Errorf("%w at line %d, byte %d", pe.Err, pe.Line, pe.Column)
+}
+
+// unclosedQuote is the error of a record that ends inside a quoted field:
+// at the end of the file, or where the line guard ended a record that
+// grew past maxRecordBytes. Its message says which lines it took, so a
+// RowError adds no more about them. It wraps csv.ErrQuote.
+type unclosedQuote struct{ msg string }
+
+func (e *unclosedQuote) Error() string { return e.msg }
+
+func (e *unclosedQuote) Unwrap() error { return csv.ErrQuote }
+
+// neverClosed is the error of a record from line first to line last, the
+// end of the file, inside a quote that is never closed.
+func neverClosed(first, last int) error {
+	if first == last {
+		return &unclosedQuote{"a quote opened on this line is never closed"}
+	}
+	return &unclosedQuote{fmt.Sprintf("a quote is never closed, so the %d lines to the end of the file were read as one record", last-first+1)}
 }

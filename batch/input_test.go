@@ -114,9 +114,35 @@ func TestNewReader_Header(t *testing.T) {
 			wantErr: `header column 3 ("") is empty; name the column or remove it`,
 		},
 		{
-			name:    "blank header cell",
-			header:  "firstname,lastname,   ",
-			wantErr: `header column 3 ("") is empty; name the column or remove it`,
+			name:    "blank header cell before a named one",
+			header:  "firstname,   ,lastname",
+			wantErr: `header column 2 ("") is empty; name the column or remove it`,
+		},
+		{
+			name:    "empty header cells in the middle and at the end",
+			header:  "firstname,,lastname,,",
+			wantErr: `header column 2 ("") is empty; name the column or remove it`,
+		},
+		{
+			// Excel writes a cell for every column ever used.
+			name:   "empty header cells at the end",
+			header: "First Name,Last Name,,\r\n",
+			want:   []string{"firstname", "lastname"},
+		},
+		{
+			name:   "blank header cells at the end",
+			header: "firstname,lastname,grade, ,\t",
+			want:   []string{"firstname", "lastname", "grade"},
+		},
+		{
+			name:    "only empty header cells",
+			header:  ",,\n",
+			wantErr: "header: there is no firstname column (looked for firstname, first name, given name, givenName, forename); rename a column or map it to firstname in the config's columns",
+		},
+		{
+			name:    "one column and empty cells, split by the wrong delimiter",
+			header:  "firstname;lastname,,\n",
+			wantErr: `header: there is no firstname column (looked for firstname, first name, given name, givenName, forename); rename a column or map it to firstname in the config's columns; the header is one column holding "firstname;lastname": if the file is ;-separated, set the delimiter to ";"`,
 		},
 		{
 			name:    "two columns for one field",
@@ -347,7 +373,7 @@ func TestReader_Files(t *testing.T) {
 				{line: 4, err: "line 4: wrong number of fields (the header has 3)"},
 				{line: 5, err: `line 5: bare " in non-quoted-field at line 5, byte 3; put the field in quotes and double the quote inside it ("")`},
 				{line: 6, first: "Barbara", last: "Liskov"},
-				{line: 7, err: `line 7: extraneous or missing " in quoted-field at line 8, byte 18; a quoted field ends with a quote followed by the delimiter or the end of the line`},
+				{line: 7, err: "lines 7–8: a quote is never closed, so the 2 lines to the end of the file were read as one record"},
 			},
 		},
 		{
@@ -355,6 +381,15 @@ func TestReader_Files(t *testing.T) {
 			file: "windows1252.csv",
 			want: []want{
 				{line: 2, first: "J\xfcrgen", last: "M\xfcller", err: "line 2: firstname is not valid UTF-8; save the file as UTF-8 (in Excel: CSV UTF-8)"},
+				{line: 3, first: "Ada", last: "Lovelace"},
+			},
+		},
+		{
+			// The same, read as what it is.
+			file: "windows1252.csv",
+			opts: ReaderOptions{Encoding: "windows-1252"},
+			want: []want{
+				{line: 2, first: "Jürgen", last: "Müller"},
 				{line: 3, first: "Ada", last: "Lovelace"},
 			},
 		},
@@ -386,6 +421,139 @@ func TestReader_Files(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReader_Spans reads records that span lines. One that is read
+// normally says nothing of it; one that fails names its first and last
+// line and says they were read as one record, so that a stray quote loses
+// nobody without a word.
+func TestReader_Spans(t *testing.T) {
+	tests := []struct {
+		name      string
+		in        string
+		line, end int    // of the last record
+		err       string // of the last record
+	}{
+		{
+			name: "a quoted note over three lines",
+			in:   "firstname,lastname,note\nAda,Lovelace,\"one\ntwo\r\nthree\"\n",
+			line: 2, end: 4,
+		},
+		{
+			name: "a name with a line break",
+			in:   "firstname,lastname\n\"Ada\nMarie\",Lovelace\n",
+			line: 2, end: 3,
+			err: "lines 2–3: a quote opened on line 2 closes on line 3; 2 lines were read as one record: firstname contains a control character (U+000A); a name is one line of text",
+		},
+		{
+			name: "a stray quote takes four lines into a note",
+			in:   "firstname,lastname,id,note\nAda,Lovelace,1,\nGrace,Hopper,2,\"x\nAlan,Turing,3,\nEdsger,Dijkstra,4,\nKen,Thompson\",5,\n",
+			line: 3, end: 6,
+			err: "lines 3–6: a quote opened on line 3 closes on line 6; 4 lines were read as one record: wrong number of fields (the header has 4)",
+		},
+		{
+			name: "a bare quote after the span",
+			in:   "firstname,lastname,id\nGrace,\"Hopper,2\nAlan\",Tu\"ring,3\n",
+			line: 2, end: 3,
+			err: `lines 2–3: a quote opened on line 2 closes on line 3; 2 lines were read as one record: bare " in non-quoted-field at line 3, byte 9; put the field in quotes and double the quote inside it ("")`,
+		},
+		{
+			name: "text after a closing quote",
+			in:   "firstname,lastname,id\nGrace,\"Hopper\n\"x,2\n",
+			line: 2, end: 3,
+			err: `lines 2–3: a quote opened on line 2 closes on line 3; 2 lines were read as one record: extraneous or missing " in quoted-field at line 3, byte 1; a quoted field ends with a quote followed by the delimiter or the end of the line`,
+		},
+		{
+			name: "a quote never closed on the last line",
+			in:   "firstname,lastname,id\nGrace,\"Hopper,2\n",
+			line: 2, end: 2,
+			err: "line 2: a quote opened on this line is never closed",
+		},
+		{
+			name: "a quote never closed swallows the rest of the file",
+			in:   "firstname,lastname,id\nGrace,\"Hopper,2\nAlan,Turing,3\n\nEdsger,Dijkstra,4",
+			line: 2, end: 5,
+			err: "lines 2–5: a quote is never closed, so the 4 lines to the end of the file were read as one record",
+		},
+		{
+			name: "a quote never closed after one that spans lines",
+			in:   "firstname,lastname,note\nGrace,\"Hop\nper\",\"x\ny\n",
+			line: 2, end: 4,
+			err: "lines 2–4: a quote is never closed, so the 3 lines to the end of the file were read as one record",
+		},
+		{
+			name: "the record after a span is at its own line",
+			in:   "firstname,lastname,note\r\nAda,Lovelace,\"a\r\nb\"\r\n\r\nGrace,\"Hop\r\nper\",x\r\n",
+			line: 5, end: 6,
+			err: "lines 5–6: a quote opened on line 5 closes on line 6; 2 lines were read as one record: lastname contains a control character (U+000A); a name is one line of text",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewReader(strings.NewReader(tt.in), ReaderOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs := readAll(t, r)
+			rec := recs[len(recs)-1]
+			if rec.Line != tt.line || errText(rec.Err) != tt.err {
+				t.Errorf("last record = line %d, error\n%v\nwant line %d, error\n%s", rec.Line, rec.Err, tt.line, tt.err)
+			}
+			if rec.Err == nil {
+				return
+			}
+			re, ok := errors.AsType[*RowError](rec.Err)
+			if !ok || re.Line != tt.line || re.EndLine != tt.end {
+				t.Errorf("error = %#v, want a *RowError for lines %d to %d", rec.Err, tt.line, tt.end)
+			}
+		})
+	}
+}
+
+// TestReader_UnnamedColumns reads a file whose header ends in empty cells,
+// as Excel writes them: the columns are ignored while they are empty, and
+// a row with a value in one fails, naming the column.
+func TestReader_UnnamedColumns(t *testing.T) {
+	in := "\uFEFFFirst Name,Last Name,Notes,,\r\n" +
+		"Ada,Lovelace,,,\r\n" +
+		"Grace,Hopper,x, , \r\n" +
+		"Alan,Turing,,42,\r\n" +
+		"Edsger,Dijkstra,,,\"a\r\nb\"\r\n" +
+		",Knuth,,,x\r\n" +
+		"Ken,Thompson\r\n"
+	r, err := NewReader(strings.NewReader(in), ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.Fields(), []string{"firstname", "lastname", "notes"}; !slices.Equal(got, want) {
+		t.Errorf("Fields() = %q, want %q", got, want)
+	}
+	want := []struct {
+		line   int
+		custom map[string]string
+		err    string
+	}{
+		{line: 2, custom: map[string]string{"notes": ""}},
+		{line: 3, custom: map[string]string{"notes": "x"}},
+		{line: 4, err: "line 4: column 4 has a value but no header; name the column in the header row, or empty the cell"},
+		{line: 5, err: "lines 5–6: a quote opened on line 5 closes on line 6; 2 lines were read as one record: column 5 has a value but no header; name the column in the header row, or empty the cell"},
+		// The first problem from the left.
+		{line: 7, err: "line 7: First Name is empty"},
+		{line: 8, err: "line 8: wrong number of fields (the header has 5, counting the 2 empty cells at its end)"},
+	}
+	recs := readAll(t, r)
+	if len(recs) != len(want) {
+		t.Fatalf("read %d records, want %d: %+v", len(recs), len(want), recs)
+	}
+	for i, w := range want {
+		rec := recs[i]
+		if rec.Line != w.line || errText(rec.Err) != w.err {
+			t.Errorf("record %d = line %d, error %v; want line %d, error %s", i, rec.Line, rec.Err, w.line, w.err)
+		}
+		if w.err == "" && !maps.Equal(rec.Custom, w.custom) {
+			t.Errorf("line %d: Custom = %q, want %q", rec.Line, rec.Custom, w.custom)
+		}
 	}
 }
 
@@ -547,7 +715,10 @@ func TestReader_StreamsWithBoundedMemory(t *testing.T) {
 
 // FuzzReader checks that no input makes the Reader panic, that every record
 // it returns either carries a *RowError for its line or holds values that
-// pass the rules, and that lines only go forward.
+// pass the rules, and that lines only go forward. The byte picks the
+// delimiter and the encoding the input is read with; in any encoding but
+// UTF-8, an input the encoding check refuses is one a job never reads,
+// and one it accepts must give no cell that is not UTF-8.
 func FuzzReader(f *testing.F) {
 	files, err := filepath.Glob(filepath.Join("testdata", "input", "*"))
 	if err != nil {
@@ -572,10 +743,27 @@ func FuzzReader(f *testing.F) {
 		"Ada,Lovelace,ada@example.org,correct horse,,math;art,al,/a/b,boss@example.org\n"+
 		"Ada,Lovelace,,5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8,SHA-1,,,/,\n"), byte(0))
 	f.Add([]byte("firstname;lastname;x\n\"a\nb\";c;d\n"), byte(1))
-
 	delimiters := []rune{',', ';', '\t'}
-	f.Fuzz(func(t *testing.T, data []byte, delim byte) {
-		opts := ReaderOptions{Delimiter: delimiters[int(delim)%len(delimiters)], Domain: "example.org"}
+	encodings := EncodingNames()
+	for _, tc := range hostileEncodingCorpus() {
+		if i := slices.Index(encodings, tc.encoding); i > 0 {
+			f.Add([]byte(tc.content), byte(i*len(delimiters)))
+		}
+	}
+
+	f.Fuzz(func(t *testing.T, data []byte, pick byte) {
+		opts := ReaderOptions{
+			Delimiter: delimiters[int(pick)%len(delimiters)],
+			Encoding:  encodings[int(pick)/len(delimiters)%len(encodings)],
+			Domain:    "example.org",
+		}
+		enc, _ := lookupEncoding(opts.Encoding)
+		check := newEncodingCheck(enc)
+		check.Write(data)
+		accepted := check.Close() == nil
+		if !accepted && enc != encodingUTF8 {
+			return
+		}
 		r, err := NewReader(strings.NewReader(string(data)), opts)
 		if err != nil {
 			var he *HeaderError
@@ -584,7 +772,7 @@ func FuzzReader(f *testing.F) {
 			}
 			return
 		}
-		last := 1
+		last := 1 // the last line read
 		for {
 			rec, err := r.Next()
 			if err == io.EOF {
@@ -599,8 +787,15 @@ func FuzzReader(f *testing.F) {
 			last = rec.Line
 			if rec.Err != nil {
 				var re *RowError
-				if !errors.As(rec.Err, &re) || re.Line != rec.Line {
-					t.Fatalf("Next() line %d error = %#v, want a *RowError for that line", rec.Line, rec.Err)
+				if !errors.As(rec.Err, &re) || re.Line != rec.Line || re.EndLine < re.Line {
+					t.Fatalf("Next() line %d error = %#v, want a *RowError for that line and the lines after it", rec.Line, rec.Err)
+				}
+				if want := fmt.Sprintf("lines %d–%d: ", re.Line, re.EndLine); re.EndLine > re.Line && !strings.HasPrefix(re.Error(), want) {
+					t.Fatalf("Next() line %d error = %q, want it to start with %q", rec.Line, re, want)
+				}
+				last = re.EndLine
+				if accepted && strings.Contains(re.Error(), "not valid UTF-8") {
+					t.Fatalf("Next() line %d error = %q, in a file the encoding check accepts", rec.Line, re)
 				}
 				continue
 			}

@@ -1,17 +1,19 @@
 package batch
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -49,9 +51,20 @@ type Job struct {
 	ReportPath string // the report for a new run; a resumed run keeps its own
 	Journal    *journal.Journal
 	Directory  Directory
-	Mode       Mode
+	// Target says which directory Directory is: the journal must belong to
+	// it (see journal.BindDirectory).
+	Target journal.Directory
+	// Protected are files the report must never be, besides the input and
+	// the reports of the journal's runs: the journal and its -wal and -shm
+	// files (see JournalFiles), which plan works on a copy of.
+	Protected []Protected
+	Mode      Mode
 	// Force goes on with a resumed run although the config changed.
 	Force bool
+	// Strict stops the job, before anything changes, when patterns or
+	// templates name fields the input has no column for; otherwise that
+	// is a warning.
+	Strict bool
 	// SnapshotMaxAge is how old the journal's directory snapshot may be
 	// and still be used. Zero means one hour.
 	SnapshotMaxAge time.Duration
@@ -73,7 +86,54 @@ type Job struct {
 	// report line is on disk, its journal state not yet). Crash tests kill
 	// the process there.
 	Failpoint func(name string)
+
+	// changed is set once the directory may have applied a change of the
+	// job: a write that succeeded, or whose outcome is unknown.
+	changed atomic.Bool
 }
+
+// noteChange records that a write answered with err may have changed the
+// directory: it did unless the directory refused it outright (a 4xx
+// answer, a systemic refusal) or the row failed before any call.
+func (j *Job) noteChange(err error) {
+	if err == nil {
+		j.changed.Store(true)
+		return
+	}
+	if isRowFailure(err) || directory.IsRefused(err) {
+		return
+	}
+	j.changed.Store(true)
+}
+
+// DirectoryStoppedError means the directory refused the job itself (a
+// missing scope or admin role, the API disabled, the domain's user limit):
+// the job stopped taking rows; the rows it had not finished stay pending,
+// and running it again after the fix does the rest.
+type DirectoryStoppedError struct {
+	Err *directory.SystemicError
+}
+
+func (e *DirectoryStoppedError) Error() string {
+	return "stopped by the directory: " + e.Err.Error()
+}
+
+func (e *DirectoryStoppedError) Unwrap() error { return e.Err }
+
+// NothingChangedError means the job stopped before it could change
+// anything in the directory: fix the cause and run it again.
+type NothingChangedError struct{ Err error }
+
+func (e *NothingChangedError) Error() string { return e.Err.Error() }
+func (e *NothingChangedError) Unwrap() error { return e.Err }
+
+// StoppedError means the job stopped part-way, after it had begun to
+// change the directory, for a reason other than its context: the journal
+// holds every intent, and running it again resumes it.
+type StoppedError struct{ Err error }
+
+func (e *StoppedError) Error() string { return e.Err.Error() }
+func (e *StoppedError) Unwrap() error { return e.Err }
 
 func (j *Job) failpoint(name string) {
 	if j.Failpoint != nil {
@@ -89,9 +149,14 @@ func (j *Job) now() time.Time {
 }
 
 // ErrInterrupted is returned when the job stopped before its end because
-// its context was cancelled; the same command resumes it. It wraps
-// context.Canceled.
-var ErrInterrupted = fmt.Errorf("interrupted before the end; run the same command again to resume: %w", context.Canceled)
+// its context was cancelled; the same command resumes it. It is
+// context.Canceled to errors.Is.
+var ErrInterrupted error = interrupted{}
+
+type interrupted struct{}
+
+func (interrupted) Error() string        { return "interrupted before the end" }
+func (interrupted) Is(target error) bool { return target == context.Canceled }
 
 // ConfigChangedError means an unfinished run is being resumed with
 // settings that change what it does.
@@ -111,6 +176,12 @@ type Summary struct {
 	ReportPath string // where the report is
 	Rotated    string // where an earlier report was moved, if one was
 	NoIDColumn bool   // rows are known by their content, not an ID
+	// Warnings are problems of the config with this input found before
+	// the first row, such as a pattern naming a field no column provides.
+	Warnings []string
+	// Halted is the systemic refusal of the directory that stopped the
+	// job, if one did: its rows not finished stay pending.
+	Halted *directory.SystemicError
 
 	// Statuses counts rows per report status over the whole run, earlier
 	// invocations included.
@@ -130,12 +201,6 @@ type Summary struct {
 	Abandoned *AbandonedRun
 }
 
-// AbandonedRun counts the unfinished rows of an earlier run.
-type AbandonedRun struct {
-	Run  journal.Run
-	Rows int
-}
-
 // Failed is the number of rows that failed in the run.
 func (s *Summary) Failed() int { return s.Statuses[StatusFailed] }
 
@@ -151,8 +216,23 @@ func (s *Summary) Total() int {
 // Run does the job. A row that cannot be processed is recorded as failed
 // and the other rows go on; Run returns an error only when the job as a
 // whole cannot go on (a bad input header, a config change, the journal
-// failing) or was interrupted (ErrInterrupted).
+// failing) or was interrupted (ErrInterrupted). An error of a job that
+// could not have changed anything yet is a *NothingChangedError; one of a
+// job that may have is a *StoppedError.
 func (j *Job) Run(ctx context.Context) (*Summary, error) {
+	summary, err := j.run(ctx)
+	switch {
+	case err == nil, errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return summary, err
+	case !j.changed.Load():
+		return summary, &NothingChangedError{Err: err}
+	case errors.As(err, new(*DirectoryStoppedError)):
+		return summary, err
+	}
+	return summary, &StoppedError{Err: err}
+}
+
+func (j *Job) run(ctx context.Context) (*Summary, error) {
 	start := time.Now()
 	j.setDefaults()
 	in, err := os.Open(j.InputPath)
@@ -160,7 +240,7 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 		return nil, fmt.Errorf("open input: %w", err)
 	}
 	defer in.Close()
-	hash, lines, err := scanInput(in)
+	hash, records, err := scanEncoded(in, j.Config.Encoding)
 	if err != nil {
 		return nil, fmt.Errorf("read input %s: %w", j.InputPath, err)
 	}
@@ -168,7 +248,7 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 		return nil, fmt.Errorf("read input %s: %w", j.InputPath, err)
 	}
 	delim, _ := j.Config.delimiter()
-	reader, err := NewReader(in, ReaderOptions{Delimiter: delim, Columns: j.Config.Columns, Domain: j.Config.Domain})
+	reader, err := NewReader(in, ReaderOptions{Delimiter: delim, Columns: j.Config.Columns, Domain: j.Config.Domain, Encoding: j.Config.Encoding})
 	if err != nil {
 		return nil, err
 	}
@@ -180,31 +260,47 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	warnings := unknownFields(j.Config, patterns, reader, filepath.Base(j.InputPath))
+	if len(warnings) > 0 && j.Strict {
+		return nil, &UnknownFieldsError{Problems: warnings}
+	}
+	for _, w := range warnings {
+		j.Logger.Warn(w)
+	}
 
-	run, resumed, abandoned, err := j.beginRun(ctx, hash)
+	// A journal is the memory of one directory: used for another, what it
+	// knows of accounts and names would be false there.
+	if err := j.Journal.BindDirectory(ctx, j.Target); err != nil {
+		return nil, err
+	}
+	// The report is checked before the run is recorded, and created only
+	// once the directory has answered: a job that cannot start leaves no
+	// empty report and no run that needs it behind.
+	protected, err := j.protected(ctx)
 	if err != nil {
 		return nil, err
 	}
-	report, rotated, err := OpenReport(run.ReportPath, resumed)
+	if err := checkReport(j.ReportPath, false, protected); err != nil {
+		return nil, err
+	}
+	run, resumed, abandoned, err := j.beginRun(ctx, hash, records)
 	if err != nil {
 		return nil, err
 	}
-	defer report.Close()
-	if rotated != "" {
-		j.Logger.Info("kept the earlier report", "path", rotated)
+	if err := checkReport(run.ReportPath, resumed, protected); err != nil {
+		return nil, err
 	}
 
 	dir := j.Directory
 	if j.Mode == Plan {
 		dir = ReadOnly(dir)
 	}
-	s := &state{
+	s := &runner{
 		job:       j,
 		cfg:       j.Config,
 		dir:       dir,
 		journal:   j.Journal,
 		run:       run,
-		report:    report,
 		placement: placement,
 		log:       j.Logger,
 		counts:    map[string]int{},
@@ -233,12 +329,22 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 	if err := s.loadSnapshot(ctx); err != nil {
 		return nil, err
 	}
+	report, rotated, err := OpenReport(run.ReportPath, resumed, protected)
+	if err != nil {
+		return nil, err
+	}
+	defer report.Close()
+	if rotated != "" {
+		j.Logger.Info("kept the earlier report", "path", rotated)
+	}
+	s.report = report
 	if j.Progress != nil {
-		j.Progress.Start(lines)
+		j.Progress.Start(max(records-1, 0))
 		defer j.Progress.Done()
 	}
 	err = s.process(ctx, work, reader)
-	interrupted := ctx.Err() != nil
+	halted := s.halted()
+	interrupted := ctx.Err() != nil && halted == nil
 	if err != nil && !(interrupted && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))) {
 		return nil, err
 	}
@@ -252,6 +358,7 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 		NoIDColumn:     !reader.HasID(),
 		ThisInvocation: s.counts,
 		Elapsed:        time.Since(start),
+		Warnings:       warnings,
 	}
 	if j.Stats != nil {
 		summary.Directory = j.Stats()
@@ -261,23 +368,25 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 		if j.Config.OrgUnit.CreateMissing {
 			summary.OrgUnitsToCreate = s.orgUnits.missingList()
 		}
-		if j.Config.Groups.CreateMissing {
-			summary.GroupsToCreate = s.groups.missingList()
-		}
+		summary.GroupsToCreate = s.groupsToCreate.list()
 	}
 	if summary.Statuses, err = j.Journal.CountStatuses(context.WithoutCancel(ctx), run.ID); err != nil {
 		return nil, err
 	}
-	if abandoned.ID != 0 {
-		n, err := j.Journal.CountUnfinished(context.WithoutCancel(ctx), abandoned.ID)
+	if abandoned.run.ID != 0 {
+		a, err := j.account(context.WithoutCancel(ctx), abandoned)
 		if err != nil {
 			return nil, err
 		}
-		if n > 0 {
-			summary.Abandoned = &AbandonedRun{Run: abandoned, Rows: n}
+		if a.Rows > 0 {
+			summary.Abandoned = a
 			j.Logger.Warn("rows of an earlier unfinished run are still unfinished; run provision on its input again",
-				"run", abandoned.ID, "input", abandoned.InputPath, "rows", n)
+				"run", a.Run.ID, "input", a.Run.InputPath, "rows", a.Rows, "exact", a.Exact)
 		}
+	}
+	if halted != nil {
+		summary.Halted = halted
+		return summary, &DirectoryStoppedError{Err: halted}
 	}
 	if interrupted {
 		return summary, ErrInterrupted
@@ -325,33 +434,45 @@ func (j *Job) workContext(ctx context.Context) (context.Context, context.CancelF
 }
 
 // beginRun resumes the unfinished run of the same input, or starts a new
-// run. When it starts a new run while an earlier one is unfinished (its
+// run. A plan always starts a run of its own in its copy of the journal:
+// it never writes to the report of the run it would resume. When it starts a new run while an earlier one is unfinished (its
 // input changed), it returns that run as abandoned: its rows that are in
 // the new input are finished by the new run, and the others are counted in
 // the summary.
-func (j *Job) beginRun(ctx context.Context, inputHash string) (run journal.Run, resumed bool, abandoned journal.Run, err error) {
+func (j *Job) beginRun(ctx context.Context, inputHash string, records int) (run journal.Run, resumed bool, abandoned abandonment, err error) {
 	fingerprint, summary := j.Config.Fingerprint()
 	last, found, err := j.Journal.LastRun(ctx)
 	if err != nil {
-		return journal.Run{}, false, journal.Run{}, err
+		return journal.Run{}, false, abandonment{}, err
 	}
-	if found && !last.Finished() {
+	if found && !last.Finished() && j.Mode == Run {
 		if last.InputHash == inputHash {
 			if last.Fingerprint != fingerprint && !j.Force {
-				return journal.Run{}, false, journal.Run{}, &ConfigChangedError{Changes: ConfigChanges(last.Config, summary)}
+				return journal.Run{}, false, abandonment{}, &ConfigChangedError{Changes: ConfigChanges(last.Config, summary)}
 			}
 			if err := j.Journal.ResumeRun(ctx, last.ID, fingerprint, summary); err != nil {
-				return journal.Run{}, false, journal.Run{}, err
+				return journal.Run{}, false, abandonment{}, err
 			}
 			if last.ReportPath != j.ReportPath {
-				j.Logger.Warn("a resumed run keeps writing its first report", "report", last.ReportPath)
+				if _, err := os.Lstat(last.ReportPath); errors.Is(err, fs.ErrNotExist) {
+					// The run stopped before its report was created: the
+					// report asked for now is its report.
+					if err := j.Journal.SetRunReport(ctx, last.ID, j.ReportPath); err != nil {
+						return journal.Run{}, false, abandonment{}, err
+					}
+					last.ReportPath = j.ReportPath
+				} else {
+					j.Logger.Warn("a resumed run keeps writing its first report", "report", last.ReportPath)
+				}
 			}
 			j.Logger.Info("resuming an interrupted run", "run", last.ID, "started", last.Started, "invocation", last.Invocations+1)
-			return last, true, journal.Run{}, nil
+			return last, true, abandonment{}, nil
 		}
 		j.Logger.Warn("the previous run did not finish and its input has changed; starting a new run",
 			"previous_input", last.InputPath, "previous_run", last.ID)
-		abandoned = last
+		if abandoned, err = j.beginAbandon(ctx, last); err != nil {
+			return journal.Run{}, false, abandonment{}, err
+		}
 	}
 	run, err = j.Journal.StartRun(ctx, journal.Run{
 		InputPath:   j.InputPath,
@@ -359,40 +480,52 @@ func (j *Job) beginRun(ctx context.Context, inputHash string) (run journal.Run, 
 		Fingerprint: fingerprint,
 		Config:      summary,
 		ReportPath:  j.ReportPath,
+		Records:     records,
 	})
 	return run, false, abandoned, err
 }
 
-// scanInput returns the SHA-256 of the input and its number of lines
-// after the header, an estimate of its rows for the progress display.
-func scanInput(r io.Reader) (hash string, rows int, err error) {
-	h := sha256.New()
-	buf := make([]byte, 256<<10)
-	lines := 0
-	var last byte
-	for {
-		n, err := r.Read(buf)
-		if n > 0 {
-			h.Write(buf[:n])
-			lines += bytes.Count(buf[:n], []byte{'\n'})
-			last = buf[n-1]
-		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return "", 0, err
-		}
+// protected returns the files the report must never be: the input,
+// j.Protected, and for plan the report of every run of the journal (a
+// run's own report is continued or kept under a dated name by
+// OpenReport).
+func (j *Job) protected(ctx context.Context) ([]Protected, error) {
+	p := append([]Protected{{Path: j.InputPath, What: "the input"}}, j.Protected...)
+	if j.Mode != Plan {
+		return p, nil
 	}
-	if last != '\n' && last != 0 {
-		lines++
+	runs, err := j.Journal.Runs(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), max(lines-1, 0), nil
+	return append(p, RunReports(runs)...), nil
 }
 
-// state is what one invocation of a job shares between its reader and its
+// RunReports returns the reports of runs, as files a plan or an export
+// must never write over: they may hold initial passwords, and an
+// unfinished run goes on writing its own.
+func RunReports(runs []journal.Run) []Protected {
+	var p []Protected
+	for _, r := range runs {
+		p = append(p, Protected{Path: r.ReportPath, What: fmt.Sprintf("the report of run %d of the journal, which may hold initial passwords", r.ID)})
+	}
+	return p
+}
+
+// scanInput returns the SHA-256 of the input and the number of its
+// records, the header included (see recordCounter).
+func scanInput(r io.Reader) (hash string, records int, err error) {
+	h := sha256.New()
+	var rc recordCounter
+	if _, err := io.CopyBuffer(io.MultiWriter(h, &rc), r, make([]byte, 256<<10)); err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), rc.count(), nil
+}
+
+// runner is what one invocation of a job shares between its reader and its
 // workers.
-type state struct {
+type runner struct {
 	job       *Job
 	cfg       Config
 	dir       Directory
@@ -404,20 +537,42 @@ type state struct {
 	log       *slog.Logger
 	orgUnits  *existence
 	groups    *existence
+	// groupsToCreate are the missing groups plan found run would create.
+	groupsToCreate stringSet
 
 	mu     sync.Mutex
 	counts map[string]int // statuses of rows finished by this invocation
+	// stop is the systemic refusal that halted the job, once one did.
+	stop *directory.SystemicError
+}
+
+// halt stops the job taking rows, for a systemic refusal of the directory.
+func (s *runner) halt(sys *directory.SystemicError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stop == nil {
+		s.stop = sys
+		s.log.Error("the directory refuses the job itself; stopping: no new row is taken, rows not finished stay pending",
+			"refusal", sys.Kind.String(), "fix", sys.Fix)
+	}
+}
+
+// halted returns the refusal that halted the job, or nil.
+func (s *runner) halted() *directory.SystemicError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stop
 }
 
 // process reads the input in order, names each row, and hands the rows
 // that need remote work to a bounded pool of workers. It stops taking rows
 // when ctx is cancelled; workers use work, which outlives ctx by the grace
 // period.
-func (s *state) process(ctx, work context.Context, reader *Reader) error {
+func (s *runner) process(ctx, work context.Context, reader *Reader) error {
 	g, gctx := errgroup.WithContext(work)
 	g.SetLimit(s.cfg.Concurrency)
 	var readErr error
-	for ctx.Err() == nil && gctx.Err() == nil {
+	for ctx.Err() == nil && gctx.Err() == nil && s.halted() == nil {
 		rec, err := reader.Next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -447,7 +602,7 @@ func (s *state) process(ctx, work context.Context, reader *Reader) error {
 }
 
 // count records a finished row.
-func (s *state) count(status string) {
+func (s *runner) count(status string) {
 	s.mu.Lock()
 	s.counts[status]++
 	s.mu.Unlock()

@@ -127,7 +127,7 @@ func TestJob_resumeAfterInterruption(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		job := &Job{Config: cfg, InputPath: e.input, ReportPath: e.report, Journal: j, Directory: e.client,
+		job := &Job{Config: cfg, InputPath: e.input, ReportPath: e.report, Journal: j, Directory: e.client, Target: e.target,
 			Progress: &cancelAfter{n: 7, cancel: cancel}, Grace: 5 * time.Second}
 		sum, err := job.Run(ctx)
 		j.Close()
@@ -305,7 +305,7 @@ func TestJob_noSecretsOutsideTheReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	job := &Job{Config: cfg, InputPath: e.input, ReportPath: e.report, Journal: j, Directory: e.client,
+	job := &Job{Config: cfg, InputPath: e.input, ReportPath: e.report, Journal: j, Directory: e.client, Target: e.target,
 		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if _, err := job.Run(t.Context()); err != nil {
 		t.Fatal(err)

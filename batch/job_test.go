@@ -26,6 +26,7 @@ type env struct {
 	journal string
 	report  string
 	cfg     Config
+	target  journal.Directory // the emulator, as the journal records it
 }
 
 func newEnv(t *testing.T, opts emulator.Options, csv string) *env {
@@ -54,13 +55,18 @@ func newEnv(t *testing.T, opts emulator.Options, csv string) *env {
 		input:   filepath.Join(dir, "people.csv"),
 		journal: filepath.Join(dir, "people.journal"),
 		report:  filepath.Join(dir, "people.report.csv"),
-		cfg:     Config{Domain: opts.Domain, OrgUnit: OrgUnitConfig{CreateMissing: true}, Groups: GroupsConfig{CreateMissing: true}},
+		cfg:     Config{Domain: opts.Domain, OrgUnit: OrgUnitConfig{CreateMissing: true}, Groups: GroupsConfig{CreateMissing: createAnyGroup}},
+		target:  journal.Directory{Kind: journal.EndpointDirectory, Endpoint: srv.URL + "/", Domain: opts.Domain},
 	}
 	if err := os.WriteFile(e.input, []byte(csv), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return e
 }
+
+// createAnyGroup lets a test job create every missing group, as a config
+// with groups.createMissing: ["*"] does.
+var createAnyGroup = GroupCreation{Templates: true, Patterns: []string{"*"}}
 
 // run runs the job once with a fresh journal handle, as a new process does.
 func (e *env) run(ctx context.Context, mode Mode) (*Summary, error) {
@@ -74,7 +80,7 @@ func (e *env) run(ctx context.Context, mode Mode) (*Summary, error) {
 		e.t.Fatal(err)
 	}
 	defer j.Close()
-	job := &Job{Config: cfg, InputPath: e.input, ReportPath: e.report, Journal: j, Directory: e.client, Mode: mode, Stats: e.client.Stats}
+	job := &Job{Config: cfg, InputPath: e.input, ReportPath: e.report, Journal: j, Directory: e.client, Target: e.target, Mode: mode, Stats: e.client.Stats}
 	return job.Run(ctx)
 }
 

@@ -46,7 +46,7 @@ type overlong struct {
 // where the record starts.
 func (o overlong) err(start int) error {
 	if o.record {
-		return fmt.Errorf("the record goes on past 8 MiB by line %d, so a quote is probably never closed; it was ended there and reading went on with line %d", o.line, o.line+1)
+		return &unclosedQuote{fmt.Sprintf("the record goes on past 8 MiB by line %d, so a quote is probably never closed; it was ended there and reading went on with line %d", o.line, o.line+1)}
 	}
 	if o.line == start {
 		return fmt.Errorf("the line is longer than 1 MiB; the rest of it was skipped unread")
@@ -93,6 +93,12 @@ type lineGuard struct {
 	truth    csvState // the state the dropped bytes lead to
 	queued   int64    // bytes handed on or queued in pass and bridge
 	cuts     []overlong
+	// breaks holds the offsets in the guarded stream of the line breaks
+	// queued and not yet forgotten by lineAt, and forgotten counts those
+	// before them. The parser reads ahead by one buffer at most, so it
+	// stays short when lineAt is called after every record.
+	breaks    []int64
+	forgotten int
 }
 
 func newLineGuard(src io.Reader, delim byte) *lineGuard {
@@ -210,14 +216,22 @@ func (g *lineGuard) endLine() {
 
 func (g *lineGuard) queuePass(b []byte) {
 	g.pass = b
-	g.queued += int64(len(b))
-	g.recLen += len(b)
+	g.queue(b)
 }
 
 func (g *lineGuard) queueBridge(b []byte) {
 	g.bridge = b
+	g.queue(b)
+}
+
+// queue counts b as handed on. A line break only ever ends what is
+// queued at once.
+func (g *lineGuard) queue(b []byte) {
 	g.queued += int64(len(b))
 	g.recLen += len(b)
+	if len(b) > 0 && b[len(b)-1] == '\n' {
+		g.breaks = append(g.breaks, g.queued-1)
+	}
 }
 
 // scan returns the parser's state after b, a part of a line without its
@@ -287,4 +301,25 @@ func (g *lineGuard) claim(end int64) (overlong, bool) {
 	first := g.cuts[0]
 	g.cuts = g.cuts[n:]
 	return first, true
+}
+
+// lineAt returns the physical line, 1-based, of the byte at offset off in
+// the guarded stream, and forgets the line breaks before it. off must not
+// be less than at the last call: the reader asks for the last byte of each
+// record, in order.
+func (g *lineGuard) lineAt(off int64) int {
+	n := 0
+	for n < len(g.breaks) && g.breaks[n] < off {
+		n++
+	}
+	g.forgotten += n
+	g.breaks = g.breaks[n:]
+	return g.forgotten + 1
+}
+
+// endsInQuote reports whether the input ended inside a quoted field at
+// offset end: the record that ends there opened a quote that is never
+// closed.
+func (g *lineGuard) endsInQuote(end int64) bool {
+	return g.err == io.EOF && len(g.in) == 0 && end == g.queued && g.state == quoted
 }

@@ -24,7 +24,8 @@ type csvRecord struct {
 
 // readCSVRecords reads every record of r with encoding/csv, as the Reader
 // configures it but with any number of fields, noting the lines each takes.
-// With a guard, it notes the guard's cuts; data is then the guard's input.
+// With a guard, it notes the guard's cuts and asks it for the lines; data
+// is then the guard's input.
 func readCSVRecords(t *testing.T, data []byte, delim byte, g *lineGuard) []csvRecord {
 	t.Helper()
 	var src io.Reader = bytes.NewReader(data)
@@ -50,6 +51,7 @@ func readCSVRecords(t *testing.T, data []byte, delim byte, g *lineGuard) []csvRe
 			rec.line, _ = cr.FieldPos(0)
 		}
 		if g != nil {
+			rec.endLine = g.lineAt(cr.InputOffset() - 1)
 			if cut, ok := g.claim(cr.InputOffset()); ok {
 				rec.cut = &cut
 			}
@@ -88,8 +90,8 @@ func checkGuard(t *testing.T, data []byte, delim byte, maxLine int) {
 	}
 	for i, w := range want {
 		g := got[i]
-		if g.line != w.line {
-			t.Errorf("%q: record %d starts at line %d through the guard, at line %d without", data, i, g.line, w.line)
+		if g.line != w.line || g.endLine != w.endLine {
+			t.Errorf("%q: record %d takes lines %d to %d through the guard, %d to %d without", data, i, g.line, g.endLine, w.line, w.endLine)
 			continue
 		}
 		var wantCut []int // long lines of the record
@@ -254,7 +256,7 @@ func TestReader_GiganticLine(t *testing.T) {
 		{line: 2, first: "Ada"},
 		{line: 3, err: "line 3: the line is longer than 1 MiB; the rest of it was skipped unread"},
 		{line: 4, first: "Alan"},
-		{line: 5, err: "line 5: line 6 of the record is longer than 1 MiB; the rest of it was skipped unread"},
+		{line: 5, err: "lines 5–7: a quote opened on line 5 closes on line 7; 3 lines were read as one record: line 6 of the record is longer than 1 MiB; the rest of it was skipped unread"},
 		{line: 8, first: "Grace"},
 	}
 	for i := 0; ; i++ {

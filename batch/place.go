@@ -33,11 +33,24 @@ func NewPlacement(c Config) (*Placement, error) {
 	return &Placement{p: p, fields: slices.Sorted(maps.Keys(seen))}, nil
 }
 
-// Of returns the org unit path and the group addresses of a person whose
-// fields are f: firstname, lastname and any custom field. Fields named
-// like run's known columns (id, title, department, manager, phone) fill
-// those. A template that needs a field f lacks is an error naming it.
-func (pl *Placement) Of(f naming.Fields) (orgUnit string, groups []string, err error) {
+// Place is where one person's account goes.
+type Place struct {
+	// OrgUnit is the org unit path.
+	OrgUnit string
+	// Groups are the addresses of the groups it joins, sorted.
+	Groups []string
+	create map[string]bool
+}
+
+// MayCreate reports whether the group at address may be created when it
+// is missing, as groups.createMissing says.
+func (p Place) MayCreate(address string) bool { return p.create[address] }
+
+// Of returns the place of a person whose fields are f: firstname, lastname
+// and any custom field. Fields named like run's known columns (id, title,
+// department, manager, phone) fill those. A template that needs a field f
+// lacks, or that gives a group nobody may join, is an error naming it.
+func (pl *Placement) Of(f naming.Fields) (Place, error) {
 	rec := Record{
 		FirstName:  strings.TrimSpace(f.Get(naming.FirstName)),
 		LastName:   strings.TrimSpace(f.Get(naming.LastName)),
@@ -56,7 +69,11 @@ func (pl *Placement) Of(f naming.Fields) (orgUnit string, groups []string, err e
 		}
 		rec.Custom[k] = strings.TrimSpace(v)
 	}
-	return pl.p.of(rec)
+	p, err := pl.p.of(rec)
+	if err != nil {
+		return Place{}, err
+	}
+	return Place{OrgUnit: p.orgUnit, Groups: p.groups, create: p.create}, nil
 }
 
 // Fields returns the names of the fields the templates use, lowercased and

@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -12,11 +13,15 @@ import (
 	"github.com/provisionhq/provision/naming"
 )
 
-// placement works out where a row belongs: its org unit and its groups.
+// placement works out where a row belongs: its org unit and its groups,
+// and which of the groups run may create when they are missing.
 type placement struct {
 	domain   string
 	orgUnit  template   // for rows without an org unit
 	addition []template // groups every row joins
+	domains  map[string]bool
+	reserved naming.NameSet
+	create   GroupCreation
 }
 
 func newPlacement(c Config) (*placement, error) {
@@ -24,7 +29,16 @@ func newPlacement(c Config) (*placement, error) {
 	if err != nil {
 		return nil, fmt.Errorf("orgUnit.default: %w", err)
 	}
-	p := &placement{domain: strings.ToLower(c.Domain), orgUnit: ou}
+	p := &placement{
+		domain:   strings.ToLower(c.Domain),
+		orgUnit:  ou,
+		domains:  map[string]bool{strings.ToLower(c.Domain): true},
+		reserved: naming.NewNameSet(c.reserved()...),
+		create:   c.Groups.CreateMissing,
+	}
+	for _, d := range c.Groups.Domains {
+		p.domains[strings.ToLower(d)] = true
+	}
 	for _, g := range c.Groups.Add {
 		t, err := parseTemplate(g)
 		if err != nil {
@@ -35,42 +49,76 @@ func newPlacement(c Config) (*placement, error) {
 	return p, nil
 }
 
-// of returns the org unit path and the group addresses of a valid record.
-func (p *placement) of(rec Record) (orgUnit string, groups []string, err error) {
+// A place is where a row belongs.
+type place struct {
+	orgUnit string
+	groups  []string        // addresses, sorted
+	create  map[string]bool // the groups run may create when missing
+}
+
+// of returns the place of a valid record. A group in another domain than
+// the job's (and groups.domains), or on the reserved list, is an error
+// naming it: a cell must not make anyone a member of postmaster@ or of a
+// group elsewhere.
+func (p *placement) of(rec Record) (place, error) {
 	fields := rec.Fields()
-	// Known single-valued columns serve templates too: "/Staff/[department]".
-	for name, value := range map[string]string{"id": rec.ID, "title": rec.Title, "department": rec.Department, "manager": rec.Manager, "phone": rec.Phone} {
-		fields[name] = value
-	}
-	orgUnit = rec.OrgUnit
-	if orgUnit == "" {
-		orgUnit, err = p.orgUnit.expand(fields, func(v string) string {
+	pl := place{orgUnit: rec.OrgUnit, create: map[string]bool{}}
+	if pl.orgUnit == "" {
+		ou, err := p.orgUnit.expand(fields, func(v string) string {
 			// A value is one level of the path, never several.
 			return strings.ReplaceAll(v, "/", "-")
 		})
 		if err != nil {
-			return "", nil, fmt.Errorf("org unit: %w", err)
+			return place{}, fmt.Errorf("org unit: %w", err)
 		}
+		pl.orgUnit = ou
 	}
-	if err := checkOrgUnit(orgUnit); err != nil {
-		return "", nil, fmt.Errorf("org unit %w", err)
+	if err := checkOrgUnit(pl.orgUnit); err != nil {
+		return place{}, fmt.Errorf("org unit %w", err)
 	}
 	for _, g := range rec.Groups {
-		groups = append(groups, p.address(g))
+		addr := p.address(g)
+		if err := p.mayJoin(addr); err != nil {
+			return place{}, err
+		}
+		pl.groups = append(pl.groups, addr)
+		if p.create.matches(addr, p.domain) {
+			pl.create[addr] = true
+		}
 	}
 	for _, t := range p.addition {
 		g, err := t.expand(fields, naming.Normalize)
 		if err != nil {
-			return "", nil, fmt.Errorf("group: %w", err)
+			return place{}, fmt.Errorf("group: %w", err)
 		}
 		g = strings.ToLower(g)
 		if err := checkGroup(g); err != nil {
-			return "", nil, fmt.Errorf("group %w", err)
+			return place{}, fmt.Errorf("group %w", err)
 		}
-		groups = append(groups, p.address(g))
+		addr := p.address(g)
+		if err := p.mayJoin(addr); err != nil {
+			return place{}, fmt.Errorf("%w (from groups.add %q)", err, t.text)
+		}
+		pl.groups = append(pl.groups, addr)
+		if p.create.Templates {
+			pl.create[addr] = true
+		}
 	}
-	slices.Sort(groups)
-	return orgUnit, slices.Compact(groups), nil
+	slices.Sort(pl.groups)
+	pl.groups = slices.Compact(pl.groups)
+	return pl, nil
+}
+
+// mayJoin checks that a row may be a member of the group at addr.
+func (p *placement) mayJoin(addr string) error {
+	local, domain, _ := strings.Cut(addr, "@")
+	if taken, _ := p.reserved.Taken(context.Background(), local); taken {
+		return fmt.Errorf("the group %s has a reserved name (like postmaster, abuse or admin): no row may join or create it", addr)
+	}
+	if !p.domains[domain] {
+		return fmt.Errorf("the group %s is not in %s; add its domain to groups.domains to let rows join its groups", addr, p.domain)
+	}
+	return nil
 }
 
 // address completes a group given as a local part with the domain.
@@ -156,4 +204,26 @@ func (e *existence) missingList() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// stringSet is a set of strings safe for concurrent use.
+type stringSet struct {
+	mu sync.Mutex
+	m  map[string]bool
+}
+
+func (s *stringSet) add(v string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]bool{}
+	}
+	s.m[v] = true
+}
+
+// list returns the set's strings, sorted.
+func (s *stringSet) list() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(maps.Keys(s.m))
 }

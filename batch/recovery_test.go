@@ -48,7 +48,7 @@ func (e *env) runWith(ctx context.Context, dir Directory, fp func(string)) (*Sum
 		e.t.Fatal(err)
 	}
 	defer j.Close()
-	job := &Job{Config: cfg, InputPath: e.input, ReportPath: e.report, Journal: j, Directory: dir, Failpoint: fp}
+	job := &Job{Config: cfg, InputPath: e.input, ReportPath: e.report, Journal: j, Directory: dir, Target: e.target, Failpoint: fp}
 	return job.Run(ctx)
 }
 
@@ -220,7 +220,7 @@ func TestJob_abandonedRunIsReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	job := &Job{Config: e.cfg.WithDefaults(), InputPath: e.input, ReportPath: e.report, Journal: j, Directory: e.client,
+	job := &Job{Config: e.cfg.WithDefaults(), InputPath: e.input, ReportPath: e.report, Journal: j, Directory: e.client, Target: e.target,
 		Progress: &cancelAfter{n: 3, cancel: cancel}}
 	if _, err := job.Run(ctx); !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("first run = %v, want interrupted", err)

@@ -2,12 +2,9 @@ package batch
 
 import (
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,57 +72,30 @@ type Report struct {
 	w    *csv.Writer
 }
 
-// OpenReport opens the report at path. With resume, an existing file is
-// continued; otherwise an existing file is kept under a new name (returned
-// as rotated) and a new one is started, so that no earlier report, and no
-// password in it, is ever overwritten.
-func OpenReport(path string, resume bool) (r *Report, rotated string, err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, "", fmt.Errorf("create report directory: %w", err)
+// OpenReport opens the report at path. With resume, an existing report is
+// continued; otherwise an existing report is kept under a new name
+// (returned as rotated) and a new one is started, so that no earlier
+// report, and no password in it, is ever overwritten. A path that is one
+// of protected, a folder, a symbolic link or a file provision did not
+// write is refused with an *UnsafeOutputError.
+func OpenReport(path string, resume bool, protected []Protected) (r *Report, rotated string, err error) {
+	var f *os.File
+	if resume {
+		f, err = appendOutput(path, protected)
+	} else {
+		f, rotated, err = CreateOutput(path, protected)
 	}
-	fi, statErr := os.Stat(path)
-	exists := statErr == nil
-	if exists && !resume {
-		rotated = rotatedName(path, fi)
-		if err := os.Rename(path, rotated); err != nil {
-			return nil, "", fmt.Errorf("keep the earlier report: %w", err)
-		}
-		exists = false
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, rotated, fmt.Errorf("open report: %w", err)
-	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return nil, rotated, fmt.Errorf("restrict report permissions: %w", err)
+		return nil, rotated, err
 	}
 	r = &Report{path: path, f: f, w: csv.NewWriter(f)}
-	if !exists || isEmpty(f) {
+	if isEmpty(f) {
 		if err := r.write(reportHeader); err != nil {
 			f.Close()
 			return nil, rotated, err
 		}
 	}
 	return r, rotated, nil
-}
-
-// rotatedName returns a free name for an earlier report: the path with the
-// file's modification time before the extension.
-func rotatedName(path string, fi fs.FileInfo) string {
-	ext := filepath.Ext(path)
-	base := strings.TrimSuffix(path, ext)
-	stamp := fi.ModTime().UTC().Format("20060102T150405Z")
-	name := base + "." + stamp + ext
-	for i := 2; fileExists(name); i++ {
-		name = fmt.Sprintf("%s.%s-%d%s", base, stamp, i, ext)
-	}
-	return name
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return !errors.Is(err, fs.ErrNotExist)
 }
 
 func isEmpty(f *os.File) bool {

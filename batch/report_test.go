@@ -15,7 +15,7 @@ import (
 func TestReport(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "job.report.csv")
-	r, rotated, err := OpenReport(path, false)
+	r, rotated, err := OpenReport(path, false, nil)
 	if err != nil || rotated != "" {
 		t.Fatalf("OpenReport = %v, %q", err, rotated)
 	}
@@ -43,7 +43,7 @@ func TestReport(t *testing.T) {
 	}
 
 	// Resuming continues the file without a second header.
-	r, _, _ = OpenReport(path, true)
+	r, _, _ = OpenReport(path, true, nil)
 	r.Write(ReportLine{Line: 4, Status: StatusSkipped})
 	r.Close()
 	if got := readCSV(t, path); len(got) != 4 || got[3][0] != "4" {
@@ -51,7 +51,7 @@ func TestReport(t *testing.T) {
 	}
 
 	// A new run keeps the earlier report under another name.
-	r, rotated, err = OpenReport(path, false)
+	r, rotated, err = OpenReport(path, false, nil)
 	if err != nil || rotated == "" || !strings.HasPrefix(filepath.Base(rotated), "job.report.") {
 		t.Fatalf("OpenReport for a new run = %v, rotated %q", err, rotated)
 	}

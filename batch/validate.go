@@ -41,17 +41,37 @@ var cryptHash = func() *regexp.Regexp {
 
 // RowError says why one row cannot be processed, in plain words, naming
 // the line and, where there is one, the column.
+//
+// A record that spans lines is named by its first and last line. Only a
+// quoted field goes on over a line break, so when such a record fails,
+// the likeliest cause is a stray quote that took the lines after it into
+// one field: the message says which lines were read as one record, so
+// that none of the people on them is lost without a word.
 type RowError struct {
-	Line   int    // 1-based line where the record starts
-	Column string // the column's header as written; "" when the whole record is at fault
-	Err    error
+	Line    int    // 1-based line where the record starts
+	EndLine int    // 1-based line where the record ends; 0 or Line when it is one line
+	Column  string // the column's header as written; "" when the whole record is at fault
+	Err     error
 }
 
 func (e *RowError) Error() string {
-	if e.Column == "" {
-		return fmt.Sprintf("line %d: %v", e.Line, e.Err)
+	var b strings.Builder
+	if e.EndLine > e.Line {
+		fmt.Fprintf(&b, "lines %d–%d: ", e.Line, e.EndLine)
+		if _, ok := errors.AsType[*unclosedQuote](e.Err); !ok {
+			// The line break that ends the first line is inside a quoted
+			// field, which therefore opens on it.
+			fmt.Fprintf(&b, "a quote opened on line %d closes on line %d; %d lines were read as one record: ", e.Line, e.EndLine, e.EndLine-e.Line+1)
+		}
+	} else {
+		fmt.Fprintf(&b, "line %d: ", e.Line)
 	}
-	return fmt.Sprintf("line %d: %s %v", e.Line, e.Column, e.Err)
+	if e.Column != "" {
+		b.WriteString(e.Column)
+		b.WriteByte(' ')
+	}
+	b.WriteString(e.Err.Error())
+	return b.String()
 }
 
 func (e *RowError) Unwrap() error { return e.Err }
@@ -66,6 +86,21 @@ func (r *Reader) check(rec *Record, cells row, custom map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// takeUnnamed removes the cells of the columns without a header from
+// custom, and returns why the row fails when one of them holds a value:
+// it would be dropped without a word, and a value there means the row is
+// shifted or the column should have a name. nil when they are all blank.
+func (r *Reader) takeUnnamed(custom map[string]string) error {
+	var problem error
+	for i, key := range r.unnamed {
+		if strings.TrimSpace(custom[key]) != "" && problem == nil {
+			problem = fmt.Errorf("column %d has a value but no header; name the column in the header row, or empty the cell", len(r.fields)+i+1)
+		}
+		delete(custom, key)
+	}
+	return problem
 }
 
 // checkField checks the cell of one field: first its text as read, then

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"reflect"
@@ -136,7 +137,15 @@ func FuzzRowValidation(f *testing.F) {
 			if i != 2 && bad != "" {
 				t.Fatalf("the oracle rejects the fixed row at line %d in column %s: %q", lines[i], bad, raw[i])
 			}
+			// A line break in a quoted cell goes on to the next line.
+			end := lines[i]
+			for _, cell := range raw[i] {
+				end += strings.Count(cell, "\n")
+			}
 			if bad == "" {
+				if end > lines[i] {
+					want.EndLine = end
+				}
 				if got.Err != nil {
 					t.Fatalf("line %d %q: Next() error = %v, want none", lines[i], raw[i], got.Err)
 				}
@@ -149,12 +158,16 @@ func FuzzRowValidation(f *testing.F) {
 			if !errors.As(got.Err, &re) {
 				t.Fatalf("line %d %q: Next() error = %v, want a *RowError for column %s", lines[i], raw[i], got.Err, bad)
 			}
-			if re.Line != lines[i] || got.Line != lines[i] || re.Column != bad {
-				t.Fatalf("line %d %q: Next() = line %d, error %v (line %d, column %q), want line %d, column %q",
-					lines[i], raw[i], got.Line, re, re.Line, re.Column, lines[i], bad)
+			if re.Line != lines[i] || re.EndLine != end || got.Line != lines[i] || re.Column != bad {
+				t.Fatalf("line %d %q: Next() = line %d, error %v (lines %d to %d, column %q), want lines %d to %d, column %q",
+					lines[i], raw[i], got.Line, re, re.Line, re.EndLine, re.Column, lines[i], end, bad)
 			}
-			if !strings.HasPrefix(re.Error(), "line "+strconv.Itoa(lines[i])+": "+bad+" ") {
-				t.Fatalf("line %d: error text %q does not start with its line and column", lines[i], re.Error())
+			prefix := "line " + strconv.Itoa(lines[i]) + ": "
+			if end > lines[i] {
+				prefix = fmt.Sprintf("lines %d–%d: a quote opened on line %d closes on line %d; %d lines were read as one record: ", lines[i], end, lines[i], end, end-lines[i]+1)
+			}
+			if !strings.HasPrefix(re.Error(), prefix+bad+" ") {
+				t.Fatalf("line %d: error text %q does not start with its lines and column", lines[i], re.Error())
 			}
 		}
 		if rec, err := r.Next(); err != io.EOF {

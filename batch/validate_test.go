@@ -32,7 +32,7 @@ func TestValidate(t *testing.T) {
 		{name: "less-than in a name", in: "firstname,lastname\n<b>Ada,Lovelace", want: `line 2: firstname contains "<"; Google does not allow < > = in names`},
 		{name: "greater-than in a name", in: "firstname,lastname\nAda,Love>lace", want: `line 2: lastname contains ">"; Google does not allow < > = in names`},
 		{name: "formula as a name", in: "firstname,lastname\n=HYPERLINK(1),Lovelace", want: `line 2: firstname contains "="; Google does not allow < > = in names`},
-		{name: "line break in a name", in: "firstname,lastname\n\"Ada\nMarie\",Lovelace", want: "line 2: firstname contains a control character (U+000A); a name is one line of text"},
+		{name: "line break in a name", in: "firstname,lastname\n\"Ada\nMarie\",Lovelace", want: "lines 2–3: a quote opened on line 2 closes on line 3; 2 lines were read as one record: firstname contains a control character (U+000A); a name is one line of text"},
 		{name: "name with spaces, hyphen and apostrophe", in: "firstname,lastname\nMarie-Anne,O'Neil van der Berg"},
 
 		// Encoding, in every cell.

@@ -86,6 +86,12 @@ type tokenServer struct {
 	refuse     string // an OAuth error code to answer with, if set
 }
 
+func (ts *tokenServer) count() int {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return len(ts.assertions)
+}
+
 func newTokenServer(t *testing.T) *tokenServer {
 	ts := &tokenServer{}
 	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -142,9 +148,9 @@ func writeJSON(t *testing.T, name string, v any) string {
 	return path
 }
 
-// fakeDirectory answers users.get on 127.0.0.1 and records the
+// fakeDirectory answers users.get over TLS on 127.0.0.1 and records the
 // Authorization headers it receives. Clients reach it under a name that is
-// not loopback, so that they authenticate.
+// not loopback, https://directory.example.com/, so that they authenticate.
 type fakeDirectory struct {
 	mu    sync.Mutex
 	auths []string
@@ -153,8 +159,8 @@ type fakeDirectory struct {
 }
 
 func newFakeDirectory(t *testing.T) *fakeDirectory {
-	d := &fakeDirectory{url: "http://directory.test/"}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	d := &fakeDirectory{url: "https://directory.example.com/"}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.mu.Lock()
 		d.auths = append(d.auths, r.Header.Get("Authorization"))
 		d.mu.Unlock()
@@ -162,13 +168,25 @@ func newFakeDirectory(t *testing.T) *fakeDirectory {
 		fmt.Fprint(w, `{"primaryEmail":"ada@example.com","id":"1"}`)
 	}))
 	t.Cleanup(srv.Close)
-	addr := srv.Listener.Addr().String()
-	d.http = &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, addr)
-		},
-	}}
+	d.http = dialing(srv, srv.Listener.Addr().String())
 	return d
+}
+
+// dialing returns a client that trusts srv's certificate (valid for
+// example.com and its subdomains) and connects to addr whatever the URL's
+// host, so that tests use names without reaching beyond 127.0.0.1.
+func dialing(srv *httptest.Server, addr string) *http.Client {
+	tr := srv.Client().Transport.(*http.Transport).Clone()
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}
+	return &http.Client{Transport: tr}
+}
+
+func (d *fakeDirectory) hits() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.auths)
 }
 
 func (d *fakeDirectory) lastAuth() string {
@@ -351,7 +369,7 @@ func TestNew_badCredentials(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", tt.env)
 			tt.cfg.Domain = testDomain
-			tt.cfg.Endpoint = "http://directory.test/"
+			tt.cfg.Endpoint = "https://directory.example.com/"
 			_, err := New(t.Context(), tt.cfg)
 			var ce *CredentialsError
 			if !errors.As(err, &ce) {
@@ -388,8 +406,8 @@ func TestNew_tokenRefused(t *testing.T) {
 			if !errors.As(err, &ce) || !strings.Contains(ce.Hint, tt.wantHint) {
 				t.Fatalf("GetUser = %v, want a *CredentialsError with a hint about %q", err, tt.wantHint)
 			}
-			if len(dir.auths) != 0 || len(ts.assertions) != 1 {
-				t.Errorf("directory saw %d requests, token endpoint %d; want 0 and 1 (not retried)", len(dir.auths), len(ts.assertions))
+			if dir.hits() != 0 || ts.count() != 1 {
+				t.Errorf("directory saw %d requests, token endpoint %d; want 0 and 1 (not retried)", dir.hits(), ts.count())
 			}
 		})
 	}

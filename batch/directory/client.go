@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync/atomic"
 
 	admin "google.golang.org/api/admin/directory/v1"
@@ -20,8 +17,10 @@ import (
 type Config struct {
 	// Endpoint is the root URL of the Directory API, such as
 	// "http://127.0.0.1:8085/" for the emulator. "" means Google's. A
-	// loopback endpoint (127.0.0.0/8, ::1, localhost) is reached without
-	// credentials.
+	// loopback endpoint (127.0.0.0/8, ::1, localhost; see IsLoopback) is
+	// reached without credentials, and only it may be plain http: New
+	// refuses any other http endpoint with an *EndpointError, since the
+	// credentials would travel in clear text.
 	Endpoint string
 	// Domain is the primary domain whose users and groups are managed.
 	Domain string
@@ -77,6 +76,7 @@ type Client struct {
 	limiter  *limiter
 	log      *slog.Logger
 	stats    counters
+	actor    actor // who the client acts as, for the fixes of systemic answers
 
 	orgUnits    ensurer
 	knownGroups ensurer
@@ -97,6 +97,13 @@ type counters struct {
 // New returns a Client for cfg. ctx is used to find credentials and, without
 // its cancellation, to refresh access tokens for the client's lifetime. New
 // sends no request.
+//
+// Credentials travel only over TLS. An http endpoint off this machine is
+// refused with an *EndpointError before any credential is read. A loopback
+// endpoint loads no credentials: CredentialsFile, Subject and Impersonate
+// are ignored. With credentials, the client sends requests to the
+// endpoint's host over https only: a redirect elsewhere, or to http, fails
+// with an *EndpointError instead of carrying the token there.
 func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.Domain == "" {
 		return nil, errors.New("new directory client: domain is empty")
@@ -117,11 +124,12 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	local := loopback(endpoint)
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Transport: newTransport()}
+		hc = &http.Client{Transport: newTransport(local)}
 	}
-	if !loopback(endpoint) {
+	if !local {
 		base := hc.Transport
 		if base == nil {
 			base = http.DefaultTransport
@@ -131,7 +139,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 			return nil, err
 		}
 		authorized := *hc
-		authorized.Transport = rt
+		authorized.Transport = newTLSOnly(endpoint, rt)
 		hc = &authorized
 	}
 	svc, err := admin.NewService(ctx, option.WithHTTPClient(hc), option.WithEndpoint(endpoint.String()))
@@ -147,6 +155,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		retry:    cfg.Retry.withDefaults(),
 		limiter:  newLimiter(cfg.QuotaPerMinute),
 		log:      cfg.Logger,
+		actor:    newActor(cfg),
 	}, nil
 }
 
@@ -158,46 +167,4 @@ func (c *Client) Stats() Stats {
 		RateLimited: c.stats.rateLimited.Load(),
 		PerMinute:   c.limiter.perMinute(),
 	}
-}
-
-// googleEndpoint is the Directory API's root at Google.
-const googleEndpoint = "https://admin.googleapis.com/"
-
-// parseEndpoint checks a configured endpoint and returns it with the
-// trailing slash the generated client needs to resolve its paths.
-func parseEndpoint(s string) (*url.URL, error) {
-	if s == "" {
-		s = googleEndpoint
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return nil, fmt.Errorf("parse endpoint: %w", err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("parse endpoint %q: want an http or https URL such as %s", s, googleEndpoint)
-	}
-	if !strings.HasSuffix(u.Path, "/") {
-		u.Path += "/"
-	}
-	return u, nil
-}
-
-// loopback reports whether u is on this machine.
-func loopback(u *url.URL) bool {
-	host := u.Hostname()
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// newTransport returns the default transport with room for many idle
-// connections to the one host the client talks to: the standard two would
-// make concurrent callers open and close connections all the time.
-func newTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 256
-	return t
 }

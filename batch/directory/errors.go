@@ -36,6 +36,7 @@ func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
 var (
 	_ error = (*OutcomeUnknownError)(nil)
 	_ error = (*CredentialsError)(nil)
+	_ error = (*SystemicError)(nil)
 )
 
 // CredentialsError reports credentials that could not be found, read or
@@ -55,10 +56,12 @@ func (e *CredentialsError) Error() string { return e.Err.Error() }
 func (e *CredentialsError) Unwrap() error { return e.Err }
 
 // IsNotFound reports whether err is a 404 answer: no such user, group, member
-// or org unit.
+// or org unit. Google's 404 "Domain not found." is not one: it is a
+// *SystemicError about the whole domain, and a caller that took it for an
+// absent user would go on to create one.
 func IsNotFound(err error) bool {
 	e, ok := apiError(err)
-	return ok && e.Code == http.StatusNotFound
+	return ok && e.Code == http.StatusNotFound && refusalOf(e) == 0
 }
 
 // IsDuplicate reports whether err is a 409 answer: the address, alias, group,
@@ -66,6 +69,17 @@ func IsNotFound(err error) bool {
 func IsDuplicate(err error) bool {
 	e, ok := apiError(err)
 	return ok && e.Code == http.StatusConflict
+}
+
+// IsRefused reports whether err is an answer that refused the request
+// outright, so that nothing was applied: a 4xx answer, a systemic refusal
+// included. An outcome-unknown error never is.
+func IsRefused(err error) bool {
+	if IsOutcomeUnknown(err) {
+		return false
+	}
+	e, ok := apiError(err)
+	return ok && e.Code >= 400 && e.Code < 500
 }
 
 // IsOutcomeUnknown reports whether err is an *OutcomeUnknownError.
@@ -152,4 +166,71 @@ func errorSummary(err error) string {
 		return fmt.Sprintf("%d", e.Code)
 	}
 	return err.Error()
+}
+
+// Reasons and messages of the systemic answers. Google gives several of them
+// the generic reason "forbidden" or "notFound", so for those the message is
+// the only signal; this is the one place that reads it.
+const (
+	reasonAccessNotConfigured     = "accessNotConfigured"
+	reasonDomainCannotUseApis     = "domainCannotUseApis"
+	reasonInsufficientPermissions = "insufficientPermissions"
+	reasonLimitExceeded           = "limitExceeded"
+
+	messageNotAuthorized      = "not authorized to access this resource/api"
+	messageDomainNotFound     = "domain not found"
+	messageUserLimit          = "domain user limit"
+	messageInsufficientScopes = "request had insufficient authentication scopes"
+)
+
+// refusalOf classifies an answer: the Refusal it is, or 0 when it is about
+// the one call (a row's data, a missing user, a rate limit).
+func refusalOf(e *googleapi.Error) Refusal {
+	switch {
+	case hasReason(e, reasonAccessNotConfigured):
+		return APIDisabled
+	case e.Code == http.StatusUnauthorized:
+		return TokenRefused
+	case hasReason(e, reasonDomainCannotUseApis):
+		return APIAccessOff
+	case e.Code == http.StatusForbidden && (hasReason(e, reasonInsufficientPermissions) || hasMessage(e, messageInsufficientScopes, false)):
+		return ScopeMissing
+	case hasMessage(e, messageDomainNotFound, false):
+		return DomainNotFound
+	case (e.Code == http.StatusPreconditionFailed && hasReason(e, reasonLimitExceeded)) || hasMessage(e, messageUserLimit, true):
+		return UserLimit
+	case e.Code == http.StatusForbidden && hasMessage(e, messageNotAuthorized, false):
+		return NotAuthorized
+	}
+	return 0
+}
+
+func hasReason(e *googleapi.Error, reason string) bool {
+	for _, item := range e.Errors {
+		if item.Reason == reason {
+			return true
+		}
+	}
+	return false
+}
+
+// hasMessage reports whether e's message, or one of its items', is text
+// (ignoring case and a final period), or starts with it when prefix is set.
+func hasMessage(e *googleapi.Error, text string, prefix bool) bool {
+	match := func(m string) bool {
+		m = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(m), "."))
+		if prefix {
+			return strings.HasPrefix(m, text)
+		}
+		return m == text
+	}
+	if match(e.Message) {
+		return true
+	}
+	for _, item := range e.Errors {
+		if match(item.Message) {
+			return true
+		}
+	}
+	return false
 }

@@ -112,15 +112,23 @@ const (
 	throttled                     // rate-limit answer: slow the limiter, then retry
 	settling                      // eventual consistency: retry within ConsistencyWindow
 	outcomeUnknown                // unsafe write that may have been applied
+	systemic                      // the job cannot work: confirm with a second request, then stop
 )
 
 // classify decides what to do with the error of one attempt. The caller has
 // already ruled out its own context being done.
 func classify(op operation, err error) verdict {
 	if e, ok := apiError(err); ok {
+		refusal := refusalOf(e)
 		switch {
 		case rateLimited(e):
 			return throttled
+		case refusal == NotAuthorized && op.fresh == JustCreated:
+			// Google refuses calls about a user it has not finished
+			// creating with this very 403: wait it out first.
+			return settling
+		case refusal != 0:
+			return systemic
 		case e.Code == http.StatusPreconditionFailed:
 			return settling
 		case op.fresh == JustCreated && e.Code == http.StatusForbidden:
@@ -134,6 +142,11 @@ func classify(op operation, err error) verdict {
 			}
 			return retry
 		}
+		return fail
+	}
+	var ee *EndpointError
+	if errors.As(err, &ee) {
+		// Refused before it was sent: repeating cannot help.
 		return fail
 	}
 	var ce *CredentialsError
@@ -236,12 +249,8 @@ func (d *delayed) Unwrap() []error { return []error{d.err, d.after} }
 // request, retries and snapshot pages included, is paced and counted here.
 func call[T any](ctx context.Context, c *Client, op operation, fn func(context.Context) (T, error)) (T, error) {
 	p := c.retry
-	start := time.Now()
-	sched := &schedule{initial: p.Initial, max: p.Max, deadline: start.Add(p.MaxElapsed)}
-	var (
-		transient int
-		last      verdict
-	)
+	h := &history{c: c, op: op, policy: p, start: time.Now()}
+	h.sched = &schedule{initial: p.Initial, max: p.Max, deadline: h.start.Add(p.MaxElapsed)}
 	attempt := func() (T, error) {
 		var zero T
 		if err := c.limiter.wait(ctx); err != nil {
@@ -261,36 +270,7 @@ func call[T any](ctx context.Context, c *Client, op operation, fn func(context.C
 			}
 			return zero, backoff.Permanent(err)
 		}
-		last = classify(op, err)
-		switch last {
-		case fail:
-			return zero, backoff.Permanent(err)
-		case outcomeUnknown:
-			return zero, backoff.Permanent(&OutcomeUnknownError{Op: op.name, Err: err})
-		case throttled, retry:
-			if last == throttled {
-				c.stats.rateLimited.Add(1)
-				c.limiter.slowDown()
-			}
-			transient++
-			if transient >= p.MaxAttempts {
-				return zero, backoff.Permanent(err)
-			}
-			sched.deadline = start.Add(p.MaxElapsed)
-		case settling:
-			// The server answered, about a user it has not finished
-			// creating: MaxAttempts bounds runs of transient failures, so
-			// a long settling wait does not use up the budget.
-			transient = 0
-			sched.deadline = start.Add(p.ConsistencyWindow)
-		}
-		if d := retryAfter(err, time.Now()); d > 0 {
-			if time.Now().Add(d).After(sched.deadline) {
-				return zero, backoff.Permanent(err)
-			}
-			return zero, &delayed{err: err, after: &backoff.RetryAfterError{Duration: d}}
-		}
-		return zero, err
+		return zero, h.next(err)
 	}
 	notify := func(err error, wait time.Duration) {
 		c.stats.retries.Add(1)
@@ -300,7 +280,7 @@ func call[T any](ctx context.Context, c *Client, op operation, fn func(context.C
 			slog.Duration("wait", wait))
 	}
 	v, err := backoff.Retry(ctx, attempt,
-		backoff.WithBackOff(sched),
+		backoff.WithBackOff(h.sched),
 		backoff.WithMaxTries(0),
 		backoff.WithMaxElapsedTime(0),
 		backoff.WithNotify(notify))
@@ -311,8 +291,75 @@ func call[T any](ctx context.Context, c *Client, op operation, fn func(context.C
 	if errors.As(err, &d) {
 		err = d.err
 	}
-	if last == settling && ctx.Err() == nil {
-		return v, fmt.Errorf("wait %s for a new user to settle: %w", time.Since(start).Round(time.Second), err)
+	if h.last == settling && ctx.Err() == nil {
+		if e, ok := apiError(err); ok && refusalOf(e) != 0 {
+			// Refused for the whole window: not lag after all.
+			return v, newSystemicError(op.name, err, c.actor)
+		}
+		return v, fmt.Errorf("wait %s for a new user to settle: %w", time.Since(h.start).Round(time.Second), err)
 	}
 	return v, err
+}
+
+// history is what one call has met so far, across its attempts.
+type history struct {
+	c      *Client
+	op     operation
+	policy RetryPolicy
+	start  time.Time
+	sched  *schedule
+
+	transient int // transient failures in a row
+	refused   int // systemic answers
+	last      verdict
+}
+
+// next decides what follows the failed attempt err: it returns the error
+// for backoff.Retry, marked permanent to stop, or delayed to wait as a
+// Retry-After header asks.
+func (h *history) next(err error) error {
+	p := h.policy
+	h.last = classify(h.op, err)
+	switch h.last {
+	case fail:
+		return backoff.Permanent(err)
+	case outcomeUnknown:
+		return backoff.Permanent(&OutcomeUnknownError{Op: h.op.name, Err: err})
+	case throttled, retry:
+		if h.last == throttled {
+			h.c.stats.rateLimited.Add(1)
+			h.c.limiter.slowDown()
+		}
+		h.transient++
+		if h.transient >= p.MaxAttempts {
+			return backoff.Permanent(err)
+		}
+		h.sched.deadline = h.start.Add(p.MaxElapsed)
+	case settling:
+		// The server answered, about a user it has not finished
+		// creating: MaxAttempts bounds runs of transient failures, so a
+		// long settling wait does not use up the budget.
+		h.transient = 0
+		h.sched.deadline = h.start.Add(p.ConsistencyWindow)
+	case systemic:
+		// A second request confirms the first refusal before the job is
+		// told to stop: one answer could be a glitch, and a stop costs a
+		// rerun. Each systemic answer is a definitive refusal, nothing
+		// applied, so repeating even users.insert is safe.
+		h.refused++
+		if h.refused >= 2 {
+			return backoff.Permanent(newSystemicError(h.op.name, err, h.c.actor))
+		}
+		if soon := time.Now().Add(p.Initial); h.sched.deadline.Before(soon) {
+			h.sched.deadline = soon
+		}
+		return err
+	}
+	if d := retryAfter(err, time.Now()); d > 0 {
+		if time.Now().Add(d).After(h.sched.deadline) {
+			return backoff.Permanent(err)
+		}
+		return &delayed{err: err, after: &backoff.RetryAfterError{Duration: d}}
+	}
+	return err
 }

@@ -42,13 +42,16 @@ type Name struct {
 	// ExternalIDs are the external IDs of the user, on UserPrimary names
 	// only.
 	ExternalIDs []ExternalID
+	// Customer is the customer ID of the account the user belongs to, on
+	// UserPrimary names only: it tells one Workspace account from another.
+	Customer string
 }
 
 // Field masks of the snapshot: only what it needs, as small as Google sends.
 const (
 	userPageSize  = 500 // users.list maximum
 	groupPageSize = 200 // groups.list maximum
-	userFields    = "nextPageToken,users(primaryEmail,aliases,nonEditableAliases,externalIds)"
+	userFields    = "nextPageToken,users(primaryEmail,aliases,nonEditableAliases,externalIds,customerId)"
 	groupFields   = "nextPageToken,groups(email,aliases,nonEditableAliases)"
 )
 
@@ -148,7 +151,7 @@ func (c *Client) listUsers(ctx context.Context, prefix, token string) ([]entry, 
 			return nil, "", err
 		}
 		names := make([]Name, 0, 1+len(u.Aliases)+len(u.NonEditableAliases))
-		names = append(names, Name{Address: u.PrimaryEmail, Kind: UserPrimary, ExternalIDs: ids})
+		names = append(names, Name{Address: u.PrimaryEmail, Kind: UserPrimary, ExternalIDs: ids, Customer: u.CustomerId})
 		for _, a := range u.Aliases {
 			names = append(names, Name{Address: a, Kind: UserAlias})
 		}

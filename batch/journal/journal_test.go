@@ -28,7 +28,7 @@ func openTest(t *testing.T, path string, opts Options) *Journal {
 // counts what it sees: only what was committed to disk.
 func committed(t *testing.T, path, query string, args ...any) int {
 	t.Helper()
-	db, err := sql.Open("sqlite3", dsn(path, true))
+	db, err := sql.Open("sqlite3", dsn(path, true, "FULL"))
 	if err != nil {
 		t.Fatal(err)
 	}

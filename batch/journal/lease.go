@@ -86,7 +86,7 @@ func (j *Journal) Lease(ctx context.Context) (Owner, bool, error) {
 func readLeaseHolder(path string) (Owner, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	db, err := sql.Open("sqlite3", dsn(path, true))
+	db, err := sql.Open("sqlite3", dsn(path, true, "FULL"))
 	if err != nil {
 		return Owner{}, false
 	}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -30,6 +31,12 @@ type Options struct {
 	// ReadOnly opens the journal for reading without taking the lease:
 	// for status and report, which may run while a job holds it.
 	ReadOnly bool
+	// CopyOnly opens a read-only journal only to copy it (CopyTo), so a
+	// journal of an earlier layout is accepted: the copy is upgraded.
+	CopyOnly bool
+	// Scratch opens a throwaway copy, such as plan's: nothing is synced to
+	// disk, since nothing in it needs to survive the process.
+	Scratch bool
 	// Logger receives warnings; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -106,11 +113,10 @@ func Open(ctx context.Context, path string, opts Options) (*Journal, error) {
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
 	j := &Journal{path: abs, opts: opts, logger: logger, stmts: map[string]*sql.Stmt{}}
-	if opts.ReadOnly {
-		if _, err := os.Stat(abs); err != nil {
-			return nil, fmt.Errorf("open journal: %w", err)
-		}
-	} else {
+	if err := checkJournalFile(abs, opts.ReadOnly); err != nil {
+		return nil, err
+	}
+	if !opts.ReadOnly {
 		if err := j.lockFile(); err != nil {
 			return nil, err
 		}
@@ -125,6 +131,13 @@ func Open(ctx context.Context, path string, opts Options) (*Journal, error) {
 		return nil, err
 	}
 	if !opts.ReadOnly {
+		// Only now that the file is known to be a journal may its mode be
+		// changed.
+		if err := j.restrictMode(); err != nil {
+			j.closeDB()
+			j.unlockFile()
+			return nil, err
+		}
 		if err := j.takeLease(ctx); err != nil {
 			j.closeDB()
 			j.unlockFile()
@@ -142,18 +155,11 @@ func Open(ctx context.Context, path string, opts Options) (*Journal, error) {
 // record locks SQLite uses, so the two do not interfere.
 func (j *Journal) lockFile() error {
 	if err := os.MkdirAll(filepath.Dir(j.path), 0o700); err != nil {
-		return fmt.Errorf("create journal directory: %w", err)
+		return &UnusableError{Path: j.path, Err: fmt.Errorf("create its folder: %w", err)}
 	}
 	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("open journal: %w", err)
-	}
-	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		j.logger.Warn("journal file was readable by others; restricting it to its owner", "path", j.path, "mode", fi.Mode().Perm().String())
-		if err := f.Chmod(0o600); err != nil {
-			f.Close()
-			return fmt.Errorf("restrict journal permissions: %w", err)
-		}
+		return &UnusableError{Path: j.path, Err: err}
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
@@ -170,6 +176,19 @@ func (j *Journal) lockFile() error {
 	return nil
 }
 
+// restrictMode makes the journal readable by its owner only.
+func (j *Journal) restrictMode() error {
+	fi, err := j.lock.Stat()
+	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+		return err
+	}
+	j.logger.Warn("journal file was readable by others; restricting it to its owner", "path", j.path, "mode", fi.Mode().Perm().String())
+	if err := j.lock.Chmod(0o600); err != nil {
+		return fmt.Errorf("restrict journal permissions: %w", err)
+	}
+	return nil
+}
+
 func (j *Journal) unlockFile() {
 	if j.lock != nil {
 		syscall.Flock(int(j.lock.Fd()), syscall.LOCK_UN)
@@ -178,25 +197,27 @@ func (j *Journal) unlockFile() {
 	}
 }
 
-// dsn returns the data source name: WAL, synchronous=FULL, a busy timeout,
-// immediate transactions and foreign keys.
-func dsn(path string, readOnly bool) string {
+// dsn returns the data source name: WAL, synchronous=FULL (OFF for a
+// scratch copy), a busy timeout, immediate transactions and foreign keys.
+func dsn(path string, readOnly bool, sync string) string {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", "FULL")
+	q.Set("_synchronous", sync)
 	q.Set("_busy_timeout", fmt.Sprint(busyTimeout.Milliseconds()))
 	q.Set("_txlock", "immediate")
 	q.Set("_foreign_keys", "1")
 	if readOnly {
-		q.Set("_query_only", "1")
+		// mode=ro rather than query_only: a read-only connection may still
+		// write a copy of the journal elsewhere (VACUUM INTO, for plan).
+		q.Set("mode", "ro")
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
 func (j *Journal) openDB(ctx context.Context) error {
-	db, err := sql.Open("sqlite3", dsn(j.path, j.opts.ReadOnly))
+	db, err := sql.Open("sqlite3", dsn(j.path, j.opts.ReadOnly, j.synchronous()))
 	if err != nil {
-		return fmt.Errorf("open journal %s: %w", j.path, err)
+		return &UnusableError{Path: j.path, Err: err}
 	}
 	// One connection: SQLite has one writer anyway, and the journal's
 	// batching relies on every statement seeing the open transaction.
@@ -204,14 +225,57 @@ func (j *Journal) openDB(ctx context.Context) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		db.Close()
-		return fmt.Errorf("open journal %s: %w", j.path, err)
+		return &UnusableError{Path: j.path, Err: err}
 	}
 	j.db, j.conn = db, conn
 	if err := j.checkPragmas(ctx); err != nil {
 		j.closeDB()
 		return err
 	}
+	if err := j.quickCheck(ctx); err != nil {
+		j.closeDB()
+		return err
+	}
 	return nil
+}
+
+// quickCheck runs SQLite's quick_check: a journal damaged by a disk, a
+// copy taken while it was written, or an editor is refused before a job
+// trusts what it says.
+func (j *Journal) quickCheck(ctx context.Context) error {
+	q, err := j.conn.QueryContext(ctx, "PRAGMA quick_check(5)")
+	if err != nil {
+		return &UnusableError{Path: j.path, Err: err}
+	}
+	defer q.Close()
+	var problems []string
+	for q.Next() {
+		var p string
+		if err := q.Scan(&p); err != nil {
+			return &UnusableError{Path: j.path, Err: err}
+		}
+		if p != "ok" {
+			problems = append(problems, p)
+		}
+	}
+	if err := q.Err(); err != nil {
+		return &UnusableError{Path: j.path, Err: err}
+	}
+	if len(problems) > 0 {
+		return &UnusableError{Path: j.path, Err: fmt.Errorf("it is damaged (%s)", strings.Join(problems, "; ")),
+			Hint: "restore it from a backup, or move it away and let the next run start a new one (the directory snapshot and the accounts' external IDs will keep anyone from being created twice)"}
+	}
+	return nil
+}
+
+// synchronous returns the journal's synchronous setting: FULL, since the
+// driver's default, NORMAL, can lose the last commits on power loss, and a
+// lost intent is a possible duplicate account; OFF for a scratch copy.
+func (j *Journal) synchronous() string {
+	if j.opts.Scratch {
+		return "OFF"
+	}
+	return "FULL"
 }
 
 // checkPragmas verifies that the settings of the DSN took: a driver that
@@ -222,17 +286,18 @@ func (j *Journal) checkPragmas(ctx context.Context) error {
 		value  string
 	}{
 		{"journal_mode", "wal"},
-		{"synchronous", "2"}, // FULL
+		{"synchronous", map[string]string{"FULL": "2", "OFF": "0"}[j.synchronous()]},
 		{"foreign_keys", "1"},
 		{"busy_timeout", fmt.Sprint(busyTimeout.Milliseconds())},
 	}
 	for _, w := range want {
 		var got string
 		if err := j.conn.QueryRowContext(ctx, "PRAGMA "+w.pragma).Scan(&got); err != nil {
-			return fmt.Errorf("journal %s: read PRAGMA %s: %w", j.path, w.pragma, err)
+			return &UnusableError{Path: j.path, Err: fmt.Errorf("read PRAGMA %s: %w", w.pragma, err)}
 		}
 		if got != w.value {
-			return fmt.Errorf("journal %s: PRAGMA %s is %q, want %q (is the file on a local disk?)", j.path, w.pragma, got, w.value)
+			return &UnusableError{Path: j.path, Err: fmt.Errorf("PRAGMA %s is %q, want %q", w.pragma, got, w.value),
+				Hint: "keep the journal on a local disk (on Kubernetes, a PersistentVolumeClaim), never on a network filesystem"}
 		}
 	}
 	return nil
@@ -296,6 +361,10 @@ func randomID() string {
 func (j *Journal) CopyTo(ctx context.Context, path string) error {
 	return j.read(func() error {
 		if _, err := j.conn.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+			return fmt.Errorf("copy journal to %s: %w", path, err)
+		}
+		// SQLite creates the copy with the umask's mode.
+		if err := os.Chmod(path, 0o600); err != nil {
 			return fmt.Errorf("copy journal to %s: %w", path, err)
 		}
 		return nil

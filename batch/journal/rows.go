@@ -172,3 +172,15 @@ func (j *Journal) CountUnfinished(ctx context.Context, run int64) (int, error) {
 	}
 	return n, nil
 }
+
+// CountRowsOf returns how many rows a run saw last, finished or not.
+func (j *Journal) CountRowsOf(ctx context.Context, run int64) (int, error) {
+	var n int
+	err := j.read(func() error {
+		return j.conn.QueryRowContext(ctx, "SELECT count(*) FROM rows WHERE run_id = ?", run).Scan(&n)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count the rows of run %d: %w", run, err)
+	}
+	return n, nil
+}

@@ -20,17 +20,18 @@ type Run struct {
 	Ended       time.Time // zero while the run is unfinished
 	Outcome     string    // "" while unfinished
 	Invocations int
+	Records     int // records in the input; -1 when unknown
 }
 
 // Finished reports whether the run reached its end.
 func (r Run) Finished() bool { return !r.Ended.IsZero() }
 
-const runColumns = "id, input_path, input_hash, fingerprint, config, report_path, started_at, ended_at, outcome, invocations"
+const runColumns = "id, input_path, input_hash, fingerprint, config, report_path, started_at, ended_at, outcome, invocations, records"
 
 func scanRun(row interface{ Scan(...any) error }) (Run, error) {
 	var r Run
 	var started, ended string
-	err := row.Scan(&r.ID, &r.InputPath, &r.InputHash, &r.Fingerprint, &r.Config, &r.ReportPath, &started, &ended, &r.Outcome, &r.Invocations)
+	err := row.Scan(&r.ID, &r.InputPath, &r.InputHash, &r.Fingerprint, &r.Config, &r.ReportPath, &started, &ended, &r.Outcome, &r.Invocations, &r.Records)
 	r.Started, r.Ended = parseTime(started), parseTime(ended)
 	return r, err
 }
@@ -61,8 +62,8 @@ func (j *Journal) StartRun(ctx context.Context, r Run) (Run, error) {
 	r.Started = j.opts.Now()
 	r.Invocations = 1
 	err := j.write(ctx, durable, func() error {
-		res, err := j.exec(ctx, `INSERT INTO runs (input_path, input_hash, fingerprint, config, report_path, started_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, r.InputPath, r.InputHash, r.Fingerprint, r.Config, r.ReportPath, timestamp(r.Started))
+		res, err := j.exec(ctx, `INSERT INTO runs (input_path, input_hash, fingerprint, config, report_path, started_at, records)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, r.InputPath, r.InputHash, r.Fingerprint, r.Config, r.ReportPath, timestamp(r.Started), r.Records)
 		if err != nil {
 			return fmt.Errorf("record run: %w", err)
 		}
@@ -90,6 +91,25 @@ func (j *Journal) EndRun(ctx context.Context, id int64, outcome string) error {
 		_, err := j.exec(ctx, "UPDATE runs SET ended_at = ?, outcome = ? WHERE id = ?", timestamp(j.opts.Now()), outcome, id)
 		if err != nil {
 			return fmt.Errorf("record end of run: %w", err)
+		}
+		return nil
+	})
+}
+
+// Runs returns every run, oldest first.
+func (j *Journal) Runs(ctx context.Context) ([]Run, error) {
+	var runs []Run
+	err := j.each(ctx, "runs", "SELECT "+runColumns+" FROM runs ORDER BY id",
+		scanInto("runs", &runs, func(q *sql.Rows) (Run, error) { return scanRun(q) }))
+	return runs, err
+}
+
+// SetRunReport records another report path for a run whose report was
+// never created.
+func (j *Journal) SetRunReport(ctx context.Context, id int64, path string) error {
+	return j.write(ctx, durable, func() error {
+		if _, err := j.exec(ctx, "UPDATE runs SET report_path = ? WHERE id = ?", path, id); err != nil {
+			return fmt.Errorf("record the report of run %d: %w", id, err)
 		}
 		return nil
 	})

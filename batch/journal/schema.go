@@ -2,12 +2,13 @@ package journal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 )
 
 // schemaVersion is the layout this code reads and writes.
-const schemaVersion = 1
+const schemaVersion = 2
 
 const schema = `
 CREATE TABLE meta (
@@ -105,6 +106,21 @@ CREATE TABLE directory_ids (
 	email       TEXT NOT NULL,
 	PRIMARY KEY (external_id, email)
 ) STRICT;
+` + schemaV2
+
+// schemaV2 is what version 2 added to version 1.
+const schemaV2 = `
+-- Accounts a point read showed (a 409 answered by users.get), with their
+-- external IDs: unlike the snapshot's, kept until the account is gone,
+-- since a listing can miss a new account for hours.
+CREATE TABLE known_ids (
+	external_id TEXT NOT NULL,
+	email       TEXT NOT NULL,
+	PRIMARY KEY (external_id, email)
+) STRICT;
+
+-- How many records a run's input holds; -1 when unknown.
+ALTER TABLE runs ADD COLUMN records INTEGER NOT NULL DEFAULT -1;
 `
 
 // migrate creates the schema in a new journal and checks the version of an
@@ -112,21 +128,30 @@ CREATE TABLE directory_ids (
 func (j *Journal) migrate(ctx context.Context) error {
 	var tables int
 	if err := j.conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'").Scan(&tables); err != nil {
-		return fmt.Errorf("read journal %s: %w", j.path, err)
+		return &UnusableError{Path: j.path, Err: err}
 	}
 	if tables > 0 {
 		var version string
 		err := j.conn.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'schema'").Scan(&version)
 		if err != nil {
-			return fmt.Errorf("journal %s was not written by provision (%v)", j.path, err)
+			return &UnusableError{Path: j.path, Err: errors.New("it is an SQLite database that provision did not write, and provision leaves it as it is"),
+				Hint: "check --journal (or PROVISION_JOURNAL)"}
 		}
-		if v, _ := strconv.Atoi(version); v != schemaVersion {
-			return fmt.Errorf("journal %s has layout version %s; this provision reads version %d", j.path, version, schemaVersion)
+		switch v, _ := strconv.Atoi(version); {
+		case v == schemaVersion:
+			return nil
+		case v == 1 && !j.opts.ReadOnly:
+			return j.upgrade(ctx, schemaV2)
+		case v == 1 && j.opts.CopyOnly:
+			return nil
+		case v == 1:
+			return &UnusableError{Path: j.path, Err: errors.New("it was written by an earlier provision"),
+				Hint: "run a job with it once (provision run): the journal is upgraded when a job opens it"}
 		}
-		return nil
+		return &UnusableError{Path: j.path, Err: fmt.Errorf("it has layout version %s; this provision reads version %d", version, schemaVersion)}
 	}
 	if j.opts.ReadOnly {
-		return fmt.Errorf("journal %s is empty", j.path)
+		return &UnusableError{Path: j.path, Err: errors.New("it is empty: no job has used it yet")}
 	}
 	tx, err := j.conn.BeginTx(ctx, nil)
 	if err != nil {
@@ -143,5 +168,26 @@ func (j *Journal) migrate(ctx context.Context) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("create journal schema: %w", err)
 	}
+	return nil
+}
+
+// upgrade applies the statements of the next layout version and records
+// it, in one transaction.
+func (j *Journal) upgrade(ctx context.Context, statements string) error {
+	tx, err := j.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("upgrade journal: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, statements); err != nil {
+		return fmt.Errorf("upgrade journal: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = ? WHERE key = 'schema'", strconv.Itoa(schemaVersion)); err != nil {
+		return fmt.Errorf("upgrade journal: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("upgrade journal: %w", err)
+	}
+	j.logger.Info("upgraded the journal's layout", "path", j.path, "version", schemaVersion)
 	return nil
 }

@@ -121,10 +121,25 @@ func (j *Journal) AddTakenName(ctx context.Context, name string, kind NameKind) 
 }
 
 // AccountsWithID returns the primary addresses of the directory's accounts
-// that carry externalID, per the snapshot.
+// that carry externalID, per the snapshot and the accounts point reads
+// showed since (see KnowAccount).
 func (j *Journal) AccountsWithID(ctx context.Context, externalID string) ([]string, error) {
 	var emails []string
-	err := j.each(ctx, "external IDs", "SELECT email FROM directory_ids WHERE external_id = ? ORDER BY email",
+	err := j.each(ctx, "external IDs", `SELECT email FROM directory_ids WHERE external_id = ?1
+		UNION SELECT email FROM known_ids WHERE external_id = ?1 ORDER BY email`,
 		scanInto("external IDs", &emails, scanString), externalID)
 	return emails, err
+}
+
+// KnowAccount records that a point read showed the account email carrying
+// externalID: a row with that identity is then known to have an account,
+// however long the directory's listing takes to show it.
+func (j *Journal) KnowAccount(ctx context.Context, externalID, email string) error {
+	return j.write(ctx, durable, func() error {
+		_, err := j.exec(ctx, "INSERT OR IGNORE INTO known_ids (external_id, email) VALUES (?, ?)", externalID, email)
+		if err != nil {
+			return fmt.Errorf("record the account %s: %w", email, err)
+		}
+		return nil
+	})
 }

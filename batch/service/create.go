@@ -36,8 +36,7 @@ type createRequest struct {
 	// generated says the password was generated here: it is answered
 	// once, in the create's response, and never stored or logged.
 	generated bool
-	orgUnit   string
-	groups    []string
+	place     batch.Place
 }
 
 // createAnswer is the body of a create that succeeded: the Java project's
@@ -94,7 +93,7 @@ func (s *Service) parseCreate(obj object) (createRequest, error) {
 	if err := s.parsePassword(obj, &req); err != nil {
 		return req, err
 	}
-	if req.orgUnit, req.groups, err = s.placement.Of(req.fields); err != nil {
+	if req.place, err = s.placement.Of(req.fields); err != nil {
 		return req, failf(http.StatusBadRequest, "%v", err)
 	}
 	return req, nil
@@ -147,7 +146,7 @@ func (s *Service) createAccount(ctx context.Context, req createRequest) (any, er
 	defer s.done(req.username)
 	// The org unit before the account: a missing one fails the create
 	// before anything is created, and the name keeps its hold.
-	if err := s.ensureOrgUnit(ctx, req.orgUnit); err != nil {
+	if err := s.ensureOrgUnit(ctx, req.place.OrgUnit); err != nil {
 		if ferr := s.store.FinishCreate(context.WithoutCancel(ctx), rec, outcomeRefused, "", oneLine(err.Error())); ferr != nil {
 			return nil, ferr
 		}
@@ -173,13 +172,13 @@ func (s *Service) createAccount(ctx context.Context, req createRequest) (any, er
 	case outcomeRefused:
 		return nil, googleRefusal(email, err)
 	}
-	s.log.Info("created an account", "email", email, "org_unit", req.orgUnit, "groups", len(req.groups), "password_generated", req.generated)
+	s.log.Info("created an account", "email", email, "org_unit", req.place.OrgUnit, "groups", len(req.place.Groups), "password_generated", req.generated)
 	answer := createAnswer{Message: "User created successfully: " + email + ".", Username: req.username, Email: email}
 	if req.generated {
 		answer.Password = req.password
 		answer.Message += " Its password was generated and is shown only in this answer."
 	}
-	if failed := s.addToGroups(ctx, rec, email, req.groups); len(failed) > 0 {
+	if failed := s.addToGroups(ctx, rec, email, req.place); len(failed) > 0 {
 		answer.Message += " It could not be added to " + strings.Join(failed, "; ") + "."
 	}
 	return answer, nil
@@ -239,7 +238,7 @@ func (s *Service) newUser(req createRequest, email, marker string) *admin.User {
 		PrimaryEmail:              email,
 		Name:                      &admin.UserName{GivenName: req.fields.Get(naming.FirstName), FamilyName: req.fields.Get(naming.LastName)},
 		Password:                  req.password,
-		OrgUnitPath:               req.orgUnit,
+		OrgUnitPath:               req.place.OrgUnit,
 		ExternalIds:               []directory.ExternalID{{Type: "custom", CustomType: MarkerType, Value: marker}},
 		ChangePasswordAtNextLogin: *s.cfg.Password.ChangeAtNextLogin,
 	}

@@ -150,7 +150,7 @@ func TestCreate_holdExpired(t *testing.T) {
 func TestCreate_placement(t *testing.T) {
 	e := newEnv(t, func(c *batch.Config, _ *Options) {
 		c.OrgUnit = batch.OrgUnitConfig{Default: "/Students/[grade]", CreateMissing: true}
-		c.Groups = batch.GroupsConfig{Add: []string{"grade-[grade]", "students@" + testDomain}, CreateMissing: true}
+		c.Groups = batch.GroupsConfig{Add: []string{"grade-[grade]", "students@" + testDomain}, CreateMissing: batch.GroupCreation{Templates: true}}
 		no := false
 		c.Password.ChangeAtNextLogin = &no
 	})

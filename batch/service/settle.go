@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/provisionhq/provision/batch"
 	"github.com/provisionhq/provision/batch/directory"
 )
 
@@ -88,19 +89,19 @@ func (s *Service) ensureOrgUnit(ctx context.Context, path string) error {
 	return nil
 }
 
-// addToGroups adds a just-created account to its groups, each journaled as
-// an intent and an outcome, creating a missing group when the config
-// allows. It returns the groups it could not add the account to, with the
-// reason; the account exists all the same.
-func (s *Service) addToGroups(ctx context.Context, rec createRecord, email string, groups []string) (failed []string) {
-	for _, g := range groups {
+// addToGroups adds a just-created account to the groups of its place,
+// each journaled as an intent and an outcome, creating a missing group
+// when groups.createMissing allows. It returns the groups it could not add
+// the account to, with the reason; the account exists all the same.
+func (s *Service) addToGroups(ctx context.Context, rec createRecord, email string, place batch.Place) (failed []string) {
+	for _, g := range place.Groups {
 		e, err := s.store.Intent(ctx, rec.ID, effectMember, g)
 		if err != nil {
 			failed = append(failed, "the group "+g+" (the journal failed: "+err.Error()+")")
 			continue
 		}
 		err = s.dir.InsertMember(ctx, g, email, directory.JustCreated)
-		if err != nil && directory.IsNotFound(err) && s.cfg.Groups.CreateMissing {
+		if err != nil && directory.IsNotFound(err) && place.MayCreate(g) {
 			local, _, _ := strings.Cut(g, "@")
 			if err = s.dir.EnsureGroup(ctx, g, local); err == nil {
 				err = s.dir.InsertMember(ctx, g, email, directory.JustCreated)
@@ -109,7 +110,7 @@ func (s *Service) addToGroups(ctx context.Context, rec createRecord, email strin
 		reason := ""
 		if err != nil {
 			reason = plainError(err)
-			if directory.IsNotFound(err) && !s.cfg.Groups.CreateMissing {
+			if directory.IsNotFound(err) && !place.MayCreate(g) {
 				reason = "it does not exist (an admin can set groups.createMissing to create it)"
 			}
 			failed = append(failed, "the group "+g+" ("+reason+")")

@@ -1,3 +1,5 @@
+//go:build provisiontest
+
 package main
 
 import (
@@ -17,6 +19,10 @@ import (
 	"github.com/provisionhq/provision/batch/directory/emulator"
 	"github.com/provisionhq/provision/batch/journal"
 )
+
+func init() {
+	testCommands = append(testCommands, command{"bench", "measure speed and memory against the emulator, as ratios", runBench})
+}
 
 // realisticLatency is what Google's Directory API answers take, roughly:
 // inserts a few hundred milliseconds, reads and member inserts less.

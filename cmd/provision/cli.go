@@ -16,8 +16,9 @@ const (
 	exitOK          = 0 // every row done or skipped
 	exitRowsFailed  = 1 // the job ran, some rows failed
 	exitUsage       = 2 // usage or config error, before any side effect
-	exitInterrupted = 3 // interrupted; run the same command again to resume
+	exitInterrupted = 3 // interrupted or stopped part-way; run the same command again to resume
 	exitLocked      = 4 // the journal is held by another process
+	exitStopped     = 5 // stopped part-way by a systemic refusal of the directory; fix it and run again
 )
 
 // command is one subcommand of provision.
@@ -29,17 +30,20 @@ type command struct {
 
 // commands lists the subcommands in the order --help shows them.
 func commands() []command {
-	return []command{
+	return append([]command{
 		{"run", "create, place and group the accounts of a CSV file", runRun},
 		{"plan", "show what run would do, changing nothing", runPlan},
 		{"status", "show what a journal holds", runStatus},
 		{"report", "export the report of the last run from its journal", runReport},
 		{"suggest", "print available usernames for one person", runSuggest},
 		{"serve", "serve the REST API and operator page that suggest names and create accounts one at a time", runServe},
-		{"bench", "measure speed and memory against the emulator, as ratios", runBench},
 		{"emulator", "serve the Directory API emulator", runEmulator},
-	}
+	}, testCommands...)
 }
+
+// testCommands are the commands of test builds (the provisiontest build
+// tag), such as bench: the release binary does not have them.
+var testCommands []command
 
 // run is main without the process: it parses args, runs one subcommand and
 // returns its error. Tests call it in-process.
@@ -105,6 +109,7 @@ func exitCode(err error, stderr io.Writer) int {
 	var hint string
 	var u *usageError
 	var held *journal.HeldError
+	var stopped *stoppedByDirectoryError
 	switch {
 	case errors.As(err, &u):
 		code, hint = exitUsage, u.hint
@@ -114,6 +119,12 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, context.Canceled):
 		code = exitInterrupted
 		hint = "run the same command again to resume"
+	case errors.As(err, &stopped):
+		code = exitStopped
+		hint = stopped.fix + "; then run the same command again: it does the rest"
+	case errors.As(err, new(*batch.StoppedError)):
+		code = exitInterrupted
+		hint = "the journal holds every intent: fix the cause, then run the same command again to resume"
 	}
 	fmt.Fprintf(stderr, "provision: error: %s\n", visibleLines(strings.TrimSuffix(err.Error(), ".")))
 	if hint != "" {

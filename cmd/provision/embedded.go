@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/provisionhq/provision/batch/directory/emulator"
@@ -26,8 +30,9 @@ type emulatorConfig struct {
 
 // embeddedEmulator is an emulator serving on 127.0.0.1 in this process.
 type embeddedEmulator struct {
-	url  string
-	stop func()
+	url      string
+	customer string // its customer ID, which tells it from another embedded directory
+	stop     func()
 }
 
 // embeddedLatency makes the embedded emulator answer about as fast as
@@ -40,10 +45,32 @@ var embeddedLatency = map[string]emulator.Latency{
 }
 
 // startEmulator starts the emulator with its saved directory, or with
-// generated users the first time.
+// generated users the first time. Each new directory gets a customer ID of
+// its own, so that a journal tells it from another.
 func startEmulator(ctx context.Context, c emulatorConfig) (*embeddedEmulator, error) {
+	state, err := os.ReadFile(c.statePath)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("load the embedded emulator's state: %w", err)
+	}
+	customer := ""
+	if state != nil {
+		var head struct {
+			Domain     string `json:"domain"`
+			CustomerID string `json:"customerId"`
+		}
+		if err := json.Unmarshal(state, &head); err != nil {
+			return nil, fmt.Errorf("load the embedded emulator's state from %s: %w", c.statePath, err)
+		}
+		if !strings.EqualFold(head.Domain, c.domain) {
+			return nil, usageErrorf("the emulator state %s is for %s, not %s; give another --emulator-state", c.statePath, head.Domain, c.domain)
+		}
+		customer = head.CustomerID
+	} else {
+		customer = newCustomerID()
+	}
 	emu, err := emulator.New(emulator.Options{
 		Domain:         c.domain,
+		CustomerID:     customer,
 		QuotaPerMinute: c.quota,
 		Latency:        embeddedLatency,
 		Seed:           1,
@@ -51,22 +78,12 @@ func startEmulator(ctx context.Context, c emulatorConfig) (*embeddedEmulator, er
 	if err != nil {
 		return nil, fmt.Errorf("start the embedded emulator: %w", err)
 	}
-	switch f, err := os.Open(c.statePath); {
-	case err == nil:
-		err = emu.LoadState(f)
-		f.Close()
-		if err != nil {
+	if state != nil {
+		if err := emu.LoadState(bytes.NewReader(state)); err != nil {
 			return nil, fmt.Errorf("load the embedded emulator's state from %s: %w", c.statePath, err)
 		}
-		if emu.Domain() != c.domain {
-			return nil, usageErrorf("the emulator state %s is for %s, not %s; give another --emulator-state", c.statePath, emu.Domain(), c.domain)
-		}
-	case errors.Is(err, fs.ErrNotExist):
-		if err := emu.Generate(c.users); err != nil {
-			return nil, fmt.Errorf("start the embedded emulator: %w", err)
-		}
-	default:
-		return nil, fmt.Errorf("load the embedded emulator's state: %w", err)
+	} else if err := emu.Generate(c.users); err != nil {
+		return nil, fmt.Errorf("start the embedded emulator: %w", err)
 	}
 	url, stopServing, err := serveLoopback(ctx, emu)
 	if err != nil {
@@ -80,7 +97,20 @@ func startEmulator(ctx context.Context, c emulatorConfig) (*embeddedEmulator, er
 			}
 		}
 	}
-	return &embeddedEmulator{url: url, stop: stop}, nil
+	return &embeddedEmulator{url: url, customer: customer, stop: stop}, nil
+}
+
+// newCustomerID returns a customer ID shaped like Google's ("C" and eight
+// letters and digits), random.
+func newCustomerID() string {
+	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+	b := make([]byte, 8)
+	rand.Read(b)
+	id := []byte{'C'}
+	for _, c := range b {
+		id = append(id, alphabet[int(c)%len(alphabet)])
+	}
+	return string(id)
 }
 
 // serveLoopback serves emu on a free port of 127.0.0.1 until stop is

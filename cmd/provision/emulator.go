@@ -24,7 +24,7 @@ func runEmulator(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 	quota := fs.Int("quota", 0, "`requests` per minute before answering 403 userRateLimitExceeded; 0 is unlimited, Google's default is 2400")
 	burst := fs.Int("quota-burst", 0, "`requests` that may arrive at once (default: one second of the quota)")
 	latency := fs.String("latency", "", "answer latency per method: a `spec` of method=median[~jitter],\nsuch as users.insert=120ms~40ms,members.insert=80ms,*=30ms")
-	faults := fs.String("faults", "", "faults to inject: a `spec` of kind=fraction or kind=duration,\nsuch as 503=0.05,403=0.02,429=0.02,412=0.01,member404=2s,drop=0.01;\nkinds: 503, 403, 429, quota, 412, window, member404, searchlag, drop")
+	faults := fs.String("faults", "", "faults to inject: a `spec` of kind=fraction or kind=duration,\nsuch as 503=0.05,403=0.02,429=0.02,412=0.01,member404=2s,drop=0.01;\nkinds: 503, 403, 429, quota, 412, window, member404, searchlag, drop;\nand refusals answered every time: unauthorized, accessNotConfigured,\nforbidden, domainNotFound (=all, =writes or =METHOD such as\nmembers.insert; all when left out), userLimit=USERS")
 	seed := fs.Int64("seed", 1, "`seed` of every random choice: ids, faults, latencies, generated users")
 	statePath := fs.String("state", "", "JSON `file` to load the directory from at start, if it exists, and save it to at shutdown")
 	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
@@ -43,7 +43,7 @@ func runEmulator(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 		return withHint(usageErrorf("emulator: --latency: %v", err), "give method=median[~jitter] pairs, such as users.insert=120ms~40ms,*=30ms")
 	}
 	if opts.Faults, err = emulator.ParseFaults(*faults); err != nil {
-		return withHint(usageErrorf("emulator: --faults: %v", err), "give kind=fraction or kind=duration pairs, such as 503=0.05,member404=2s")
+		return withHint(usageErrorf("emulator: --faults: %v", err), "give kind=fraction or kind=duration pairs, such as 503=0.05,member404=2s, or refusals such as forbidden=writes,userLimit=250")
 	}
 	var handler slog.Handler
 	switch *logFormat {

@@ -1,3 +1,5 @@
+//go:build provisiontest
+
 package main
 
 import (
@@ -13,7 +15,7 @@ import (
 // PROVISION_FAILPOINT=NAME:N, the process kills itself with SIGKILL the Nth
 // time the job passes failpoint NAME ("intent", "applied", "outcome",
 // "reported"; see batch.Job.Failpoint). It is for make torture, not for
-// admins, and so not a flag.
+// admins: only a binary built with the provisiontest tag has it.
 const failpointEnv = "PROVISION_FAILPOINT"
 
 // failpointFromEnv returns the hook the environment asks for, or nil.

@@ -11,13 +11,15 @@ import (
 // TestRunJob_hostileExitCodes runs provision run on files of the hostile
 // corpus (batch/testdata/hostile) and checks the exit code: 0 when every
 // row is good, 1 when some fail, 2 when the header cannot be used, which
-// stops the job before it writes anything.
+// stops the job before it writes anything, as does a file that is not in
+// its encoding.
 func TestRunJob_hostileExitCodes(t *testing.T) {
 	tests := []struct {
 		file   string
 		flags  []string
 		want   int
 		stderr string
+		hint   string // for exit 2; "" is the header's
 	}{
 		{file: "extra_columns.csv", want: exitOK},
 		{file: "headers_mixed_case.csv", want: exitOK},
@@ -30,6 +32,11 @@ func TestRunJob_hostileExitCodes(t *testing.T) {
 		{file: "cr_only.csv", want: exitUsage, stderr: "contains a carriage return"},
 		{file: "empty.csv", want: exitUsage, stderr: "the file is empty"},
 		{file: "tabs_read_as_comma.csv", want: exitUsage, stderr: "set the delimiter to tab"},
+		{file: "excel_trailing_empty_columns.csv", want: exitRowsFailed, stderr: "3 of 5 rows failed"},
+		{file: "quote_swallows_field_count.csv", want: exitRowsFailed, stderr: "2 of 6 rows failed"},
+		{file: "windows1252.csv", want: exitUsage, stderr: "the file is not UTF-8: line 3", hint: `Excel's "CSV (Comma delimited)" writes Windows-1252: give --encoding windows-1252`},
+		{file: "windows1252_declared.csv", flags: []string{"--encoding", "windows-1252"}, want: exitRowsFailed, stderr: "2 of 6 rows failed"},
+		{file: "utf16.csv", want: exitUsage, stderr: "byte order mark", hint: "give --encoding utf-16"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -46,7 +53,7 @@ func TestRunJob_hostileExitCodes(t *testing.T) {
 			// As the batch tests run the corpus: missing org units and
 			// groups are created.
 			config := filepath.Join(dir, "provision.yaml")
-			if err := os.WriteFile(config, []byte("domain: example.org\norgUnit:\n  createMissing: true\ngroups:\n  createMissing: true\n"), 0o600); err != nil {
+			if err := os.WriteFile(config, []byte("domain: example.org\norgUnit:\n  createMissing: true\ngroups:\n  createMissing: [\"*\"]\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			args := append([]string{"run", "--config", config, "--emulator-users", "0", "--quota", "100000"}, tt.flags...)
@@ -59,8 +66,10 @@ func TestRunJob_hostileExitCodes(t *testing.T) {
 			switch {
 			case tt.want == exitUsage && !errors.Is(err, os.ErrNotExist):
 				t.Errorf("a header problem wrote a report: %v", err)
-			case tt.want == exitUsage && !strings.Contains(stderr, "provision: hint: fix the CSV header"):
+			case tt.want == exitUsage && tt.hint == "" && !strings.Contains(stderr, "provision: hint: fix the CSV header"):
 				t.Errorf("no hint for a header problem:\n%s", stderr)
+			case tt.want == exitUsage && !strings.Contains(stderr, "provision: hint: "+tt.hint):
+				t.Errorf("no hint %q:\n%s", tt.hint, stderr)
 			case tt.want != exitUsage && err != nil:
 				t.Errorf("no report: %v", err)
 			}

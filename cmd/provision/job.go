@@ -44,34 +44,39 @@ type jobFlags struct {
 	directoryFlags
 	config      string
 	domain      string
+	stateDir    string
 	journal     string
 	report      string
 	patterns    listFlag
 	delimiter   string
+	encoding    string
 	concurrency int
 	quota       int
 	logFormat   string
 	yes         bool
 	force       bool
+	strict      bool
 }
 
 func (f *jobFlags) register(fs *flagSet, mode batch.Mode) {
 	fs.StringVar(&f.config, "config", "", "YAML config `file`")
 	fs.StringVar(&f.domain, "domain", "", "Workspace `domain` the accounts are created in")
 	f.directoryFlags.register(fs, "next to the journal")
-	fs.StringVar(&f.journal, "journal", "", "journal `file` (default: next to the CSV, .journal)")
+	registerJournalFlags(fs, &f.stateDir, &f.journal)
 	if mode == batch.Plan {
-		fs.StringVar(&f.report, "report", "", "plan report `file` (default: next to the journal, .plan.csv)")
+		fs.StringVar(&f.report, "report", "", "plan report `file` (default: next to the CSV, .plan.csv)")
 	} else {
-		fs.StringVar(&f.report, "report", "", "report `file` (default: next to the journal, .report.csv)")
+		fs.StringVar(&f.report, "report", "", "report `file` (default: next to the CSV, .report.csv)")
 	}
 	fs.Var(&f.patterns, "pattern", "username `pattern`, tried in order (repeatable; replaces the config's)")
 	fs.StringVar(&f.delimiter, "delimiter", "", "CSV field `delimiter`: \",\", \";\", \"|\" or \"tab\" (default \",\")")
+	fs.StringVar(&f.encoding, "encoding", "", "character `encoding` of the CSV: "+strings.Join(batch.EncodingNames(), ", ")+" (default utf-8)")
 	fs.IntVar(&f.concurrency, "concurrency", 0, "rows worked on at once (default 16)")
 	fs.IntVar(&f.quota, "quota", 0, "Directory API requests per `minute` (default 2400)")
 	fs.StringVar(&f.logFormat, "log-format", "", "log format: text or json (default: text on a terminal, json otherwise)")
 	fs.BoolVar(&f.yes, "yes", false, "do not ask for confirmation (needed without a terminal)")
 	fs.BoolVar(&f.force, "force", false, "resume an interrupted run although the config changed")
+	fs.BoolVar(&f.strict, "strict", false, "stop, before any change, when a pattern or template names a field no column provides (otherwise a warning)")
 }
 
 // loadConfig reads the config file, if any, and lays the flags that were
@@ -95,6 +100,9 @@ func (f *jobFlags) loadConfig(fs *flagSet) (batch.Config, error) {
 	}
 	if set["delimiter"] {
 		cfg.Delimiter = f.delimiter
+	}
+	if set["encoding"] {
+		cfg.Encoding = f.encoding
 	}
 	if set["concurrency"] {
 		cfg.Concurrency = f.concurrency
@@ -155,28 +163,36 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 		return err
 	}
 
-	journalPath := f.journal
-	if journalPath == "" {
-		journalPath = defaultJournal(input)
-	}
-	base := strings.TrimSuffix(journalPath, filepath.Ext(journalPath))
-	reportPath := f.report
-	if reportPath == "" {
-		reportPath = base + ".report.csv"
-		if mode == batch.Plan {
-			reportPath = base + ".plan.csv"
-		}
-	}
-
-	statePath := f.emulatorState
-	if statePath == "" {
-		statePath = base + ".emulator.json"
-	}
-	dir, stats, target, stop, err := f.connect(ctx, cfg, statePath, mode == batch.Run, logger, stderr)
+	where, err := f.directoryOf(cfg.Domain)
 	if err != nil {
 		return err
 	}
-	defer stop()
+	journalPath, err := resolveJournal(f.stateDir, f.journal, where)
+	if err != nil {
+		return err
+	}
+	if f.journal == "" {
+		if legacy, ok := legacyJournal(input); ok {
+			fmt.Fprintf(stderr, "provision: note: %s was kept by an earlier provision next to the input; journals now live one per directory (%s)\n", legacy, journalPath)
+			fmt.Fprintf(stderr, "provision: hint: give --journal %s to go on with that one\n", legacy)
+		}
+	}
+	reportPath := f.report
+	if reportPath == "" {
+		reportPath = strings.TrimSuffix(input, filepath.Ext(input)) + ".report.csv"
+		if mode == batch.Plan {
+			reportPath = strings.TrimSuffix(input, filepath.Ext(input)) + ".plan.csv"
+		}
+	}
+	statePath := f.emulatorState
+	if statePath == "" {
+		statePath = strings.TrimSuffix(journalPath, filepath.Ext(journalPath)) + ".emulator.json"
+	}
+	conn, err := f.connect(ctx, cfg, statePath, mode == batch.Run, logger, stderr)
+	if err != nil {
+		return err
+	}
+	defer conn.stop()
 
 	if mode == batch.Run && !f.useEmulator() && !f.yes {
 		if err := confirm(stdin, stderr, fmt.Sprintf("Create accounts in %s from %s?", cfg.Domain, input)); err != nil {
@@ -186,7 +202,7 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 
 	j, cleanup, err := openJournal(ctx, mode, journalPath, logger)
 	if err != nil {
-		return err
+		return journalError(name, err)
 	}
 	defer cleanup()
 
@@ -202,33 +218,56 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 		InputPath:  input,
 		ReportPath: reportPath,
 		Journal:    j,
-		Directory:  dir,
+		Directory:  conn.client,
+		Target:     conn.target,
+		Protected:  batch.JournalFiles(journalPath),
 		Mode:       mode,
 		Force:      f.force,
+		Strict:     f.strict,
 		Abort:      abort,
-		Stats:      stats,
+		Stats:      conn.client.Stats,
 		Logger:     logger,
 		Progress:   progress,
 		Failpoint:  failpoint,
 	}
 	summary, err := job.Run(ctx)
 	if summary != nil {
-		printSummary(stderr, summary, input, target)
+		printSummary(stderr, summary, input, conn.name, journalPath)
 		if mode == batch.Plan {
 			printPlan(stdout, summary)
 		}
 	}
 	var changed *batch.ConfigChangedError
 	var header *batch.HeaderError
+	var encoding *batch.EncodingError
 	var creds *directory.CredentialsError
+	var wrong *journal.WrongDirectoryError
+	var unsafe *batch.UnsafeOutputError
 	switch {
 	case errors.As(err, &creds):
 		// The first calls read (the snapshot): nothing was changed.
 		return withHint(usageErrorf("%s: %v", name, err), "see \"Credentials\" in the README; nothing was changed")
+	case errors.As(err, &wrong):
+		return withHint(usageErrorf("%s: %v", name, err), "give the journal of this directory with --journal (or leave --journal out for its default), or the directory flags of the journal's own; nothing was changed")
+	case errors.As(err, &unsafe):
+		return withHint(usageErrorf("%s: %v", name, err), "choose another --report; nothing was changed")
+	case errors.As(err, new(*batch.UnknownFieldsError)):
+		return withHint(usageErrorf("%s: %v", name, err), "fix the pattern or template, or name the column in the config's columns; nothing was changed")
 	case errors.As(err, &changed):
 		return withHint(usageErrorf("%s: %v", name, err), "give --force to resume with the new config, or put the old config back")
 	case errors.As(err, &header):
 		return withHint(usageErrorf("%s: %v", name, err), "fix the CSV header or map the column with columns: in the config; nothing was changed")
+	case errors.As(err, &encoding):
+		return withHint(usageErrorf("%s: %v", name, err), encodingHint(encoding))
+	case errors.As(err, new(*batch.NothingChangedError)):
+		hint := "nothing was changed in the directory; fix the cause and run the same command again"
+		if sys, ok := directory.AsSystemic(err); ok {
+			hint = sys.Fix + "; nothing was changed in the directory"
+		}
+		return withHint(usageErrorf("%s: %v", name, err), hint)
+	case errors.As(err, new(*batch.DirectoryStoppedError)):
+		sys, _ := directory.AsSystemic(err)
+		return &stoppedByDirectoryError{err: err, fix: sys.Fix}
 	case err != nil:
 		return err
 	case summary.Failed() > 0:
@@ -237,11 +276,34 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 	return nil
 }
 
-// defaultJournal is the journal of an input file when --journal is not
-// given: next to it, named after it.
-func defaultJournal(input string) string {
-	return strings.TrimSuffix(input, filepath.Ext(input)) + ".journal"
+// registerJournalFlags registers --state-dir and --journal.
+func registerJournalFlags(fs *flagSet, stateDir, journal *string) {
+	fs.StringVar(stateDir, stateDirFlag, "", "`folder` of the journals, one per directory (default $XDG_STATE_HOME/provision or ~/.local/state/provision)")
+	fs.StringVar(journal, "journal", "", "journal `file` (default: the directory's journal in the state folder)")
 }
+
+// resolveJournal returns the journal to use: the one given, or the
+// default journal of directory where in the state folder.
+func resolveJournal(stateFlag, given string, where journal.Directory) (string, error) {
+	if given != "" {
+		return given, nil
+	}
+	state, err := stateDir(stateFlag)
+	if err != nil {
+		return "", err
+	}
+	return defaultJournalPath(state, where), nil
+}
+
+// stoppedByDirectoryError means the directory refused the job itself
+// after it had changed something: exit 5, and run it again after the fix.
+type stoppedByDirectoryError struct {
+	err error
+	fix string
+}
+
+func (e *stoppedByDirectoryError) Error() string { return e.err.Error() }
+func (e *stoppedByDirectoryError) Unwrap() error { return e.err }
 
 // rowsFailedError means the job ran to its end and some rows failed.
 type rowsFailedError struct {
@@ -253,15 +315,24 @@ func (e *rowsFailedError) Error() string {
 	return fmt.Sprintf("%d of %d rows failed; the report %s says why for each", e.failed, e.total, e.report)
 }
 
+// A connection is the Directory API a command talks to.
+type connection struct {
+	client *directory.Client
+	target journal.Directory // which directory it is, as journals record it
+	name   string            // what it is, for the summary
+	stop   func()
+}
+
 // connect returns the Directory API to talk to: Google, a configured
 // endpoint, or an emulator started in this process, which keeps its
-// directory in statePath (saved at the end when save is set). target names
-// it for the summary.
-func (f *directoryFlags) connect(ctx context.Context, cfg batch.Config, statePath string, save bool, logger *slog.Logger, stderr io.Writer) (
-	dir *directory.Client, stats func() directory.Stats, target string, stop func(), err error) {
-	stop = func() {}
+// directory in statePath (saved at the end when save is set).
+func (f *directoryFlags) connect(ctx context.Context, cfg batch.Config, statePath string, save bool, logger *slog.Logger, stderr io.Writer) (*connection, error) {
+	target, err := f.directoryOf(cfg.Domain)
+	if err != nil {
+		return nil, err
+	}
+	conn := &connection{target: target, name: "Google Workspace", stop: func() {}}
 	endpoint := f.endpoint
-	target = "Google Workspace"
 	if f.useEmulator() {
 		emu, err := startEmulator(ctx, emulatorConfig{
 			domain:    cfg.Domain,
@@ -272,23 +343,28 @@ func (f *directoryFlags) connect(ctx context.Context, cfg batch.Config, statePat
 			logger:    logger,
 		})
 		if err != nil {
-			return nil, nil, "", stop, err
+			return nil, err
 		}
-		stop = emu.stop
+		conn.stop = emu.stop
+		conn.target.Customer = emu.customer
 		endpoint = emu.url
-		target = "the embedded emulator (nothing in Google Workspace changes)"
+		conn.name = "the embedded emulator (nothing in Google Workspace changes)"
 		if !f.emulator {
 			fmt.Fprintln(stderr, "provision: note: no Google credentials are configured, so this runs against the embedded Directory API emulator")
 			fmt.Fprintln(stderr, "provision: hint: give --subject and --credentials (or --impersonate) to work on your Google Workspace")
 		}
 	} else if endpoint != "" {
-		target = endpoint
+		conn.name = endpoint
 	}
 	access := directory.GroupRead
-	if cfg.Groups.CreateMissing {
+	if cfg.Groups.CreatesGroups() {
 		access = directory.GroupCreate
 	}
-	client, err := directory.New(ctx, directory.Config{
+	where := endpoint
+	if f.useEmulator() {
+		where = "the embedded emulator"
+	}
+	conn.client, err = f.newClient(ctx, directory.Config{
 		Endpoint:        endpoint,
 		Domain:          cfg.Domain,
 		CredentialsFile: f.credentials,
@@ -297,16 +373,12 @@ func (f *directoryFlags) connect(ctx context.Context, cfg batch.Config, statePat
 		Groups:          access,
 		QuotaPerMinute:  cfg.Quota,
 		Logger:          logger,
-	})
+	}, where, stderr)
 	if err != nil {
-		stop()
-		var ce *directory.CredentialsError
-		if errors.As(err, &ce) {
-			return nil, nil, "", func() {}, withHint(usageErrorf("%v", err), "see \"Credentials\" in the README")
-		}
-		return nil, nil, "", func() {}, usageErrorf("%v", err)
+		conn.stop()
+		return nil, err
 	}
-	return client, client.Stats, target, stop, nil
+	return conn, nil
 }
 
 // openJournal opens the job's journal. Plan works on a copy, so that it
@@ -325,7 +397,8 @@ func openJournal(ctx context.Context, mode batch.Mode, path string, logger *slog
 	}
 	copyPath := filepath.Join(scratch, "plan.journal")
 	if _, err := os.Stat(path); err == nil {
-		src, err := journal.Open(ctx, path, journal.Options{ReadOnly: true, Logger: logger})
+		// Read-only: another process may be running a job on it.
+		src, err := journal.Open(ctx, path, journal.Options{ReadOnly: true, CopyOnly: true, Logger: logger})
 		if err != nil {
 			os.RemoveAll(scratch)
 			return nil, nil, err
@@ -337,7 +410,7 @@ func openJournal(ctx context.Context, mode batch.Mode, path string, logger *slog
 			return nil, nil, err
 		}
 	}
-	j, err := journal.Open(ctx, copyPath, journal.Options{Logger: logger})
+	j, err := journal.Open(ctx, copyPath, journal.Options{Scratch: true, Logger: logger})
 	if err != nil {
 		os.RemoveAll(scratch)
 		return nil, nil, err
@@ -361,7 +434,7 @@ func confirm(stdin io.Reader, stderr io.Writer, question string) error {
 }
 
 // printSummary writes what the job did, for a person, to w.
-func printSummary(w io.Writer, s *batch.Summary, input, target string) {
+func printSummary(w io.Writer, s *batch.Summary, input, target, journalPath string) {
 	verb := "run"
 	if s.Mode == batch.Plan {
 		verb = "plan"
@@ -386,6 +459,9 @@ func printSummary(w io.Writer, s *batch.Summary, input, target string) {
 	if d := s.Directory; d.Requests > 0 {
 		fmt.Fprintf(w, "  %-10s %6d (%.1f/s), %d retried, %d rate-limited\n", "requests", d.Requests, float64(d.Requests)/secs, d.Retries, d.RateLimited)
 	}
+	for _, warning := range s.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", batch.Visible(warning))
+	}
 	if s.NoIDColumn {
 		fmt.Fprintln(w, "  note: the file has no ID column, so each row is known by its content; a changed row counts as a new person")
 	}
@@ -397,12 +473,22 @@ func printSummary(w io.Writer, s *batch.Summary, input, target string) {
 	if s.Rotated != "" {
 		fmt.Fprintf(w, "  earlier report kept as %s\n", s.Rotated)
 	}
-	if a := s.Abandoned; a != nil {
-		fmt.Fprintf(w, "  note: %d rows of the unfinished run of %s (started %s) are not in this file and are still unfinished;\n",
-			a.Rows, a.Run.InputPath, a.Run.Started.Format(time.RFC3339))
-		fmt.Fprintf(w, "        run provision on %s again to finish them\n", a.Run.InputPath)
+	if s.Mode == batch.Run {
+		fmt.Fprintf(w, "  journal    %s\n", journalPath)
 	}
-	if s.Mode == batch.Run && total > 0 && s.Statuses[batch.StatusCreated] == 0 && s.Statuses[batch.StatusConverged] == 0 && s.Failed() == 0 {
+	if a := s.Abandoned; a != nil {
+		count := fmt.Sprintf("%d rows", a.Rows)
+		if !a.Exact {
+			count = fmt.Sprintf("up to %d rows (%d it had read that are not in this file, up to %d it never reached)", a.Rows, a.Read, a.NotReached)
+		}
+		fmt.Fprintf(w, "  note: the unfinished run %d of %s (started %s) has %s that this file did not finish;\n",
+			a.Run.ID, batch.Visible(a.Run.InputPath), a.Run.Started.Format(time.RFC3339), count)
+		fmt.Fprintf(w, "        only that file can finish them: run provision on %s, as it was then, again\n", batch.Visible(a.Run.InputPath))
+	}
+	if s.Halted != nil {
+		fmt.Fprintf(w, "  stopped    the directory refuses the job itself (%s): no row was taken after that, and the rows not finished stay pending\n", s.Halted.Kind)
+	}
+	if s.Mode == batch.Run && s.Halted == nil && total > 0 && s.Statuses[batch.StatusCreated] == 0 && s.Statuses[batch.StatusConverged] == 0 && s.Failed() == 0 {
 		fmt.Fprintln(w, "  nothing to do: every row was done in an earlier run")
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,12 +16,33 @@ import (
 )
 
 // runCLI runs provision in-process and returns its exit code and stderr.
+// Its journals are kept in the test's own state folder (see testState),
+// unless args say otherwise.
 func runCLI(ctx context.Context, t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
+	keepsJournals := len(args) > 0 && slices.Contains([]string{"run", "plan", "status", "report"}, args[0])
+	if keepsJournals && !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--state-dir") }) {
+		args = append([]string{args[0], "--state-dir", testState(t)}, args[1:]...)
+	}
 	err := run(ctx, args, strings.NewReader(""), &stdout, &stderr)
 	code := exitCode(err, &stderr)
 	return code, stderr.String()
+}
+
+var testStates sync.Map // *testing.T → its state folder
+
+// testState returns the state folder of a test: the same for every call
+// of one test, so that a second run finds the journal of the first.
+func testState(t *testing.T) string {
+	t.Helper()
+	if dir, ok := testStates.Load(t); ok {
+		return dir.(string)
+	}
+	dir := t.TempDir()
+	testStates.Store(t, dir)
+	t.Cleanup(func() { testStates.Delete(t) })
+	return dir
 }
 
 func writeCSV(t *testing.T, rows int) string {
@@ -51,7 +74,7 @@ func TestRunJob_exitCodes(t *testing.T) {
 	})
 	t.Run("journal held", func(t *testing.T) {
 		path := writeCSV(t, 2)
-		journalPath := strings.TrimSuffix(path, ".csv") + ".journal"
+		journalPath := defaultJournalPath(testState(t), journal.Directory{Kind: journal.EmulatorDirectory, Domain: "example.org"})
 		j, err := journal.Open(t.Context(), journalPath, journal.Options{})
 		if err != nil {
 			t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/provisionhq/provision/batch"
+	"github.com/provisionhq/provision/batch/journal"
 	"github.com/provisionhq/provision/batch/service"
 )
 
@@ -26,6 +27,7 @@ type serveFlags struct {
 	addr           string
 	suggestions    int
 	hold           time.Duration
+	stateDir       string
 	journal        string
 	origins        listFlag
 	apiKeyFile     string
@@ -46,7 +48,8 @@ func (f *serveFlags) register(fs *flagSet) {
 	fs.StringVar(&f.addr, "addr", batch.DefaultServeAddr, "`address` to listen on; off loopback it needs --api-key-file and TLS")
 	fs.IntVar(&f.suggestions, "suggestions", batch.DefaultServeSuggestions, "names one suggest answers with, 1 to 10")
 	fs.DurationVar(&f.hold, "hold", batch.DefaultServeHold, "how long a suggested name stays held")
-	fs.StringVar(&f.journal, "journal", "", "the service's journal `file` of holds and creates (default: provision-serve-DOMAIN.journal here)")
+	fs.StringVar(&f.stateDir, stateDirFlag, "", "`folder` of the journals, one per directory (default $XDG_STATE_HOME/provision or ~/.local/state/provision)")
+	fs.StringVar(&f.journal, "journal", "", "the service's journal `file` of holds and creates (default: DOMAIN.serve.journal beside the directory's journal in the state folder)")
 	fs.Var(&f.origins, "allow-origin", "browser `origin` allowed to call the API, such as https://intranet.example.org (repeatable;\non a loopback address every origin is allowed when none is given)")
 	fs.StringVar(&f.apiKeyFile, "api-key-file", "", "`file` of API keys clients send as Authorization: Bearer KEY, one a line (several for rotation)")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate `file` (PEM)")
@@ -142,21 +145,24 @@ func runServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 		return err
 	}
 
-	journalPath := cfg.Serve.Journal
-	if journalPath == "" {
-		journalPath = f.defaultJournal(cfg.Domain)
-	}
-	statePath := f.emulatorState
-	if statePath == "" {
-		base := strings.TrimSuffix(journalPath, filepath.Ext(journalPath))
-		statePath = strings.TrimSuffix(base, ".emulator") + ".emulator.json"
-	}
-	dir, _, target, stop, err := f.connect(ctx, cfg, statePath, true, logger, stderr)
+	where, err := f.directoryOf(cfg.Domain)
 	if err != nil {
 		return err
 	}
-	defer stop()
-	store, err := service.OpenStore(ctx, journalPath, service.StoreOptions{Directory: f.directoryName(cfg.Domain), Hold: cfg.Serve.Hold})
+	journalPath, err := f.journalPath(cfg.Serve.Journal, where)
+	if err != nil {
+		return err
+	}
+	statePath := f.emulatorState
+	if statePath == "" {
+		statePath = strings.TrimSuffix(journalPath, ".journal") + ".emulator.json"
+	}
+	conn, err := f.connect(ctx, cfg, statePath, true, logger, stderr)
+	if err != nil {
+		return err
+	}
+	defer conn.stop()
+	store, err := service.OpenStore(ctx, journalPath, service.StoreOptions{Directory: where.String(), Hold: cfg.Serve.Hold})
 	if err != nil {
 		return storeError(err)
 	}
@@ -164,7 +170,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 
 	svc, err := service.New(service.Options{
 		Config:    cfg,
-		Directory: dir,
+		Directory: conn.client,
 		Store:     store,
 		APIKeys:   keys,
 		Loopback:  service.IsLoopback(cfg.Serve.Addr),
@@ -184,7 +190,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 	if cfg.Serve.TLSCert != "" {
 		scheme = "https"
 	}
-	fmt.Fprintf(stderr, "provision: serving %s://%s/ (the page at /, the API under /rest/) for %s against %s\n", scheme, l.Addr(), cfg.Domain, target)
+	fmt.Fprintf(stderr, "provision: serving %s://%s/ (the page at /, the API under /rest/) for %s against %s\n", scheme, l.Addr(), cfg.Domain, conn.name)
 	fmt.Fprintf(stderr, "provision: journal %s; names are held for %s\n", store.Path(), cfg.Serve.Hold)
 	return svc.Serve(ctx, l, cfg.Serve.TLSCert, cfg.Serve.TLSKey)
 }
@@ -201,25 +207,20 @@ func (f *serveFlags) apiKeys(s batch.ServeConfig) ([]string, error) {
 	return keys, nil
 }
 
-// defaultJournal is the service's journal when none is given: one per
-// domain in the working directory, and never the same file for the
-// embedded emulator as for a real directory.
-func (f *serveFlags) defaultJournal(domain string) string {
-	if f.useEmulator() {
-		return "provision-serve-" + domain + ".emulator.journal"
+// journalPath is the service's journal: the one given, or else
+// DOMAIN.serve.journal beside the directory's own journal in the state
+// folder. It is a file of its own, so a batch run never waits for the
+// service, and like every journal it belongs to one directory: a trial on
+// the embedded emulator never shares it with a real domain.
+func (f *serveFlags) journalPath(given string, where journal.Directory) (string, error) {
+	if given != "" {
+		return given, nil
 	}
-	return "provision-serve-" + domain + ".journal"
-}
-
-// directoryName names the directory the journal belongs to.
-func (f *serveFlags) directoryName(domain string) string {
-	switch {
-	case f.useEmulator():
-		return "the embedded emulator for " + domain
-	case f.endpoint != "":
-		return domain + " at " + f.endpoint
+	state, err := stateDir(f.stateDir)
+	if err != nil {
+		return "", err
 	}
-	return "Google Workspace " + domain
+	return filepath.Join(filepath.Dir(defaultJournalPath(state, where)), where.Domain+".serve.journal"), nil
 }
 
 // storeError explains why the service's journal could not be opened.

@@ -61,12 +61,12 @@ func runSuggest(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		if err := cfg.Validate(); err != nil {
 			return withHint(usageErrorf("suggest: %v", err), "or add --offline to check only --taken names and the reserved list")
 		}
-		client, _, _, stop, err := dir.connect(ctx, cfg, dir.emulatorState, false, slog.New(slog.DiscardHandler), stderr)
+		conn, err := dir.connect(ctx, cfg, dir.emulatorState, false, slog.New(slog.DiscardHandler), stderr)
 		if err != nil {
 			return err
 		}
-		defer stop()
-		checker = naming.AnyOf(checker, liveChecker(client, cfg.Domain))
+		defer conn.stop()
+		checker = naming.AnyOf(checker, liveChecker(conn.client, cfg.Domain))
 	}
 	reserver := naming.NewReserver(naming.Options{
 		Patterns: parsed,
@@ -76,6 +76,7 @@ func runSuggest(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	names, err := reserver.Suggest(ctx, fields, *n)
 	var fieldErr *naming.FieldError
 	var creds *directory.CredentialsError
+	var refused *directory.SystemicError
 	switch {
 	case errors.As(err, &fieldErr):
 		return withHint(usageErrorf("suggest: %v", err), fmt.Sprintf("give it as %s=VALUE", fieldErr.Field))
@@ -83,6 +84,9 @@ func runSuggest(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		return usageErrorf("suggest: %v", err)
 	case errors.As(err, &creds):
 		return withHint(usageErrorf("suggest: %v", err), "see \"Credentials\" in the README")
+	case errors.As(err, &refused):
+		// The directory refuses the setup itself; suggest changed nothing.
+		return withHint(usageErrorf("suggest: %v", err), refused.Fix)
 	case err != nil:
 		return fmt.Errorf("suggest: %w", err)
 	}

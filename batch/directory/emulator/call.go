@@ -145,7 +145,7 @@ func (s *Server) checkScope(c *call) error {
 		return s.checkCustomer(customer)
 	case domain != "":
 		if normalizeAddress(domain) != s.opts.Domain {
-			return errNotFound("domain")
+			return errDomainNotFound()
 		}
 		return nil
 	default:

@@ -28,6 +28,19 @@
 // behind creation, and a write applied whose answer is lost). Every random
 // choice comes from Options.Seed.
 //
+// Faults also hold the systemic refusals of a setup that cannot work,
+// answered every time to the requests in their Scope (all, writes, or one
+// method), with Google's exact bodies: 401 "Invalid Credentials"
+// (Unauthorized), 403 accessNotConfigured "Admin SDK API has not been used
+// in project …" (AccessNotConfigured), 403 forbidden "Not Authorized to
+// access this resource/api" (Forbidden; with writes, an admin who may read
+// but not change), 404 "Domain not found." (DomainNotFound), and 412
+// limitExceeded "Domain user limit reached." on users.insert once the
+// directory holds UserLimit users. SetFaults switches them on and off while
+// the server runs, as a fix would. testdata/google holds Google's bodies
+// and where each comes from; which are confirmed and which are guesses is
+// said there.
+//
 // Generate fills the directory with realistic people, State and WriteState
 // dump it, LoadState restores it. Besides the API the server answers GET
 // /emulator/v1/state and GET /emulator/v1/stats, never throttled nor

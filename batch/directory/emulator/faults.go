@@ -41,6 +41,29 @@ type Faults struct {
 	// applied and whose connection is then closed without an answer, so the
 	// client sees EOF or a reset and cannot know the outcome.
 	DropAfterSuccess float64
+
+	// Systemic refusals: every request in scope is answered, every time,
+	// with Google's answer for a setup that cannot work, and nothing is
+	// applied. They are checked before the quota and the drawn faults, in
+	// this order.
+
+	// Unauthorized answers 401 authError "Invalid Credentials": the access
+	// token was not accepted.
+	Unauthorized Scope
+	// AccessNotConfigured answers 403 accessNotConfigured "Admin SDK API
+	// has not been used in project … before or it is disabled.".
+	AccessNotConfigured Scope
+	// Forbidden answers 403 forbidden "Not Authorized to access this
+	// resource/api": the acting admin lacks the privilege. ScopeWrites is
+	// an admin who may read but not change the directory.
+	Forbidden Scope
+	// DomainNotFound answers 404 notFound "Domain not found.".
+	DomainNotFound Scope
+	// UserLimit, when positive, is the most users the account may hold:
+	// users.insert answers 412 limitExceeded "Domain user limit reached."
+	// once the directory holds that many (after its own checks, so an
+	// invalid user is still 400 and a taken address 409).
+	UserLimit int
 }
 
 // defaultCreationWindow is the CreationWindow when none is given.
@@ -63,6 +86,20 @@ func (f Faults) Validate() error {
 	}
 	if sum := f.BackendError + f.RateLimit403 + f.RateLimit429 + f.QuotaExceeded403; sum > 1 {
 		errs = append(errs, fmt.Errorf("faults 503, 403, 429 and quota add up to %v, more than 1", sum))
+	}
+	for _, sc := range []struct {
+		name string
+		v    Scope
+	}{
+		{"unauthorized", f.Unauthorized}, {"accessNotConfigured", f.AccessNotConfigured},
+		{"forbidden", f.Forbidden}, {"domainNotFound", f.DomainNotFound},
+	} {
+		if err := sc.v.validate(); err != nil {
+			errs = append(errs, fmt.Errorf("fault %s: %w", sc.name, err))
+		}
+	}
+	if f.UserLimit < 0 {
+		errs = append(errs, fmt.Errorf("fault userLimit=%d: want a positive number of users", f.UserLimit))
 	}
 	for _, d := range []struct {
 		name string
@@ -98,7 +135,18 @@ func (f Faults) withDefaults() Faults {
 //	drop=F       successful writes whose connection is then dropped
 //
 // with F a fraction ("0.05") or a percentage ("5%") and D a duration
-// ("2s"), for example "503=0.1,403=0.05,429=0.02,drop=0.02,412=0.01,member404=2s".
+// ("2s"), for example "503=0.1,403=0.05,429=0.02,drop=0.02,412=0.01,member404=2s";
+// or one of the systemic refusals, answered every time:
+//
+//	unauthorized=S         401 "Invalid Credentials"
+//	accessNotConfigured=S  403 "Admin SDK API has not been used in project …"
+//	forbidden=S            403 "Not Authorized to access this resource/api"
+//	domainNotFound=S       404 "Domain not found."
+//	userLimit=N            users.insert answers 412 "Domain user limit reached."
+//	                       once the directory holds N users
+//
+// with S a scope: all (the default when "=S" is left out), writes, or one
+// method such as members.insert; for example "forbidden=writes".
 func ParseFaults(spec string) (Faults, error) {
 	var f Faults
 	seen := map[string]bool{}
@@ -108,6 +156,9 @@ func ParseFaults(spec string) (Faults, error) {
 			continue
 		}
 		kind, value, ok := strings.Cut(item, "=")
+		if _, refusal := refusalKinds[strings.TrimSpace(kind)]; !ok && refusal {
+			value, ok = string(ScopeAll), true
+		}
 		if !ok {
 			return Faults{}, fmt.Errorf("fault %q: want kind=value", item)
 		}
@@ -136,8 +187,19 @@ func ParseFaults(spec string) (Faults, error) {
 			f.MemberNotFoundWindow, err = time.ParseDuration(value)
 		case "searchlag":
 			f.SearchLag, err = time.ParseDuration(value)
+		case "userLimit":
+			f.UserLimit, err = strconv.Atoi(value)
+			if err != nil || f.UserLimit < 1 {
+				err = fmt.Errorf("invalid number of users %q", value)
+			}
 		default:
-			err = errors.New("unknown kind; want 503, 403, 429, quota, 412, window, member404, searchlag or drop")
+			if field, ok := refusalKinds[kind]; ok {
+				*field(&f) = Scope(value)
+				err = Scope(value).validate()
+				break
+			}
+			err = errors.New("unknown kind; want 503, 403, 429, quota, 412, window, member404, searchlag, drop, " +
+				"unauthorized, accessNotConfigured, forbidden, domainNotFound or userLimit")
 		}
 		if err != nil {
 			return Faults{}, fmt.Errorf("fault %q: %w", item, err)
@@ -147,6 +209,15 @@ func ParseFaults(spec string) (Faults, error) {
 		return Faults{}, err
 	}
 	return f, nil
+}
+
+// refusalKinds maps the --faults kinds of the scoped refusals to their
+// field.
+var refusalKinds = map[string]func(*Faults) *Scope{
+	"unauthorized":        func(f *Faults) *Scope { return &f.Unauthorized },
+	"accessNotConfigured": func(f *Faults) *Scope { return &f.AccessNotConfigured },
+	"forbidden":           func(f *Faults) *Scope { return &f.Forbidden },
+	"domainNotFound":      func(f *Faults) *Scope { return &f.DomainNotFound },
 }
 
 func parseFraction(s string) (float64, error) {
@@ -172,9 +243,10 @@ const (
 	faultDropped        = "dropped"
 )
 
-// SetFaults replaces the faults injected from now on. It panics if f is
-// invalid (see Faults.Validate), as a test that sets impossible faults has
-// a bug.
+// SetFaults replaces the faults injected from now on, so a test can switch
+// a refusal on, run, switch it off (the fix) and run again. It panics if f
+// is invalid (see Faults.Validate), as a test that sets impossible faults
+// has a bug.
 func (s *Server) SetFaults(f Faults) {
 	if err := f.Validate(); err != nil {
 		panic("emulator: SetFaults: " + err.Error())
@@ -183,6 +255,10 @@ func (s *Server) SetFaults(f Faults) {
 	s.faults = f.withDefaults()
 	s.faultMu.Unlock()
 }
+
+// Faults returns the faults injected now; change a field and give them to
+// SetFaults to switch one fault on or off.
+func (s *Server) Faults() Faults { return s.currentFaults() }
 
 func (s *Server) currentFaults() Faults {
 	s.faultMu.Lock()

@@ -74,7 +74,7 @@ func TestServer_ListUsers_paging(t *testing.T) {
 	}{
 		{"no customer", svc.Users.List(), apiErr{400, "badRequest", "Bad Request"}},
 		{"other customer", svc.Users.List().Customer("C0000000"), apiErr{400, "badRequest", "Bad Request"}},
-		{"other domain", svc.Users.List().Domain("example.org"), apiErr{404, "notFound", "Resource Not Found: domain"}},
+		{"other domain", svc.Users.List().Domain("example.org"), apiErr{404, "notFound", "Domain not found."}},
 		{"page too large", svc.Users.List().Customer("my_customer").MaxResults(501),
 			apiErr{400, "invalid", "Invalid value '501'. Values must be within the range: [1, 500]"}},
 		{"bad token", svc.Users.List().Customer("my_customer").PageToken("!!"), apiErr{400, "invalid", "Invalid Input: pageToken"}},

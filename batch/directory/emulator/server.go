@@ -215,9 +215,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.answer(w, status, body)
 }
 
-// handle runs the route through the quota and the injected faults and
-// returns the status and body of the answer.
+// handle runs the route through the systemic refusals, the quota and the
+// injected faults and returns the status and body of the answer.
 func (s *Server) handle(rt *route, r *http.Request, params map[string]string) (int, any) {
+	if e := s.refusal(rt.id, r); e != nil {
+		return e.code, e
+	}
 	if s.overQuota(s.now()) {
 		return http.StatusForbidden, errUserRateLimit()
 	}

@@ -18,7 +18,9 @@ type Stats struct {
 	RateLimited int64 `json:"rateLimited"`
 	// Faults counts injected faults by kind: backendError,
 	// userRateLimitExceeded, rateLimitExceeded, quotaExceeded,
-	// conditionNotMet, memberNotFound and dropped.
+	// conditionNotMet, memberNotFound and dropped, and the systemic
+	// refusals unauthorized, accessNotConfigured, forbidden,
+	// domainNotFound and limitExceeded.
 	Faults map[string]int64 `json:"faults"`
 }
 

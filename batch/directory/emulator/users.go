@@ -216,6 +216,9 @@ func (s *Server) insertUser(c *call) (any, error) {
 	if d.taken(addr) {
 		return nil, errDuplicate()
 	}
+	if e := s.userLimitReached(d); e != nil {
+		return nil, e
+	}
 	u := &user{id: d.newUserID(), email: addr, created: now.UnixMilli()}
 	d.addUser(u)
 	in.apply(d, u, ou)

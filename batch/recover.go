@@ -18,7 +18,7 @@ import (
 // never recorded the end of, by a point read, before anything is retried:
 // the process may have died before the call, during it, or after it
 // landed.
-func (s *state) reconcile(ctx context.Context) error {
+func (s *runner) reconcile(ctx context.Context) error {
 	inflight, err := s.journal.InFlight(ctx)
 	if err != nil {
 		return err
@@ -56,7 +56,7 @@ func (s *state) reconcile(ctx context.Context) error {
 
 // settle finds out whether an effect was applied, and updates the row to
 // match.
-func (s *state) settle(ctx context.Context, e journal.Effect, row *journal.Row) (applied bool, remoteID string, err error) {
+func (s *runner) settle(ctx context.Context, e journal.Effect, row *journal.Row) (applied bool, remoteID string, err error) {
 	switch e.Kind {
 	case journal.CreateUser:
 		u, err := s.dir.GetUser(ctx, e.Target)
@@ -106,10 +106,10 @@ func (s *state) settle(ctx context.Context, e journal.Effect, row *journal.Row) 
 		}
 		return u.OrgUnitPath == e.Target, "", nil
 	case journal.CreateOrgUnit:
-		ok, err := found(s.dir.GetOrgUnit(ctx, e.Target))
+		ok, err := exists(s.dir.GetOrgUnit(ctx, e.Target))
 		return ok, "", err
 	case journal.CreateGroup:
-		ok, err := found(s.dir.GetGroup(ctx, e.Target))
+		ok, err := exists(s.dir.GetGroup(ctx, e.Target))
 		return ok, "", err
 	case journal.ResetPassword:
 		// Whether a password was set cannot be read back. The row's
@@ -119,64 +119,13 @@ func (s *state) settle(ctx context.Context, e journal.Effect, row *journal.Row) 
 	return false, "", fmt.Errorf("unknown kind of effect %q", e.Kind)
 }
 
-// loadSnapshot makes sure the journal holds a recent snapshot of the
-// directory's names and external IDs, taking a new one when it does not.
-func (s *state) loadSnapshot(ctx context.Context) error {
-	domain := strings.ToLower(s.cfg.Domain)
-	snap, err := s.journal.Snapshot(ctx)
-	if err != nil {
-		return err
-	}
-	if snap.Domain == domain && !snap.Taken.IsZero() && s.job.now().Sub(snap.Taken) < s.job.SnapshotMaxAge {
-		s.log.Info("using the directory snapshot in the journal", "taken", snap.Taken, "names", snap.Names)
-		return nil
-	}
-	s.log.Info("taking a snapshot of the directory's names", "domain", domain)
-	snap, err = s.journal.LoadSnapshot(ctx, domain, func(l *journal.SnapshotLoader) error {
-		return s.dir.Snapshot(ctx, func(names []directory.Name) error {
-			for _, n := range names {
-				local, dom, _ := strings.Cut(strings.ToLower(n.Address), "@")
-				for _, id := range n.ExternalIDs {
-					if err := l.AddExternalID(ctx, idKey(id), strings.ToLower(n.Address)); err != nil {
-						return err
-					}
-				}
-				if dom != domain {
-					continue // a name in another domain does not collide
-				}
-				if err := l.AddName(ctx, local, nameKind(n.Kind)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return fmt.Errorf("snapshot of the directory: %w", err)
-	}
-	s.log.Info("snapshot taken", "names", snap.Names, "external_ids", snap.IDs)
-	return nil
-}
-
-func nameKind(k directory.NameKind) journal.NameKind {
-	switch k {
-	case directory.UserAlias:
-		return journal.UserAliasName
-	case directory.GroupPrimary:
-		return journal.GroupName
-	case directory.GroupAlias:
-		return journal.GroupAliasName
-	}
-	return journal.UserName
-}
-
 // recoverReported finds report lines that reached the disk just before a
 // crash kept the journal from recording them: rows with a generated
 // password the journal does not know reported, whose line is in the run's
 // report. Those rows are finished as the line says, so that resuming does
 // not reset a password the admin already has. Only those few rows are kept
 // in memory while the report is read.
-func (s *state) recoverReported(ctx context.Context) error {
+func (s *runner) recoverReported(ctx context.Context) error {
 	pending, err := s.journal.UnreportedPasswords(ctx, s.run.ID)
 	if err != nil || len(pending) == 0 {
 		return err
@@ -185,7 +134,7 @@ func (s *state) recoverReported(ctx context.Context) error {
 	for _, r := range pending {
 		byLine[strconv.Itoa(r.Line)] = r
 	}
-	f, err := os.Open(s.report.Path())
+	f, err := os.Open(s.run.ReportPath)
 	if err != nil {
 		return fmt.Errorf("read the report to resume: %w", err)
 	}

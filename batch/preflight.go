@@ -1,0 +1,55 @@
+package batch
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/provisionhq/provision/naming"
+)
+
+// UnknownFieldsError means patterns or templates name fields that no
+// column of the input provides, and the job was asked to be strict.
+type UnknownFieldsError struct {
+	Problems []string
+}
+
+func (e *UnknownFieldsError) Error() string {
+	return "the config names fields the input does not have:\n  " + strings.Join(e.Problems, "\n  ")
+}
+
+// unknownFields lists, before the first row, the patterns and templates
+// that name a field no column of the input provides: a typo such as
+// [fristname] would otherwise skip that pattern for every row, in silence,
+// and give everyone the next one.
+func unknownFields(c Config, patterns []naming.Pattern, reader *Reader, input string) []string {
+	var problems []string
+	for i, p := range patterns {
+		for _, f := range p.Fields() {
+			if !reader.Provides(f) {
+				problems = append(problems, fmt.Sprintf("pattern %d %q names the field %s, which no column of %s provides: the pattern is skipped for every row", i+1, p.String(), f, input))
+			}
+		}
+	}
+	templates := append([]string{"orgUnit.default " + c.OrgUnit.Default}, prefixed("groups.add ", c.Groups.Add)...)
+	for _, text := range templates {
+		key, tpl, _ := strings.Cut(text, " ")
+		t, err := parseTemplate(tpl)
+		if err != nil {
+			continue // Validate reported it
+		}
+		for _, piece := range t.pieces {
+			if piece.field != "" && !reader.Provides(piece.field) {
+				problems = append(problems, fmt.Sprintf("%s %q names the field %s, which no column of %s provides: every row will fail", key, tpl, piece.field, input))
+			}
+		}
+	}
+	return problems
+}
+
+func prefixed(prefix string, list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = prefix + s
+	}
+	return out
+}

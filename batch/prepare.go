@@ -1,0 +1,307 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/provisionhq/provision/batch/directory"
+	"github.com/provisionhq/provision/batch/journal"
+	"github.com/provisionhq/provision/naming"
+)
+
+// prepare takes a record in file order: it rejects it, skips it, or
+// names it and returns the task for a worker. It returns an error only when
+// the job cannot go on.
+func (s *runner) prepare(ctx context.Context, rec Record) (*task, error) {
+	if rec.Err != nil {
+		return nil, s.reject(ctx, rec, fmt.Sprintf("line:%d", rec.Line), rec.Err.Error())
+	}
+	if rec.EndLine > rec.Line {
+		// Valid, but a quote left open in a notes column would read the
+		// people on the next lines as part of this one: say so.
+		s.log.Warn("a record spans several lines (a quoted value holds line breaks); if that is not meant, a quote is missing and the lines inside it were read as one person",
+			"lines", fmt.Sprintf("%d–%d", rec.Line, rec.EndLine))
+	}
+	id := identityOf(rec, s.cfg)
+	row, found, err := s.journal.Row(ctx, id.key)
+	if err != nil {
+		return nil, err
+	}
+	if found && row.RunID == s.run.ID {
+		if row.Line != rec.Line {
+			what := "the same content"
+			if rec.ID != "" {
+				what = fmt.Sprintf("the same ID %q", rec.ID)
+			}
+			return nil, s.reject(ctx, rec, fmt.Sprintf("line:%d", rec.Line),
+				fmt.Sprintf("line %d: %s as line %d; each person may appear only once", rec.Line, what, row.Line))
+		}
+		if row.State.Terminal() && row.ReportedRun == s.run.ID {
+			return nil, nil // finished by an earlier invocation of this run
+		}
+	}
+	pl, err := s.placement.of(rec)
+	if err != nil {
+		return nil, s.reject(ctx, rec, id.key, fmt.Sprintf("line %d: %v", rec.Line, err))
+	}
+	orgUnit, groups := pl.orgUnit, pl.groups
+	if !found {
+		row = journal.Row{Identity: id.key, State: journal.Pending}
+	}
+	earlierRun := found && row.RunID != s.run.ID
+	placementChanged := row.OrgUnit != orgUnit || !slices.Equal(row.Groups, groups)
+	row.RunID, row.Line, row.ExternalID = s.run.ID, rec.Line, idKey(id.externalID)
+	row.FirstName, row.LastName, row.OrgUnit, row.Groups = rec.FirstName, rec.LastName, orgUnit, groups
+	t := &task{rec: rec, id: id, row: row, orgUnit: orgUnit, groups: groups, creatable: pl.create}
+
+	if earlierRun && row.State == journal.Done && !placementChanged {
+		return nil, s.finish(ctx, t, StatusSkipped, fmt.Sprintf("done in an earlier run as %s", row.Email))
+	}
+	if found {
+		if t.applied, err = s.effects(ctx, id.key); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.holdGroups(ctx, t); err != nil {
+		return nil, s.failRow(ctx, t, err)
+	}
+	// Record at once that this run has seen the row at this line, before
+	// a worker takes it: a later line with the same identity is then
+	// rejected as a duplicate whatever the workers have done so far.
+	if err := s.journal.SaveRow(ctx, t.row); err != nil {
+		return nil, err
+	}
+	if created := t.applied[effectKey(journal.CreateUser, row.Email)]; row.UserID == "" && created.State == journal.Applied {
+		// The create was recorded, the row's new state not yet: the
+		// process stopped in between.
+		t.row.UserID, t.row.State, t.row.Status = created.RemoteID, journal.Created, StatusCreated
+		row = t.row
+	}
+	if row.UserID != "" {
+		// The account exists: created by this job, or adopted. An
+		// account made in an earlier run is brought in line, not created.
+		t.converge = earlierRun || !t.done(journal.CreateUser, row.Email)
+		t.checkOrgUnit = placementChanged
+		if !t.converge {
+			// Created by an invocation of this run moments ago, perhaps
+			// just before a crash: Google may not have settled it yet.
+			t.fresh = directory.JustCreated
+		}
+		return t, nil
+	}
+	accounts, err := s.journal.AccountsWithID(ctx, idKey(id.externalID))
+	if err != nil {
+		return nil, err
+	}
+	switch len(accounts) {
+	case 0:
+	case 1:
+		t.converge, t.checkOrgUnit = true, true
+		t.row.Email = accounts[0]
+		t.row.State = journal.Named
+		return t, s.journal.SaveRow(ctx, t.row)
+	default:
+		return nil, s.finishRow(ctx, t, journal.NeedsAttention, StatusFailed,
+			fmt.Sprintf("%d accounts carry the ID %q (%s); fix the directory so that one does", len(accounts), rec.ID, strings.Join(accounts, ", ")))
+	}
+	if found && (row.Email == "" || row.State == journal.Pending) {
+		// A name held for the row whose row record was lost (the process
+		// stopped between the two writes) is the row's name. A row the
+		// journal did not hold has none: its pending record is written
+		// before any of its names.
+		if t.row.Email, err = s.heldName(ctx, t); err != nil {
+			return nil, err
+		}
+	}
+	explicitChanged := t.rec.Email != "" && !strings.EqualFold(t.rec.Email, t.row.Email)
+	if t.row.Email != "" && !explicitChanged {
+		// Named before, in this run or an earlier one: keep the name. Its
+		// aliases are held again: one may have failed, or be new.
+		t.row.State = journal.Named
+		err = s.holdAliases(ctx, t)
+	} else {
+		err = s.name(ctx, t)
+	}
+	if err != nil {
+		return nil, s.failRow(ctx, t, err)
+	}
+	return t, nil
+}
+
+// heldName returns the username the ledger holds for a row without a
+// name on record: the process stopped after holding it and before saving
+// the row. Names the directory refused since, and the row's aliases, are
+// not its username. It returns "" when there is none.
+func (s *runner) heldName(ctx context.Context, t *task) (string, error) {
+	held, err := s.journal.Reservations(ctx, t.id.key)
+	if err != nil {
+		return "", err
+	}
+	aliases := map[string]bool{}
+	for _, a := range t.rec.Aliases {
+		local, _, _ := strings.Cut(s.placement.address(a), "@")
+		aliases[local] = true
+	}
+	for i := len(held) - 1; i >= 0; i-- {
+		name := held[i]
+		if aliases[name] {
+			continue
+		}
+		taken, err := s.journal.NameTaken(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		if !taken {
+			return name + "@" + strings.ToLower(s.cfg.Domain), nil
+		}
+	}
+	return "", nil
+}
+
+// failRow finishes a row that err, a *rowFailure, stopped in prepare;
+// any other error stops the job and is returned as it is.
+func (s *runner) failRow(ctx context.Context, t *task, err error) error {
+	var f *rowFailure
+	if !errors.As(err, &f) {
+		return err
+	}
+	return s.finish(ctx, t, StatusFailed, fmt.Sprintf("line %d: %s", t.rec.Line, f.reason))
+}
+
+// name gives a row its username, in file order: the explicit address of
+// the row, or the first available name from the patterns.
+func (s *runner) name(ctx context.Context, t *task) error {
+	domain := strings.ToLower(s.cfg.Domain)
+	if t.rec.Email != "" {
+		local, _, _ := strings.Cut(t.rec.Email, "@")
+		if err := s.reserver.Claim(ctx, t.id.key, local); err != nil {
+			switch {
+			case errors.Is(err, naming.ErrTaken):
+				return rowFailf("the address %s is already taken", t.rec.Email)
+			case errors.Is(err, naming.ErrReserved):
+				return rowFailf("the address %s is on the reserved list", t.rec.Email)
+			case errors.Is(err, naming.ErrInvalid):
+				return rowFailf("the address %s cannot be a username: %v", t.rec.Email, err)
+			}
+			return err
+		}
+		t.row.Email = strings.ToLower(t.rec.Email)
+	} else {
+		local, err := s.reserver.Reserve(ctx, t.id.key, t.rec.Fields())
+		var fe *naming.FieldError
+		switch {
+		case errors.As(err, &fe), errors.Is(err, naming.ErrNoName):
+			return rowFailf("%v", err)
+		case err != nil:
+			return err
+		}
+		t.row.Email = local + "@" + domain
+	}
+	if err := s.holdAliases(ctx, t); err != nil {
+		return err
+	}
+	t.row.State = journal.Named
+	return s.journal.SaveRow(ctx, t.row)
+}
+
+// holdAliases holds the row's aliases for it, in file order, as its name
+// is: otherwise a later row could be named after one of them, and which of
+// the two got the address would depend on which worker called first. An
+// alias already held or taken fails the row before its account is made; a
+// reserved one is left alone, since no pattern hands it out. Aliases the
+// row holds already pass, so it may be called again for a row.
+func (s *runner) holdAliases(ctx context.Context, t *task) error {
+	for _, alias := range t.rec.Aliases {
+		local, _, _ := strings.Cut(s.placement.address(alias), "@")
+		holder, err := s.journal.Holder(ctx, local)
+		if err != nil {
+			return err
+		}
+		if holder == t.id.key {
+			continue // held before this rename or resume
+		}
+		err = s.reserver.Claim(ctx, t.id.key, local)
+		switch {
+		case err == nil, errors.Is(err, naming.ErrReserved):
+		case errors.Is(err, naming.ErrTaken):
+			return rowFailf("the alias %s is already taken by another account, alias, group or row", s.placement.address(alias))
+		case errors.Is(err, naming.ErrInvalid):
+			return rowFailf("the alias %s cannot be an address: %v", s.placement.address(alias), err)
+		default:
+			return err
+		}
+	}
+	return nil
+}
+
+// groupOwner holds, in the ledger, the addresses of groups the job will
+// create.
+const groupOwner = "group"
+
+// holdGroups holds, in file order, the addresses of the groups the job may
+// create for a row, as names are held: otherwise a later row could be named
+// after a group that does not exist yet, and which of the two got the
+// address would depend on which worker called first. A group address a row
+// already holds as its name or alias fails this row.
+func (s *runner) holdGroups(ctx context.Context, t *task) error {
+	for _, g := range t.groups {
+		if !t.creatable[g] {
+			continue // missing, it fails the row; it is never created
+		}
+		local, domain, _ := strings.Cut(g, "@")
+		if !strings.EqualFold(domain, s.cfg.Domain) {
+			continue
+		}
+		holder, err := s.journal.Holder(ctx, local)
+		switch {
+		case err != nil:
+			return err
+		case holder == groupOwner:
+			continue
+		case holder != "":
+			return rowFailf("the group %s has the address of the account or alias of another row", g)
+		}
+		taken, err := s.journal.NameTaken(ctx, local)
+		if err != nil {
+			return err
+		}
+		if !taken {
+			if err := s.journal.Hold(ctx, local, groupOwner); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// reject records a row that cannot be processed at all.
+func (s *runner) reject(ctx context.Context, rec Record, key, reason string) error {
+	existing, found, err := s.journal.Row(ctx, key)
+	if err != nil {
+		return err
+	}
+	if found && existing.RunID == s.run.ID && existing.Line == rec.Line && existing.ReportedRun == s.run.ID {
+		return nil // reported by an earlier invocation of this run
+	}
+	row := journal.Row{Identity: key}
+	if found {
+		// Keep what the journal knows of the person: an account made in an
+		// earlier run stays on record, to be brought in line once the row
+		// is fixed.
+		row = existing
+	}
+	row.RunID, row.Line, row.FirstName, row.LastName = s.run.ID, rec.Line, rec.FirstName, rec.LastName
+	state := journal.Failed
+	if row.UserID != "" {
+		state = journal.NeedsAttention
+	}
+	return s.finishRow(ctx, &task{rec: rec, row: row}, state, StatusFailed, reason)
+}
+
+// missingGroup says that a group is missing and will not be created.
+func missingGroup(g string) string {
+	return fmt.Sprintf("the group %s does not exist, and groups.createMissing does not let run create it", g)
+}

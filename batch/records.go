@@ -1,0 +1,40 @@
+package batch
+
+// recordCounter counts the records of a CSV stream fed to it in pieces,
+// as encoding/csv reads them: a line break ends a record unless it is
+// inside a quoted field, and blank lines are no record. The header is
+// counted too. It does not check the quotes: a file with a broken quote
+// may count a few records more or less than the reader finds, which is
+// all an estimate of what a run still has to do needs.
+type recordCounter struct {
+	records int
+	quoted  bool // inside a quoted field
+	content bool // the current line holds more than a CR
+}
+
+func (c *recordCounter) Write(p []byte) (int, error) {
+	for _, b := range p {
+		switch {
+		case b == '"':
+			c.quoted = !c.quoted
+			c.content = true
+		case b == '\n' && !c.quoted:
+			if c.content {
+				c.records++
+			}
+			c.content = false
+		case b != '\r':
+			c.content = true
+		}
+	}
+	return len(p), nil
+}
+
+// count returns the records seen, the last one included when the stream
+// does not end with a line break.
+func (c *recordCounter) count() int {
+	if c.content {
+		return c.records + 1
+	}
+	return c.records
+}
