@@ -14,14 +14,21 @@ import (
 	"time"
 )
 
-// Timeouts of the HTTP server: a slow client cannot hold a connection
-// for long, and a create (within createBudget) always gets its answer out.
+// timeouts of the HTTP server: a slow client cannot hold a connection for
+// long, and a create (within createBudget) always gets its answer out.
+type timeouts struct {
+	readHeader, read, write, idle time.Duration
+}
+
+var serverTimeouts = timeouts{
+	readHeader: 10 * time.Second,
+	read:       30 * time.Second,
+	write:      90 * time.Second,
+	idle:       2 * time.Minute,
+}
+
 const (
-	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 30 * time.Second
-	writeTimeout      = 90 * time.Second
-	idleTimeout       = 2 * time.Minute
-	maxHeaderBytes    = 32 << 10
+	maxHeaderBytes = 32 << 10
 	// drainTime is how long a stopping server lets requests in flight,
 	// creates above all, finish.
 	drainTime = createBudget + 15*time.Second
@@ -131,10 +138,10 @@ func LoadAPIKeys(path string) ([]string, error) {
 func (s *Service) Serve(ctx context.Context, l net.Listener, certFile, keyFile string) error {
 	srv := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
+		ReadHeaderTimeout: s.timeouts.readHeader,
+		ReadTimeout:       s.timeouts.read,
+		WriteTimeout:      s.timeouts.write,
+		IdleTimeout:       s.timeouts.idle,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },

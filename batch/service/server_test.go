@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -203,4 +204,39 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	pool = x509.NewCertPool()
 	pool.AddCert(parsed)
 	return certFile, keyFile, pool
+}
+
+// TestServe_slowClient: a client that sends its headers or its body too
+// slowly loses its connection.
+func TestServe_slowClient(t *testing.T) {
+	e := newEnv(t, nil)
+	e.svc.timeouts = timeouts{readHeader: 300 * time.Millisecond, read: time.Second, write: 5 * time.Second, idle: time.Second}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	go e.svc.Serve(ctx, l, "", "")
+	for name, partial := range map[string]string{
+		"headers": "POST /rest/suggest HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+		"body":    "POST /rest/suggest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{\"firstname\":",
+	} {
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		if _, err := c.Write([]byte(partial)); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		// The server closes the connection (possibly after an answer);
+		// reading ends either way, well before the test's deadline.
+		io.Copy(io.Discard, c)
+		c.Close()
+		if waited := time.Since(start); waited > 5*time.Second {
+			t.Errorf("a client slow with its %s kept its connection for %s", name, waited)
+		}
+	}
 }

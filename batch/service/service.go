@@ -81,6 +81,7 @@ type Service struct {
 	log       *slog.Logger
 	limits    *clientLimits
 	handler   http.Handler
+	timeouts  timeouts
 
 	// suggestMu makes finding names and holding them one step: two
 	// suggests never hand out the same name.
@@ -126,6 +127,7 @@ func New(opts Options) (*Service, error) {
 		loopback:  opts.Loopback,
 		log:       logger,
 		limits:    newClientLimits(cfg.Serve.RateLimit, now),
+		timeouts:  serverTimeouts,
 		inFlight:  map[string]bool{},
 		orgUnits:  map[string]bool{"/": true},
 	}
