@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,19 +41,25 @@ type messageBody struct {
 	Message string `json:"message"`
 }
 
-// writeJSON answers v as JSON with status.
+// writeJSON answers v as JSON with status, one line. < > & are written as
+// themselves: the answer is served as JSON with nosniff, never as HTML, and
+// a message such as `contains "<"` stays readable.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	body := []byte(`{"errorMessage":"the answer could not be encoded"}` + "\n")
+	if err := enc.Encode(v); err != nil {
 		status = http.StatusInternalServerError
-		body = []byte(`{"errorMessage":"the answer could not be encoded"}`)
+	} else {
+		body = buf.Bytes()
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
+	w.Write(body)
 }
 
 // writeError answers err: an *apiError as it says, anything else as a 500

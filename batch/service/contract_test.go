@@ -93,6 +93,10 @@ func TestSuggest_refused(t *testing.T) {
 			}
 		})
 	}
+	// The body is readable as sent: < is not written \u003c.
+	if r := e.do(http.MethodPost, "/rest/suggest", `{"firstname": "<b>", "lastname": "L"}`); !strings.Contains(string(r.body), `contains \"<\"`) {
+		t.Errorf("error body = %s, want the < written as itself", r.body)
+	}
 	// A refused suggest holds nothing.
 	if got := e.suggest("Ada", "Lovelace"); got[0] != "adalovelace" {
 		t.Errorf("after refusals, suggest = %q, want adalovelace first", got)
