@@ -58,7 +58,7 @@ func (s *runner) work(ctx, work context.Context, t *task) error {
 	if s.halted() != nil {
 		// The directory refused the job itself: this row is left for the
 		// run after the fix.
-		return s.journal.SaveRow(context.WithoutCancel(work), t.row)
+		return s.record(work, &t.row, evStopped)
 	}
 	var err error
 	if s.job.Mode == Plan {
@@ -73,7 +73,7 @@ func (s *runner) work(ctx, work context.Context, t *task) error {
 		s.halt(halt.sys)
 		// Not failed, not reported: the row stays where the journal says,
 		// and the same command takes it again once the setup is fixed.
-		return s.journal.SaveRow(context.WithoutCancel(work), t.row)
+		return s.record(work, &t.row, evStopped)
 	case err == nil:
 	case errors.As(err, &f):
 		if t.row.UserID != "" {
@@ -84,7 +84,7 @@ func (s *runner) work(ctx, work context.Context, t *task) error {
 	case ctx.Err() != nil || work.Err() != nil:
 		// Interrupted: the row stays where the journal says; the same
 		// command resumes it.
-		return s.journal.SaveRow(context.WithoutCancel(work), t.row)
+		return s.record(work, &t.row, evStopped)
 	default:
 		return err
 	}
@@ -96,10 +96,10 @@ func (s *runner) work(ctx, work context.Context, t *task) error {
 		status = StatusConverged
 	}
 	if len(t.problems) > 0 {
-		return s.finishRow(work, t, journal.NeedsAttention, StatusFailed,
+		return s.finish(work, t, StatusFailed,
 			fmt.Sprintf("line %d: the account %s exists, but: %s", t.rec.Line, t.row.Email, strings.Join(t.problems, "; ")))
 	}
-	return s.finishRow(work, t, journal.Done, status, "")
+	return s.finish(work, t, status, "")
 }
 
 // apply brings the directory in line with a row, one journaled step at a
@@ -125,7 +125,6 @@ func (s *runner) apply(ctx, work context.Context, t *task) error {
 			return err
 		}
 	}
-	t.row.State = journal.Grouping
 	for _, alias := range t.rec.Aliases {
 		if err := s.addAlias(work, t, s.placement.address(alias)); err != nil {
 			if !isRowFailure(err) {
@@ -159,7 +158,10 @@ func (s *runner) rename(ctx context.Context, t *task) error {
 	if t.rec.Email != "" {
 		return rowFailf("the address %s is already taken in the directory", t.rec.Email)
 	}
-	return s.name(ctx, t)
+	if err := s.name(ctx, t); err != nil {
+		return err
+	}
+	return s.record(ctx, &t.row, evNamed)
 }
 
 // ensureOrgUnit makes sure the row's org unit exists, creating it (and its
@@ -253,7 +255,6 @@ func (s *runner) create(ctx context.Context, t *task) error {
 		if err != nil {
 			return err
 		}
-		t.row.State = journal.Creating
 		// Whether this journal sent an insert for this address before this
 		// invocation: only then can an account found with the row's ID be
 		// one this journal created.
@@ -313,11 +314,9 @@ func (s *runner) create(ctx context.Context, t *task) error {
 		})
 		switch {
 		case err == nil:
-			t.row.UserID = userID
-			t.row.State = journal.Created
-			t.row.Status = StatusCreated
+			t.row.UserID, t.row.Status = userID, StatusCreated
 			t.fresh = directory.JustCreated
-			return s.journal.SaveRow(ctx, t.row)
+			return s.record(ctx, &t.row, evCreated)
 		case errors.As(err, new(*unsettledError)):
 			return rowFailf("%v", err)
 		case errors.Is(outcome, errAdopted):
@@ -451,9 +450,11 @@ func (s *runner) adopt(ctx context.Context, t *task) error {
 		return s.remote(ctx, err, "read the existing account %s", t.row.Email)
 	}
 	t.row.UserID = u.Id
-	t.row.State = journal.Created
 	if t.converge {
 		t.row.Status = StatusConverged
+	}
+	if err := s.record(ctx, &t.row, evAdopted); err != nil {
+		return err
 	}
 	if u.OrgUnitPath != t.orgUnit {
 		err := s.effect(ctx, t, journal.MoveUser, t.orgUnit, func() (string, error) {
@@ -464,7 +465,7 @@ func (s *runner) adopt(ctx context.Context, t *task) error {
 			return s.remote(ctx, err, "move %s to %s", t.row.Email, t.orgUnit)
 		}
 	}
-	return s.journal.SaveRow(ctx, t.row)
+	return nil
 }
 
 // resetLostPassword sets a new password on an account whose generated
@@ -533,25 +534,15 @@ func (s *runner) addMember(ctx context.Context, t *task, group string) error {
 	return nil
 }
 
-// createGroup creates a missing group, once however many rows want it.
+// createGroup creates a missing group, once however many rows want it,
+// as a side effect of the first row that needs it.
 func (s *runner) createGroup(ctx context.Context, t *task, group string) error {
 	lookup := func(ctx context.Context) (bool, error) { return exists(s.dir.GetGroup(ctx, group)) }
 	return s.groups.ensure(ctx, group, lookup, func(ctx context.Context) error {
-		e, err := s.journal.Intent(ctx, t.id.key, journal.CreateGroup, group)
-		if err != nil {
-			return &journalFault{err}
-		}
-		local, _, _ := strings.Cut(group, "@")
-		err = s.dir.EnsureGroup(ctx, group, local)
-		s.job.noteChange(err)
-		state, reason := journal.Applied, ""
-		if err != nil {
-			state, reason = journal.Refused, plainError(err)
-		}
-		if oerr := s.journal.Outcome(ctx, e.ID, state, "", reason); oerr != nil {
-			return &journalFault{oerr}
-		}
-		return err
+		return s.effect(ctx, t, journal.CreateGroup, group, func() (string, error) {
+			local, _, _ := strings.Cut(group, "@")
+			return "", s.dir.EnsureGroup(ctx, group, local)
+		})
 	})
 }
 

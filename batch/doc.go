@@ -5,7 +5,30 @@
 // the side effect so that an interrupted job resumes without creating
 // anyone twice.
 //
-// The directory is reached through the small Directory interface, which
-// *directory.Client implements; plan runs the same job against a
-// read-only view of it.
+// A job is a pipeline of stages, one file each:
+//
+//	input ──▶ reader goroutine ──▶ workers (errgroup, SetLimit) ──▶ finisher goroutine
+//	          prepare.go           apply.go, effect.go               finish.go
+//	          reject, skip, or     org unit, create or adopt,        report lines, one fsync
+//	          name in file order   aliases, groups: each side        per group, then the rows
+//	                               effect an intent, a call and      recorded as finished
+//	                               an outcome
+//	           │                            │                              ▲
+//	           └────── rows finished at once (rejected, skipped) ─────────┘
+//
+// Before the first row, recover.go settles what an interrupted invocation
+// left in flight, and snapshot.go loads the directory's names. A row's
+// states and the events that move it are one state machine, in
+// rowstate.go; every change of a row's state goes through its record
+// function, which journals it.
+//
+// The reader stops taking rows when the context is cancelled (SIGINT,
+// SIGTERM) or the directory refuses the job itself; workers finish their
+// calls under a context that outlives it by a grace period, so that their
+// outcomes are journaled. The finisher drains everything queued before the
+// job returns.
+//
+// The directory is reached through the small Directory interface
+// (remote.go), which *directory.Client implements; plan runs the same job
+// against a read-only view of it.
 package batch

@@ -35,8 +35,10 @@ func (s *runner) effect(ctx context.Context, t *task, kind, target string, do fu
 	if t.done(kind, target) {
 		return nil
 	}
-	if err := s.journal.SaveRow(ctx, t.row); err != nil {
-		return &journalFault{err}
+	// The row as it stands (its name, its generated password pending) is
+	// durable with the intent.
+	if err := s.record(ctx, &t.row, evIntent); err != nil {
+		return err
 	}
 	e, err := s.journal.Intent(ctx, t.id.key, kind, target)
 	if err != nil {

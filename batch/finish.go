@@ -2,30 +2,141 @@ package batch
 
 import (
 	"context"
+	"sync"
 
 	"github.com/provisionhq/provision/batch/journal"
 )
 
-// finish ends a row with a report status, in the matching state.
-func (s *runner) finish(ctx context.Context, t *task, status, reason string) error {
-	state := journal.Done
-	switch status {
-	case StatusFailed:
-		state = journal.Failed
-	case StatusSkipped:
-		state = journal.Skipped
-	}
-	if status == StatusSkipped && t.row.State == journal.Done {
-		state = journal.Done // still done: skipping it changes nothing
-	}
-	return s.finishRow(ctx, t, state, status, reason)
+// finish.go is the finishing stage. Rows whose outcome is known, from the
+// reader (rejected, skipped, failed before any call) and from the workers,
+// are queued for one finisher goroutine, which writes their report lines,
+// makes them durable with one fsync for the whole group, and only then
+// records the rows as finished (evFinished) in the journal: a row never
+// counts as reported before its line is on disk, and a generated password
+// is on disk before the journal stops marking it as pending. Many rows
+// share one fsync, and neither the reader nor a worker waits for it.
+
+// maxGroup bounds how many rows share one fsync.
+const maxGroup = 1024
+
+// finishing is a row whose outcome is known, on its way to the report.
+type finishing struct {
+	row  journal.Row // Status and Error set; record sets its state
+	line ReportLine
 }
 
-// finishRow writes the row's report line, synced, and then records it in
-// the journal as finished and reported. A crash between the two reports the
-// row again on resume; it never leaves a finished row unreported.
-func (s *runner) finishRow(ctx context.Context, t *task, state journal.State, status, reason string) error {
-	ctx = context.WithoutCancel(ctx)
+// A finisher writes the report lines of finished rows and records the rows
+// in the journal once their lines are on disk.
+type finisher struct {
+	s      *runner
+	report *Report
+	queue  chan finishing
+	dead   chan struct{} // closed when run returns
+	err    error         // why run returned early; read after dead is closed
+
+	mu      sync.Mutex
+	pending map[string]int // identity → line of the rows queued and not yet recorded
+}
+
+func newFinisher(s *runner, report *Report) *finisher {
+	f := &finisher{s: s, report: report, queue: make(chan finishing, maxGroup), dead: make(chan struct{}), pending: map[string]int{}}
+	go f.run()
+	return f
+}
+
+// queued reports whether a row with identity is queued and not yet
+// recorded, and the line it was on.
+func (f *finisher) queued(identity string) (int, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	line, ok := f.pending[identity]
+	return line, ok
+}
+
+// add queues a finished row. It fails only when the finisher stopped.
+func (f *finisher) add(item finishing) error {
+	f.mu.Lock()
+	f.pending[item.row.Identity] = item.row.Line
+	f.mu.Unlock()
+	select {
+	case f.queue <- item:
+		return nil
+	case <-f.dead:
+		return f.err
+	}
+}
+
+// close waits for every queued row to be recorded and returns why the
+// finisher stopped early, if it did. No row may be added after it.
+func (f *finisher) close() error {
+	close(f.queue)
+	<-f.dead
+	return f.err
+}
+
+func (f *finisher) run() {
+	defer close(f.dead)
+	for item := range f.queue {
+		group := []finishing{item}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case next, ok := <-f.queue:
+				if !ok {
+					break more
+				}
+				group = append(group, next)
+			default:
+				break more
+			}
+		}
+		if err := f.commit(group); err != nil {
+			f.err = err
+			return
+		}
+	}
+}
+
+// commit writes the lines of a group, makes them durable, and records
+// each row as finished.
+func (f *finisher) commit(group []finishing) error {
+	for _, item := range group {
+		if err := f.report.add(item.line); err != nil {
+			return err
+		}
+	}
+	if err := f.report.sync(); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	passwords := false
+	for i := range group {
+		row := &group[i].row
+		f.s.job.failpoint("reported")
+		row.ReportedRun = f.s.run.ID
+		if group[i].line.Password != "" {
+			row.Password, passwords = journal.PasswordReported, true
+		}
+		if err := f.s.record(ctx, row, evFinished); err != nil {
+			return err
+		}
+		f.mu.Lock()
+		delete(f.pending, row.Identity)
+		f.mu.Unlock()
+		f.s.count(row.Status)
+	}
+	if passwords {
+		// The journal forgets that these passwords are pending only now
+		// that the report holding them is on disk.
+		return f.s.journal.Commit(ctx)
+	}
+	return nil
+}
+
+// finish ends a row with a report status and reason, in file order for the
+// reader's rows: its line goes to the report, and the row is recorded as
+// finished once the line is on disk.
+func (s *runner) finish(_ context.Context, t *task, status, reason string) error {
 	line := ReportLine{
 		Line: t.rec.Line, ID: t.rec.ID, FirstName: t.rec.FirstName, LastName: t.rec.LastName,
 		Email: t.row.Email, OrgUnit: t.orgUnit, Groups: t.groups, Status: status, Error: reason,
@@ -33,22 +144,6 @@ func (s *runner) finishRow(ctx context.Context, t *task, state journal.State, st
 	if t.passwordSet {
 		line.Password = t.password
 	}
-	if err := s.report.Write(line); err != nil {
-		return err
-	}
-	s.job.failpoint("reported")
-	t.row.State, t.row.Status, t.row.Error, t.row.ReportedRun = state, status, reason, s.run.ID
-	if t.passwordSet {
-		t.row.Password = journal.PasswordReported
-	}
-	if err := s.journal.SaveRow(ctx, t.row); err != nil {
-		return err
-	}
-	if t.passwordSet {
-		if err := s.journal.Commit(ctx); err != nil {
-			return err
-		}
-	}
-	s.count(status)
-	return nil
+	t.row.Status, t.row.Error = status, reason
+	return s.finisher.add(finishing{row: t.row, line: line})
 }

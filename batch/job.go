@@ -80,11 +80,12 @@ type Job struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Failpoint, when set, is called at the moments a crash is most
-	// dangerous: "intent" (an intent is on disk, the call not made),
-	// "applied" (the directory applied a change, the journal does not know
-	// yet), "outcome" (the outcome is on disk) and "reported" (a row's
-	// report line is on disk, its journal state not yet). Crash tests kill
-	// the process there.
+	// dangerous (see Failpoints): after each row event is journaled, and
+	// "intent" (an intent is on disk, the call not made), "applied" (the
+	// directory applied a change, the journal does not know yet),
+	// "outcome" (the outcome is on disk) and "reported" (a row's report
+	// line is on disk, its journal state not yet). Crash tests kill the
+	// process there.
 	Failpoint func(name string)
 
 	// changed is set once the directory may have applied a change of the
@@ -337,12 +338,20 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 	if rotated != "" {
 		j.Logger.Info("kept the earlier report", "path", rotated)
 	}
-	s.report = report
+	if j.Mode == Plan {
+		report.NoSync()
+	}
 	if j.Progress != nil {
 		j.Progress.Start(max(records-1, 0))
 		defer j.Progress.Done()
 	}
+	s.finisher = newFinisher(s, report)
 	err = s.process(ctx, work, reader)
+	// Every row taken is finished or stopped by now: the finisher records
+	// the last of them.
+	if ferr := s.finisher.close(); ferr != nil && err == nil {
+		err = ferr
+	}
 	halted := s.halted()
 	interrupted := ctx.Err() != nil && halted == nil
 	if err != nil && !(interrupted && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))) {
@@ -435,8 +444,9 @@ func (j *Job) workContext(ctx context.Context) (context.Context, context.CancelF
 
 // beginRun resumes the unfinished run of the same input, or starts a new
 // run. A plan always starts a run of its own in its copy of the journal:
-// it never writes to the report of the run it would resume. When it starts a new run while an earlier one is unfinished (its
-// input changed), it returns that run as abandoned: its rows that are in
+// it never writes to the report of the run it would resume. When it starts
+// a new run while an earlier one is unfinished (its input changed), it
+// returns that run as abandoned: its rows that are in
 // the new input are finished by the new run, and the others are counted in
 // the summary.
 func (j *Job) beginRun(ctx context.Context, inputHash string, records int) (run journal.Run, resumed bool, abandoned abandonment, err error) {
@@ -531,7 +541,7 @@ type runner struct {
 	dir       Directory
 	journal   *journal.Journal
 	run       journal.Run
-	report    *Report
+	finisher  *finisher // the finishing stage: report lines, then the journal
 	placement *placement
 	reserver  *naming.Reserver
 	log       *slog.Logger

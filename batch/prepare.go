@@ -13,8 +13,10 @@ import (
 )
 
 // prepare takes a record in file order: it rejects it, skips it, or
-// names it and returns the task for a worker. It returns an error only when
-// the job cannot go on.
+// names it and returns the task for a worker. Whatever it decides is
+// journaled (or queued for the finisher) before the next record is read,
+// so that a later line with the same identity is always seen as a
+// duplicate. It returns an error only when the job cannot go on.
 func (s *runner) prepare(ctx context.Context, rec Record) (*task, error) {
 	if rec.Err != nil {
 		return nil, s.reject(ctx, rec, fmt.Sprintf("line:%d", rec.Line), rec.Err.Error())
@@ -26,18 +28,16 @@ func (s *runner) prepare(ctx context.Context, rec Record) (*task, error) {
 			"lines", fmt.Sprintf("%d–%d", rec.Line, rec.EndLine))
 	}
 	id := identityOf(rec, s.cfg)
-	row, found, err := s.journal.Row(ctx, id.key)
+	if line, queued := s.finisher.queued(id.key); queued {
+		return nil, s.reject(ctx, rec, fmt.Sprintf("line:%d", rec.Line), duplicate(rec, line))
+	}
+	row, known, err := s.journal.Row(ctx, id.key)
 	if err != nil {
 		return nil, err
 	}
-	if found && row.RunID == s.run.ID {
+	if known && row.RunID == s.run.ID {
 		if row.Line != rec.Line {
-			what := "the same content"
-			if rec.ID != "" {
-				what = fmt.Sprintf("the same ID %q", rec.ID)
-			}
-			return nil, s.reject(ctx, rec, fmt.Sprintf("line:%d", rec.Line),
-				fmt.Sprintf("line %d: %s as line %d; each person may appear only once", rec.Line, what, row.Line))
+			return nil, s.reject(ctx, rec, fmt.Sprintf("line:%d", rec.Line), duplicate(rec, row.Line))
 		}
 		if row.State.Terminal() && row.ReportedRun == s.run.ID {
 			return nil, nil // finished by an earlier invocation of this run
@@ -47,20 +47,19 @@ func (s *runner) prepare(ctx context.Context, rec Record) (*task, error) {
 	if err != nil {
 		return nil, s.reject(ctx, rec, id.key, fmt.Sprintf("line %d: %v", rec.Line, err))
 	}
-	orgUnit, groups := pl.orgUnit, pl.groups
-	if !found {
-		row = journal.Row{Identity: id.key, State: journal.Pending}
+	if !known {
+		row = journal.Row{Identity: id.key}
 	}
-	earlierRun := found && row.RunID != s.run.ID
-	placementChanged := row.OrgUnit != orgUnit || !slices.Equal(row.Groups, groups)
+	earlierRun := known && row.RunID != s.run.ID
+	placementChanged := row.OrgUnit != pl.orgUnit || !slices.Equal(row.Groups, pl.groups)
 	row.RunID, row.Line, row.ExternalID = s.run.ID, rec.Line, idKey(id.externalID)
-	row.FirstName, row.LastName, row.OrgUnit, row.Groups = rec.FirstName, rec.LastName, orgUnit, groups
-	t := &task{rec: rec, id: id, row: row, orgUnit: orgUnit, groups: groups, creatable: pl.create}
+	row.FirstName, row.LastName, row.OrgUnit, row.Groups = rec.FirstName, rec.LastName, pl.orgUnit, pl.groups
+	t := &task{rec: rec, id: id, row: row, orgUnit: pl.orgUnit, groups: pl.groups, creatable: pl.create}
 
 	if earlierRun && row.State == journal.Done && !placementChanged {
 		return nil, s.finish(ctx, t, StatusSkipped, fmt.Sprintf("done in an earlier run as %s", row.Email))
 	}
-	if found {
+	if known {
 		if t.applied, err = s.effects(ctx, id.key); err != nil {
 			return nil, err
 		}
@@ -68,29 +67,26 @@ func (s *runner) prepare(ctx context.Context, rec Record) (*task, error) {
 	if err := s.holdGroups(ctx, t); err != nil {
 		return nil, s.failRow(ctx, t, err)
 	}
-	// Record at once that this run has seen the row at this line, before
-	// a worker takes it: a later line with the same identity is then
-	// rejected as a duplicate whatever the workers have done so far.
-	if err := s.journal.SaveRow(ctx, t.row); err != nil {
-		return nil, err
-	}
 	if created := t.applied[effectKey(journal.CreateUser, row.Email)]; row.UserID == "" && created.State == journal.Applied {
-		// The create was recorded, the row's new state not yet: the
-		// process stopped in between.
-		t.row.UserID, t.row.State, t.row.Status = created.RemoteID, journal.Created, StatusCreated
-		row = t.row
+		// The create was recorded, the row's account not yet: the process
+		// stopped in between.
+		t.row.UserID, t.row.Status = created.RemoteID, StatusCreated
 	}
-	if row.UserID != "" {
+	if t.row.UserID != "" {
 		// The account exists: created by this job, or adopted. An
 		// account made in an earlier run is brought in line, not created.
-		t.converge = earlierRun || !t.done(journal.CreateUser, row.Email)
+		t.converge = earlierRun || !t.done(journal.CreateUser, t.row.Email)
 		t.checkOrgUnit = placementChanged
 		if !t.converge {
 			// Created by an invocation of this run moments ago, perhaps
 			// just before a crash: Google may not have settled it yet.
 			t.fresh = directory.JustCreated
 		}
-		return t, nil
+		return t, s.record(ctx, &t.row, evSeen)
+	}
+	// Seen, and then named: both go to the journal in one write.
+	if t.row.State, err = transition(&t.row, evSeen); err != nil {
+		return nil, err
 	}
 	accounts, err := s.journal.AccountsWithID(ctx, idKey(id.externalID))
 	if err != nil {
@@ -99,19 +95,18 @@ func (s *runner) prepare(ctx context.Context, rec Record) (*task, error) {
 	switch len(accounts) {
 	case 0:
 	case 1:
+		// The directory has an account with this identity: the row is
+		// named after it and adopts it.
 		t.converge, t.checkOrgUnit = true, true
 		t.row.Email = accounts[0]
-		t.row.State = journal.Named
-		return t, s.journal.SaveRow(ctx, t.row)
+		return t, s.record(ctx, &t.row, evNamed)
 	default:
-		return nil, s.finishRow(ctx, t, journal.NeedsAttention, StatusFailed,
+		return nil, s.finish(ctx, t, StatusFailed,
 			fmt.Sprintf("%d accounts carry the ID %q (%s); fix the directory so that one does", len(accounts), rec.ID, strings.Join(accounts, ", ")))
 	}
-	if found && (row.Email == "" || row.State == journal.Pending) {
-		// A name held for the row whose row record was lost (the process
-		// stopped between the two writes) is the row's name. A row the
-		// journal did not hold has none: its pending record is written
-		// before any of its names.
+	if t.row.Email == "" {
+		// A name held for the row whose record was lost (the process
+		// stopped between the two writes) is the row's name.
 		if t.row.Email, err = s.heldName(ctx, t); err != nil {
 			return nil, err
 		}
@@ -120,7 +115,6 @@ func (s *runner) prepare(ctx context.Context, rec Record) (*task, error) {
 	if t.row.Email != "" && !explicitChanged {
 		// Named before, in this run or an earlier one: keep the name. Its
 		// aliases are held again: one may have failed, or be new.
-		t.row.State = journal.Named
 		err = s.holdAliases(ctx, t)
 	} else {
 		err = s.name(ctx, t)
@@ -128,7 +122,17 @@ func (s *runner) prepare(ctx context.Context, rec Record) (*task, error) {
 	if err != nil {
 		return nil, s.failRow(ctx, t, err)
 	}
-	return t, nil
+	return t, s.record(ctx, &t.row, evNamed)
+}
+
+// duplicate says why a record is refused for having the identity of an
+// earlier line.
+func duplicate(rec Record, line int) string {
+	what := "the same content"
+	if rec.ID != "" {
+		what = fmt.Sprintf("the same ID %q", rec.ID)
+	}
+	return fmt.Sprintf("line %d: %s as line %d; each person may appear only once", rec.Line, what, line)
 }
 
 // heldName returns the username the ledger holds for a row without a
@@ -172,7 +176,8 @@ func (s *runner) failRow(ctx context.Context, t *task, err error) error {
 }
 
 // name gives a row its username, in file order: the explicit address of
-// the row, or the first available name from the patterns.
+// the row, or the first available name from the patterns. The caller
+// records it (evNamed).
 func (s *runner) name(ctx context.Context, t *task) error {
 	domain := strings.ToLower(s.cfg.Domain)
 	if t.rec.Email != "" {
@@ -200,11 +205,7 @@ func (s *runner) name(ctx context.Context, t *task) error {
 		}
 		t.row.Email = local + "@" + domain
 	}
-	if err := s.holdAliases(ctx, t); err != nil {
-		return err
-	}
-	t.row.State = journal.Named
-	return s.journal.SaveRow(ctx, t.row)
+	return s.holdAliases(ctx, t)
 }
 
 // holdAliases holds the row's aliases for it, in file order, as its name
@@ -277,28 +278,23 @@ func (s *runner) holdGroups(ctx context.Context, t *task) error {
 	return nil
 }
 
-// reject records a row that cannot be processed at all.
+// reject finishes a record that cannot be processed at all, keeping what
+// the journal knows of the person: an account made in an earlier run stays
+// on record, to be brought in line once the row is fixed.
 func (s *runner) reject(ctx context.Context, rec Record, key, reason string) error {
-	existing, found, err := s.journal.Row(ctx, key)
+	existing, known, err := s.journal.Row(ctx, key)
 	if err != nil {
 		return err
 	}
-	if found && existing.RunID == s.run.ID && existing.Line == rec.Line && existing.ReportedRun == s.run.ID {
+	if known && existing.RunID == s.run.ID && existing.Line == rec.Line && existing.ReportedRun == s.run.ID {
 		return nil // reported by an earlier invocation of this run
 	}
 	row := journal.Row{Identity: key}
-	if found {
-		// Keep what the journal knows of the person: an account made in an
-		// earlier run stays on record, to be brought in line once the row
-		// is fixed.
+	if known {
 		row = existing
 	}
 	row.RunID, row.Line, row.FirstName, row.LastName = s.run.ID, rec.Line, rec.FirstName, rec.LastName
-	state := journal.Failed
-	if row.UserID != "" {
-		state = journal.NeedsAttention
-	}
-	return s.finishRow(ctx, &task{rec: rec, row: row}, state, StatusFailed, reason)
+	return s.finish(ctx, &task{rec: rec, row: row}, StatusFailed, reason)
 }
 
 // missingGroup says that a group is missing and will not be created.

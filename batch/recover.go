@@ -2,12 +2,7 @@ package batch
 
 import (
 	"context"
-	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"strconv"
 	"strings"
 
 	"github.com/provisionhq/provision/batch/directory"
@@ -34,89 +29,91 @@ func (s *runner) reconcile(ctx context.Context) error {
 		if !found {
 			return fmt.Errorf("journal: effect %d belongs to row %s, which the journal does not hold", e.ID, e.Identity)
 		}
-		applied, remoteID, err := s.settle(ctx, e, &row)
+		applied, remoteID, ev, err := s.settle(ctx, e, &row)
 		if err != nil {
 			return fmt.Errorf("settle %s %s for line %d after an interruption: %w (nothing was retried; run again when the directory answers)",
 				e.Kind, e.Target, row.Line, err)
 		}
-		state, reason := journal.Refused, "found not applied after an interruption"
+		outcome, reason := journal.Refused, "found not applied after an interruption"
 		if applied {
-			state, reason = journal.Applied, ""
+			outcome, reason = journal.Applied, ""
 		}
 		s.log.Info("settled", "kind", e.Kind, "target", e.Target, "line", row.Line, "applied", applied)
-		if err := s.journal.Outcome(ctx, e.ID, state, remoteID, reason); err != nil {
+		if err := s.journal.Outcome(ctx, e.ID, outcome, remoteID, reason); err != nil {
 			return err
 		}
-		if err := s.journal.SaveRow(ctx, row); err != nil {
-			return err
+		if ev != 0 {
+			if err := s.record(ctx, &row, ev); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// settle finds out whether an effect was applied, and updates the row to
-// match.
-func (s *runner) settle(ctx context.Context, e journal.Effect, row *journal.Row) (applied bool, remoteID string, err error) {
+// settle finds out whether an effect was applied, and returns the event it
+// means for the row, if any: a create settles the row's account.
+func (s *runner) settle(ctx context.Context, e journal.Effect, row *journal.Row) (applied bool, remoteID string, ev event, err error) {
 	switch e.Kind {
 	case journal.CreateUser:
 		u, err := s.dir.GetUser(ctx, e.Target)
 		switch {
 		case directory.IsNotFound(err):
 			// Not created: the row keeps its name and tries again.
-			row.State, row.ReportedRun = journal.Named, 0
-			return false, "", nil
+			row.ReportedRun = 0
+			return false, "", evNotCreated, nil
 		case err != nil:
-			return false, "", err
+			return false, "", 0, err
 		}
 		ids, err := directory.ExternalIDs(u)
 		if err != nil {
-			return false, "", err
+			return false, "", 0, err
 		}
 		for _, id := range ids {
 			if idKey(id) == row.ExternalID {
 				// The row goes on from here, reported again even if it was
 				// finished as "could not tell" in this run.
-				row.UserID, row.State, row.Status, row.ReportedRun = u.Id, journal.Created, StatusCreated, 0
-				return true, u.Id, nil
+				row.UserID, row.Status, row.ReportedRun = u.Id, StatusCreated, 0
+				return true, u.Id, evCreated, nil
 			}
 		}
 		// Someone else has the name: the row is named afresh.
 		local, _, _ := strings.Cut(e.Target, "@")
 		if err := s.journal.AddTakenName(ctx, local, journal.UserName); err != nil {
-			return false, "", err
+			return false, "", 0, err
 		}
-		row.State, row.Email, row.ReportedRun = journal.Pending, "", 0
-		return false, "", nil
+		row.Email, row.ReportedRun = "", 0
+		return false, "", evNameLost, nil
 	case journal.AddMember:
 		ok, err := s.dir.HasMember(ctx, e.Target, row.Email)
 		if directory.IsNotFound(err) {
-			return false, "", nil
+			return false, "", 0, nil
 		}
-		return ok, "", err
+		return ok, "", 0, err
 	case journal.AddAlias:
 		u, err := s.dir.GetUser(ctx, e.Target)
 		if directory.IsNotFound(err) {
-			return false, "", nil
+			return false, "", 0, nil
 		}
-		return err == nil && u.Id == row.UserID, "", err
+		return err == nil && u.Id == row.UserID, "", 0, err
 	case journal.MoveUser:
 		u, err := s.dir.GetUser(ctx, row.Email)
 		if err != nil {
-			return false, "", err
+			return false, "", 0, err
 		}
-		return u.OrgUnitPath == e.Target, "", nil
+		return u.OrgUnitPath == e.Target, "", 0, nil
 	case journal.CreateOrgUnit:
 		ok, err := exists(s.dir.GetOrgUnit(ctx, e.Target))
-		return ok, "", err
+		return ok, "", 0, err
 	case journal.CreateGroup:
 		ok, err := exists(s.dir.GetGroup(ctx, e.Target))
-		return ok, "", err
+		return ok, "", 0, err
 	case journal.ResetPassword:
 		// Whether a password was set cannot be read back. The row's
 		// password is still "generated": the next attempt sets a new one.
-		return false, "", nil
+		return false, "", 0, nil
 	}
-	return false, "", fmt.Errorf("unknown kind of effect %q", e.Kind)
+	return false, "", 0, fmt.Errorf("unknown kind of effect %q", e.Kind)
 }
 
 // recoverReported finds report lines that reached the disk just before a
@@ -130,40 +127,24 @@ func (s *runner) recoverReported(ctx context.Context) error {
 	if err != nil || len(pending) == 0 {
 		return err
 	}
-	byLine := make(map[string]journal.Row, len(pending))
+	byLine := make(map[int]journal.Row, len(pending))
 	for _, r := range pending {
-		byLine[strconv.Itoa(r.Line)] = r
+		byLine[r.Line] = r
 	}
-	f, err := os.Open(s.run.ReportPath)
-	if err != nil {
-		return fmt.Errorf("read the report to resume: %w", err)
-	}
-	defer f.Close()
-	cr := csv.NewReader(f)
-	cr.FieldsPerRecord = len(reportHeader)
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
+	err = ReadReport(s.run.ReportPath, func(l ReportLine) error {
+		row, ok := byLine[l.Line]
+		if !ok || l.Password == "" || !strings.EqualFold(l.Email, row.Email) {
+			return nil
 		}
-		if err != nil {
-			// A line torn by the crash: nothing after it was written.
-			break
-		}
-		row, ok := byLine[rec[0]]
-		if !ok || rec[9] == "" || !strings.EqualFold(rec[4], row.Email) {
-			continue
-		}
-		status, reason := rec[7], strings.TrimPrefix(rec[8], "'")
-		row.State = journal.Done
-		if status == StatusFailed {
-			row.State = journal.NeedsAttention
-		}
-		row.Status, row.Error, row.Password, row.ReportedRun = status, reason, journal.PasswordReported, s.run.ID
-		if err := s.journal.SaveRow(ctx, row); err != nil {
+		row.Status, row.Error, row.Password, row.ReportedRun = l.Status, l.Error, journal.PasswordReported, s.run.ID
+		if err := s.record(ctx, &row, evFinished); err != nil {
 			return err
 		}
 		s.log.Info("found the report line of a row a crash left unrecorded", "line", row.Line, "email", row.Email)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read the report to resume: %w", err)
 	}
 	return s.journal.Commit(ctx)
 }

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -47,6 +48,63 @@ func (l ReportLine) record() []string {
 	return rec
 }
 
+// ReadReport calls fn for every line of the report at path, finding the
+// columns by the header's names: the report is read back only through the
+// type that writes it. Reading stops, without an error, at a line torn by
+// a crash: nothing after it was written.
+func ReadReport(path string, fn func(ReportLine) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	header, err := cr.Read()
+	if err != nil {
+		return fmt.Errorf("read the header of %s: %w", path, err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[h] = i
+	}
+	for _, h := range reportHeader {
+		if _, ok := col[h]; !ok {
+			return fmt.Errorf("%s is not a report: it has no %s column", path, h)
+		}
+	}
+	cr.FieldsPerRecord = len(header)
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return nil // a line torn by a crash
+		}
+		cell := func(name string) string { return unsafeCell(rec[col[name]]) }
+		line, err := strconv.Atoi(cell("line"))
+		if err != nil {
+			continue
+		}
+		l := ReportLine{Line: line, ID: cell("id"), FirstName: cell("firstname"), LastName: cell("lastname"), Email: cell("email"),
+			OrgUnit: cell("orgunit"), Status: cell("status"), Error: cell("error"), Password: cell("password")}
+		if g := cell("groups"); g != "" {
+			l.Groups = strings.Split(g, ";")
+		}
+		if err := fn(l); err != nil {
+			return err
+		}
+	}
+}
+
+// unsafeCell undoes the formula neutralisation of safeCell.
+func unsafeCell(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
+		return s[1:]
+	}
+	return s
+}
+
 // safeCell neutralises a cell a spreadsheet would run as a formula: one
 // that starts with = + - @, a tab or a carriage return gets a leading '.
 // Generated passwords never start with one of these, so they are never
@@ -62,15 +120,20 @@ func safeCell(s string) string {
 	return s
 }
 
-// A Report is the report file of a run: one line per input row, written
-// and synced as each row finishes, readable only by its owner (it may hold
-// initial passwords).
+// A Report is the report file of a run: one line per input row, readable
+// only by its owner (it may hold initial passwords). Lines are buffered
+// and made durable together (see sync), so that many rows share one fsync.
 type Report struct {
-	path string
-	mu   sync.Mutex
-	f    *os.File
-	w    *csv.Writer
+	path   string
+	mu     sync.Mutex
+	f      *os.File
+	w      *csv.Writer
+	noSync bool // a plan's report: flushed, never synced
 }
+
+// NoSync makes sync flush the report without forcing it to disk: a plan's
+// report holds no password and nothing depends on it surviving a crash.
+func (r *Report) NoSync() { r.noSync = true }
 
 // OpenReport opens the report at path. With resume, an existing report is
 // continued; otherwise an existing report is kept under a new name
@@ -108,23 +171,48 @@ func (r *Report) Path() string { return r.path }
 
 // Write appends a line and syncs it to disk before returning.
 func (r *Report) Write(l ReportLine) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.write(l.record())
+	if err := r.add(l); err != nil {
+		return err
+	}
+	return r.sync()
 }
 
-func (r *Report) write(rec []string) error {
-	if err := r.w.Write(rec); err != nil {
+// add buffers a line; it reaches the disk with the next sync.
+func (r *Report) add(l ReportLine) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.w.Write(l.record()); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
+	return nil
+}
+
+// sync writes the buffered lines and forces them to disk.
+func (r *Report) sync() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.w.Flush()
 	if err := r.w.Error(); err != nil {
 		return fmt.Errorf("write report: %w", err)
+	}
+	if r.noSync {
+		return nil
 	}
 	if err := r.f.Sync(); err != nil {
 		return fmt.Errorf("sync report: %w", err)
 	}
 	return nil
+}
+
+// write writes one record at once, synced: the header.
+func (r *Report) write(rec []string) error {
+	r.mu.Lock()
+	err := r.w.Write(rec)
+	r.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return r.sync()
 }
 
 // Close closes the report file.

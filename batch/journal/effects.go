@@ -15,9 +15,9 @@ const (
 	// have happened. A resumed job reconciles it by a point read.
 	Intended EffectState = "intent"
 	// Applied: the directory confirmed the change.
-	Applied EffectState = "done"
-	// Refused: the directory refused it for good.
-	Refused EffectState = "failed"
+	Applied EffectState = "applied"
+	// Refused: the directory refused it, or it was found not applied.
+	Refused EffectState = "refused"
 )
 
 // Kinds of side effect.

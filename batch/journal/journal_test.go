@@ -200,7 +200,7 @@ func TestJournal_intentIsDurableBatchedWritesAreNot(t *testing.T) {
 	if err := j.Outcome(ctx, e.ID, Applied, "uid-1", ""); err != nil {
 		t.Fatal(err)
 	}
-	if n := committed(t, path, "SELECT count(*) FROM effects WHERE state = 'done' AND remote_id = 'uid-1'"); n != 1 {
+	if n := committed(t, path, "SELECT count(*) FROM effects WHERE state = 'applied' AND remote_id = 'uid-1'"); n != 1 {
 		t.Errorf("outcome on disk: %d, want 1", n)
 	}
 }
@@ -209,7 +209,7 @@ func TestJournal_effects(t *testing.T) {
 	j := openTest(t, filepath.Join(t.TempDir(), "job.journal"), Options{})
 	ctx := t.Context()
 	run, _ := j.StartRun(ctx, Run{InputPath: "in.csv"})
-	j.SaveRow(ctx, Row{Identity: "id:1", RunID: run.ID, Line: 2, State: Creating})
+	j.SaveRow(ctx, Row{Identity: "id:1", RunID: run.ID, Line: 2, State: Created})
 	create, _ := j.Intent(ctx, "id:1", CreateUser, "ana@example.com")
 	member, _ := j.Intent(ctx, "id:1", AddMember, "class-5a@example.com")
 	j.Outcome(ctx, member.ID, Refused, "", "group does not exist")
@@ -260,9 +260,9 @@ func TestJournal_rowsAndRuns(t *testing.T) {
 	if got, _, _ := j.Row(ctx, "id:2"); got.Password != PasswordNone || got.Groups != nil {
 		t.Errorf("Row(id:2) = %+v, want no password state and no groups", got)
 	}
-	rows[2].State = Creating
+	rows[2].State = Created
 	j.SaveRow(ctx, rows[2])
-	if got, _, _ := j.Row(ctx, "id:2"); got.State != Creating {
+	if got, _, _ := j.Row(ctx, "id:2"); got.State != Created {
 		t.Errorf("Row(id:2) after update is %s, want creating", got.State)
 	}
 
@@ -272,7 +272,7 @@ func TestJournal_rowsAndRuns(t *testing.T) {
 		t.Errorf("Rows() lines = %v, want 2, 3, 4", lines)
 	}
 	counts, _ := j.CountStates(ctx)
-	if counts[Done] != 1 || counts[Failed] != 1 || counts[Creating] != 1 {
+	if counts[Done] != 1 || counts[Failed] != 1 || counts[Created] != 1 {
 		t.Errorf("CountStates() = %v", counts)
 	}
 

@@ -8,29 +8,27 @@ import (
 	"strings"
 )
 
-// State is where a row stands.
+// State is where a row stands. The states, and the events that move a
+// row between them, are the job's state machine (batch/rowstate.go); the
+// journal only keeps them.
 type State string
 
-// Row states: pending → named → creating → created → grouping → done, or
-// one of the terminal failed, skipped and needs-attention.
+// Row states.
 const (
-	Pending        State = "pending"
-	Named          State = "named"
-	Creating       State = "creating"
-	Created        State = "created"
-	Grouping       State = "grouping"
-	Done           State = "done"
-	Failed         State = "failed"
-	Skipped        State = "skipped"
-	NeedsAttention State = "needs-attention"
+	Pending        State = "pending"         // read in a run, no name yet
+	Named          State = "named"           // holds its username, no account yet
+	Created        State = "created"         // has an account, its steps not all done
+	Done           State = "done"            // finished: created, converged, skipped or planned
+	Failed         State = "failed"          // finished without an account
+	NeedsAttention State = "needs-attention" // finished with an account, but a step failed
 )
 
 // States lists every state in order.
-var States = []State{Pending, Named, Creating, Created, Grouping, Done, Failed, Skipped, NeedsAttention}
+var States = []State{Pending, Named, Created, Done, Failed, NeedsAttention}
 
 // Terminal reports whether a row in state s is finished for its run.
 func (s State) Terminal() bool {
-	return s == Done || s == Failed || s == Skipped || s == NeedsAttention
+	return s == Done || s == Failed || s == NeedsAttention
 }
 
 // PasswordState says what is known of a row's initial password. The
@@ -165,7 +163,7 @@ func (j *Journal) UnreportedPasswords(ctx context.Context, run int64) ([]Row, er
 func (j *Journal) CountUnfinished(ctx context.Context, run int64) (int, error) {
 	var n int
 	err := j.read(func() error {
-		return j.conn.QueryRowContext(ctx, "SELECT count(*) FROM rows WHERE run_id = ? AND state NOT IN ('done', 'failed', 'skipped', 'needs-attention')", run).Scan(&n)
+		return j.conn.QueryRowContext(ctx, "SELECT count(*) FROM rows WHERE run_id = ? AND state NOT IN ('done', 'failed', 'needs-attention')", run).Scan(&n)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("count unfinished rows: %w", err)

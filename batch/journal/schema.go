@@ -8,7 +8,7 @@ import (
 )
 
 // schemaVersion is the layout this code reads and writes.
-const schemaVersion = 2
+const schemaVersion = 3
 
 const schema = `
 CREATE TABLE meta (
@@ -106,7 +106,11 @@ CREATE TABLE directory_ids (
 	email       TEXT NOT NULL,
 	PRIMARY KEY (external_id, email)
 ) STRICT;
-` + schemaV2
+` + schemaV2 + schemaV3
+
+// upgrades are the statements that take a journal from each layout to
+// the next: upgrades[v] from v to v+1.
+var upgrades = map[int]string{1: schemaV2, 2: schemaV3}
 
 // schemaV2 is what version 2 added to version 1.
 const schemaV2 = `
@@ -121,6 +125,17 @@ CREATE TABLE known_ids (
 
 -- How many records a run's input holds; -1 when unknown.
 ALTER TABLE runs ADD COLUMN records INTEGER NOT NULL DEFAULT -1;
+`
+
+// schemaV3 gives rows only the states the job's state machine has
+// (creating, grouping and skipped were written but never read), and gives
+// effects states of their own instead of the rows' words.
+const schemaV3 = `
+UPDATE rows SET state = 'named' WHERE state = 'creating';
+UPDATE rows SET state = 'created' WHERE state = 'grouping';
+UPDATE rows SET state = 'done' WHERE state = 'skipped';
+UPDATE effects SET state = 'applied' WHERE state = 'done';
+UPDATE effects SET state = 'refused' WHERE state = 'failed';
 `
 
 // migrate creates the schema in a new journal and checks the version of an
@@ -140,11 +155,11 @@ func (j *Journal) migrate(ctx context.Context) error {
 		switch v, _ := strconv.Atoi(version); {
 		case v == schemaVersion:
 			return nil
-		case v == 1 && !j.opts.ReadOnly:
-			return j.upgrade(ctx, schemaV2)
-		case v == 1 && j.opts.CopyOnly:
+		case v >= 1 && v < schemaVersion && !j.opts.ReadOnly:
+			return j.upgrade(ctx, v)
+		case v >= 1 && v < schemaVersion && j.opts.CopyOnly:
 			return nil
-		case v == 1:
+		case v >= 1 && v < schemaVersion:
 			return &UnusableError{Path: j.path, Err: errors.New("it was written by an earlier provision"),
 				Hint: "run a job with it once (provision run): the journal is upgraded when a job opens it"}
 		}
@@ -171,16 +186,18 @@ func (j *Journal) migrate(ctx context.Context) error {
 	return nil
 }
 
-// upgrade applies the statements of the next layout version and records
-// it, in one transaction.
-func (j *Journal) upgrade(ctx context.Context, statements string) error {
+// upgrade takes a journal of layout from to the current one, in one
+// transaction.
+func (j *Journal) upgrade(ctx context.Context, from int) error {
 	tx, err := j.conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("upgrade journal: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, statements); err != nil {
-		return fmt.Errorf("upgrade journal: %w", err)
+	for v := from; v < schemaVersion; v++ {
+		if _, err := tx.ExecContext(ctx, upgrades[v]); err != nil {
+			return fmt.Errorf("upgrade journal from layout %d: %w", v, err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = ? WHERE key = 'schema'", strconv.Itoa(schemaVersion)); err != nil {
 		return fmt.Errorf("upgrade journal: %w", err)
@@ -188,6 +205,6 @@ func (j *Journal) upgrade(ctx context.Context, statements string) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("upgrade journal: %w", err)
 	}
-	j.logger.Info("upgraded the journal's layout", "path", j.path, "version", schemaVersion)
+	j.logger.Info("upgraded the journal's layout", "path", j.path, "from", from, "to", schemaVersion)
 	return nil
 }

@@ -5,16 +5,18 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/provisionhq/provision/batch"
 )
 
 // failpointEnv names the environment variable of the crash tests: with
 // PROVISION_FAILPOINT=NAME:N, the process kills itself with SIGKILL the Nth
-// time the job passes failpoint NAME ("intent", "applied", "outcome",
-// "reported"; see batch.Job.Failpoint). It is for make torture, not for
+// time the job passes failpoint NAME (see batch.Failpoints). It is for make torture, not for
 // admins: only a binary built with the provisiontest tag has it.
 const failpointEnv = "PROVISION_FAILPOINT"
 
@@ -29,10 +31,8 @@ func failpointFromEnv() (func(string), error) {
 	if !found || err != nil || n < 1 {
 		return nil, usageErrorf("$%s=%q: want NAME:N, such as applied:12", failpointEnv, spec)
 	}
-	switch name {
-	case "intent", "applied", "outcome", "reported":
-	default:
-		return nil, usageErrorf("$%s: unknown failpoint %q", failpointEnv, name)
+	if !slices.Contains(batch.Failpoints(), name) {
+		return nil, usageErrorf("$%s: unknown failpoint %q; the failpoints are %s", failpointEnv, name, strings.Join(batch.Failpoints(), ", "))
 	}
 	var hits atomic.Int64
 	return func(at string) {

@@ -88,7 +88,10 @@ quota: 1000000
 
 	seed := uint64(time.Now().UnixNano())
 	rnd := rand.New(rand.NewPCG(seed, 2))
-	kinds := []string{"intent", "applied", "outcome", "reported", "timer"}
+	// Every kind in turn: the effect protocol's points and the finishing
+	// stage's first (the short version reaches those), then the row events
+	// that journal a name, an account and the end of a row, and a timer.
+	kinds := []string{"intent", "applied", "outcome", "reported", "named", "timer", "created", "finished", "seen"}
 	killed := map[string]int{}
 	var outputs bytes.Buffer
 	start := time.Now()

@@ -1,0 +1,161 @@
+package batch
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/provisionhq/provision/batch/journal"
+)
+
+// A row's life is one state machine. Its states are journal.State values,
+// kept in the journal's rows table; the events below are the only ways to
+// move a row, and record is the one function that applies them and
+// journals the result:
+//
+//	               seen                  named
+//	(not in a run) ───────▶ pending ──────────────────▶ named ◀─┐ named (the next name after a 409),
+//	      │                    ▲                        │  │  └─┘ notCreated (resume: no insert landed),
+//	      │                    └──── nameLost ──────────┘  │      effect (an intent follows)
+//	      │                          (resume: name taken)   │
+//	      │ seen (named before)                              │ created, adopted
+//	      ├─────────────────────────────────────▶ named     ▼
+//	      │ seen (has an account)                        created ◀─┐ effect, adopted (moved)
+//	      └───────────────────────────────────────────▶    │    └──┘
+//	                                                         │ finished (its report line is on disk)
+//	                                                         ▼
+//	  done: created, converged, skipped, planned · failed: no account · needs-attention: an account, a step failed
+//
+// Any row in progress may also be finished as failed (it cannot go on) or
+// stopped (the job stops; it resumes from where it is).
+//
+// A finished row stays as it is until a later run sees it again: seen
+// derives its working state from what is known of it (an account, a name,
+// nothing), so every run starts from the facts, not from how the last run
+// ended. A row the job stops with (interrupted, or halted by the
+// directory) is saved as it stands (stopped) and resumes from there.
+//
+// Side effects have their own small machine in the effects table (see
+// effect.go): intent → applied or refused, settled by a point read when a
+// crash leaves an intent without its outcome.
+type event int
+
+const (
+	evSeen       event = iota + 1 // the reader took the row in this run
+	evNamed                       // the row holds its username: given, kept, or the next after a 409
+	evIntent                      // a side effect is about to be attempted: the row goes to disk with its intent ("effect")
+	evCreated                     // this journal created the row's account
+	evAdopted                     // an account with the row's identity existed and is the row's now
+	evNotCreated                  // resume found that its insert did not land: it keeps its name
+	evNameLost                    // resume found its name taken by another account: it is named afresh
+	evStopped                     // the job stopped with the row unfinished; it resumes from here
+	evFinished                    // its report line is on disk
+)
+
+func (ev event) String() string {
+	return [...]string{"", "seen", "named", "effect", "created", "adopted", "not-created", "name-lost", "stopped", "finished"}[ev]
+}
+
+// Failpoints names the moments Job.Failpoint is called: right after each
+// row event is journaled (record), and in a side effect right after its
+// intent is durable ("intent"), after the directory applied it
+// ("applied") and after its outcome is durable ("outcome"), and in the
+// finishing stage after a row's report line is on disk ("reported").
+func Failpoints() []string {
+	names := []string{"intent", "applied", "outcome", "reported"}
+	for ev := evSeen; ev <= evFinished; ev++ {
+		names = append(names, ev.String())
+	}
+	return names
+}
+
+// transition returns the state event ev moves row r to, or an error when
+// ev cannot happen to r: a bug in the job, which stops it rather than
+// journal a row in a state nothing expects.
+func transition(r *journal.Row, ev event) (journal.State, error) {
+	from := r.State
+	bad := func(why string) (journal.State, error) {
+		return "", fmt.Errorf("row %s (line %d): %s cannot happen in state %q: %s", r.Identity, r.Line, ev, from, why)
+	}
+	switch ev {
+	case evSeen:
+		switch {
+		case r.UserID != "":
+			return journal.Created, nil
+		case r.Email != "":
+			return journal.Named, nil
+		}
+		return journal.Pending, nil
+	case evNamed:
+		if from != journal.Pending && from != journal.Named {
+			return bad("only a row without an account is named")
+		}
+		if r.Email == "" {
+			return bad("the row has no name")
+		}
+		return journal.Named, nil
+	case evIntent, evStopped:
+		if from.Terminal() {
+			return bad("the row is finished")
+		}
+		return from, nil
+	case evCreated, evAdopted:
+		if r.UserID == "" {
+			return bad("the row has no account")
+		}
+		// Failed: a row finished as "could not tell whether it was
+		// created" is reopened when resume settles its insert.
+		if from != journal.Named && from != journal.Pending && from != journal.Created && from != journal.Failed {
+			return bad("only a row in progress gets an account")
+		}
+		return journal.Created, nil
+	case evNotCreated:
+		if from != journal.Named && from != journal.Failed {
+			return bad("only a named row waits for its account")
+		}
+		return journal.Named, nil
+	case evNameLost:
+		if from != journal.Named && from != journal.Failed || r.Email != "" {
+			return bad("only a named row loses its name, and then has none")
+		}
+		return journal.Pending, nil
+	case evFinished:
+		switch r.Status {
+		case StatusFailed:
+			if r.UserID != "" {
+				return journal.NeedsAttention, nil
+			}
+			return journal.Failed, nil
+		case StatusCreated, StatusConverged:
+			if from != journal.Created || r.UserID == "" {
+				return bad("a created or converged row has an account")
+			}
+			return journal.Done, nil
+		case StatusSkipped:
+			if from != journal.Done {
+				return bad("only a row done before is skipped")
+			}
+			return journal.Done, nil
+		case StatusPlanned:
+			return journal.Done, nil
+		}
+		return bad(fmt.Sprintf("unknown status %q", r.Status))
+	}
+	return bad("unknown event")
+}
+
+// record applies event ev to row r and journals it: the one place where a
+// row changes state. The write is batched (durable with the next intent or
+// commit), except where the caller commits. Crash tests may stop the
+// process right after it, at the failpoint named after the event.
+func (s *runner) record(ctx context.Context, r *journal.Row, ev event) error {
+	to, err := transition(r, ev)
+	if err != nil {
+		return err
+	}
+	r.State = to
+	if err := s.journal.SaveRow(context.WithoutCancel(ctx), *r); err != nil {
+		return &journalFault{err}
+	}
+	s.job.failpoint(ev.String())
+	return nil
+}
