@@ -47,6 +47,10 @@ type Config struct {
 	Concurrency int `yaml:"concurrency"`
 	// Quota is the Directory API request budget per minute.
 	Quota int `yaml:"quota"`
+
+	// Serve configures provision serve; jobs ignore it, and it is not part
+	// of the fingerprint.
+	Serve ServeConfig `yaml:"serve"`
 }
 
 // IdentityConfig says how an account remembers which row it came from.

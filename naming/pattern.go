@@ -13,10 +13,6 @@ const (
 	LastName  = "lastname"
 )
 
-// maxPrefix is the largest n accepted in [Cn_field]: a longer prefix can
-// never fit in a username.
-const maxPrefix = MaxLength
-
 // A Pattern is a username template: literal text plus fields such as
 // [firstname], [C1_lastname], [region] and the counter [#].
 // The zero Pattern is not valid; use ParsePattern.
@@ -54,7 +50,8 @@ func (e *PatternError) Error() string {
 // literal text is lowercased; literal text may then hold only a-z, 0-9,
 // '.', '_' and '-'. A field is [name] (letters, digits and underscores,
 // matched case-insensitively), [Cn_name] (the first n ≥ 1 characters of its
-// normalised value) or [#] (a counter).
+// normalised value, or the whole value when it is shorter, for any n) or
+// [#] (a counter).
 func ParsePattern(s string) (Pattern, error) {
 	s = strings.TrimSpace(s)
 	fail := func(column int, format string, args ...any) (Pattern, error) {
@@ -130,15 +127,18 @@ func parseToken(token string) (part, error) {
 			return part{}, fmt.Errorf("[%s]: a character count needs the form [Cn_field], such as [C1_firstname]", token)
 		}
 		digits := token[1:us]
-		n, err := strconv.Atoi(digits)
-		if err != nil || !allDigits(digits) {
+		if !allDigits(digits) {
 			return part{}, fmt.Errorf("[%s]: %q is not a character count", token, digits)
+		}
+		// Any n ≥ 1 is a count: a value shorter than n is taken whole, so
+		// the Java project's [C1000_faculty] means the whole faculty. Only
+		// a count too large for a number is refused, rather than wrapped.
+		n, err := strconv.Atoi(digits)
+		if err != nil {
+			return part{}, fmt.Errorf("[%s]: the character count %s is too large", token, digits)
 		}
 		if n < 1 {
 			return part{}, fmt.Errorf("[%s]: the character count must be at least 1", token)
-		}
-		if n > maxPrefix {
-			return part{}, fmt.Errorf("[%s]: the character count must be at most %d", token, maxPrefix)
 		}
 		prefix, name = n, token[us+1:]
 	}

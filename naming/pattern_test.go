@@ -28,6 +28,9 @@ func TestParsePattern(t *testing.T) {
 		{"surrounding spaces trimmed", "  [firstname].[lastname]\t", "[firstname].[lastname]", []string{"firstname", "lastname"}, false},
 		{"field used twice listed once", "[firstname][C1_firstname]", "[firstname][C1_firstname]", []string{"firstname"}, false},
 		{"underscore in field name", "[student_id]", "[student_id]", []string{"student_id"}, false},
+		{"character count longer than any username", "[C1000_faculty]", "[C1000_faculty]", []string{"faculty"}, false},
+		{"character count with leading zeros", "[C007_lastname]", "[C7_lastname]", []string{"lastname"}, false},
+		{"largest character count", "[C9223372036854775807_x]", "[C9223372036854775807_x]", []string{"x"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,7 +62,8 @@ func TestParsePattern_errors(t *testing.T) {
 		{"blank", "   ", 0, "empty"},
 		{"hyphen in field name", "[first-name]", 1, "[first-name] is not a field"},
 		{"zero character count", "[C0_firstname]", 1, "at least 1"},
-		{"character count too large", "[C65_firstname]", 1, "at most 64"},
+		{"character count beyond any number", "[C99999999999999999999_firstname]", 1, "99999999999999999999 is too large"},
+		{"negative character count", "[C-1_firstname]", 1, "not a field"},
 		{"count without field", "[C1]", 1, "[Cn_field]"},
 		{"count without name", "[C1_]", 1, "not a field"},
 		{"unclosed bracket", "[firstname].[lastname", 13, "not closed"},
@@ -106,6 +110,38 @@ func TestParsePatterns(t *testing.T) {
 	_, err = ParsePatterns([]string{"[firstname]", "[lastname]", "[first-name]"})
 	if err == nil || !strings.Contains(err.Error(), "pattern 3 of 3") || !strings.Contains(err.Error(), "[first-name]") {
 		t.Errorf("ParsePatterns with a bad third pattern: error = %v, want it to name pattern 3 and its text", err)
+	}
+}
+
+// TestCharacterCount checks [Cn_field] for any n: the first n characters
+// of the normalised value, or all of it when it is shorter, as in the Java
+// project, where [C1000_faculty] is the whole faculty.
+func TestCharacterCount(t *testing.T) {
+	tests := []struct {
+		pattern string
+		want    string
+	}{
+		{"[C1_firstname][lastname]", "alovelace"},
+		{"[C3_firstname].[C3_lastname]", "ada.lov"},
+		{"[C4_lastname]", "love"},
+		{"[C8_lastname]", "lovelace"},
+		{"[C9_lastname]", "lovelace"},
+		{"[C64_lastname]", "lovelace"},
+		{"[C65_lastname]", "lovelace"},
+		{"[C1000_faculty]-[C2_firstname]", "mathematics-ad"},
+		{"[C9223372036854775807_faculty]", "mathematics"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pattern, func(t *testing.T) {
+			r := NewReserver(Options{Patterns: []Pattern{MustParsePattern(tt.pattern)}})
+			got, err := r.Suggest(t.Context(), Fields{"firstname": "Ada", "lastname": "Lovelace", "faculty": "Mathematics"}, 1)
+			if err != nil {
+				t.Fatalf("Suggest with %q: %v", tt.pattern, err)
+			}
+			if got[0] != tt.want {
+				t.Errorf("Suggest with %q = %q, want %q", tt.pattern, got[0], tt.want)
+			}
+		})
 	}
 }
 
@@ -162,6 +198,7 @@ func FuzzParsePattern(f *testing.F) {
 	for _, s := range []string{
 		"[firstname].[lastname]", "[C1_firstname][lastname]", "[firstname][lastname][#]",
 		"[C0_x]", "[first-name]", "[", "]", "[[x]]", "[#][#]", "a.b_c-d", "[c99999999999999999999_x]", "\xff",
+		"[C1000_region]", "[C65_firstname][C9223372036854775807_lastname]", "[C9223372036854775808_x]",
 	} {
 		f.Add(s, "Zoë", "O'Brien")
 	}

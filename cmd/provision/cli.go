@@ -36,6 +36,7 @@ func commands() []command {
 		{"status", "show what a journal holds", runStatus},
 		{"report", "export the report of the last run from its journal", runReport},
 		{"suggest", "print available usernames for one person", runSuggest},
+		{"serve", "serve the REST API and operator page that suggest names and create accounts one at a time", runServe},
 		{"emulator", "serve the Directory API emulator", runEmulator},
 	}, testCommands...)
 }
