@@ -75,10 +75,14 @@ func (j *Journal) Intent(ctx context.Context, identity, kind, target string) (Ef
 	return e, err
 }
 
-// Outcome records, durably, how a side effect ended: Applied with the
-// remote ID when there is one, or Refused with the reason.
+// Outcome records how a side effect ended: Applied with the remote ID when
+// there is one, or Refused with the reason. The write is batched: it is
+// durable with the next intent or commit. An outcome lost in a crash
+// leaves its intent in flight, and the next invocation settles it by a
+// point read, as it does a call cut short: no outcome needs an fsync of
+// its own.
 func (j *Journal) Outcome(ctx context.Context, id int64, state EffectState, remoteID, reason string) error {
-	return j.write(ctx, grouped, func() error {
+	return j.write(ctx, batched, func() error {
 		_, err := j.exec(ctx, "UPDATE effects SET state = ?, remote_id = ?, error = ?, updated_at = ? WHERE id = ?",
 			string(state), remoteID, reason, timestamp(j.opts.Now()), id)
 		if err != nil {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -200,8 +202,53 @@ func TestJournal_intentIsDurableBatchedWritesAreNot(t *testing.T) {
 	if err := j.Outcome(ctx, e.ID, Applied, "uid-1", ""); err != nil {
 		t.Fatal(err)
 	}
+	// An outcome is batched: a crash before the next commit leaves its
+	// intent in flight, which resume settles by a point read.
+	if _, err := j.Intent(ctx, "id:1", AddMember, "class@example.com"); err != nil {
+		t.Fatal(err)
+	}
 	if n := committed(t, path, "SELECT count(*) FROM effects WHERE state = 'applied' AND remote_id = 'uid-1'"); n != 1 {
-		t.Errorf("outcome on disk: %d, want 1", n)
+		t.Errorf("outcome on disk after the next intent: %d, want 1", n)
+	}
+}
+
+// Grouped writes of many goroutines are each on disk when their call
+// returns, and share commits.
+func TestJournal_groupedIntents(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "job.journal")
+	j := openTest(t, path, Options{})
+	ctx := t.Context()
+	run, err := j.StartRun(ctx, Run{InputPath: "in.csv", InputHash: "h", Fingerprint: "f", ReportPath: "r.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers, each = 16, 20
+	for w := range workers {
+		if err := j.SaveRow(ctx, Row{Identity: fmt.Sprintf("id:%d", w), RunID: run.ID, Line: w + 2, State: Named}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				if _, err := j.Intent(ctx, fmt.Sprintf("id:%d", w), AddMember, fmt.Sprintf("g%d@example.com", i)); err != nil {
+					errs <- err
+					return
+				}
+				// On disk now, seen by another connection.
+				if n := committed(t, path, "SELECT count(*) FROM effects WHERE identity = ? AND target = ?", fmt.Sprintf("id:%d", w), fmt.Sprintf("g%d@example.com", i)); n != 1 {
+					errs <- fmt.Errorf("intent %d of worker %d is not on disk when Intent returns", i, w)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
 
