@@ -109,27 +109,28 @@ func (f *finisher) commit(group []finishing) error {
 		return err
 	}
 	ctx := context.Background()
+	f.s.job.failpoint("reported")
 	passwords := false
+	rows := make([]*journal.Row, len(group))
 	for i := range group {
-		row := &group[i].row
-		f.s.job.failpoint("reported")
-		row.ReportedRun = f.s.run.ID
+		rows[i] = &group[i].row
+		rows[i].ReportedRun = f.s.run.ID
 		if group[i].line.Password != "" {
-			row.Password, passwords = journal.PasswordReported, true
+			rows[i].Password, passwords = journal.PasswordReported, true
 		}
-		if f.s.job.Mode == Plan {
-			// A plan's journal is a copy thrown away at its end: the
-			// transition is checked, and nothing reads it back.
-			if _, err := transition(row, evFinished); err != nil {
-				return err
-			}
-		} else if err := f.s.record(ctx, row, evFinished); err != nil {
-			return err
-		}
-		f.mu.Lock()
-		delete(f.pending, row.Identity)
-		f.mu.Unlock()
-		f.s.count(row.Status)
+	}
+	// A plan's journal is a copy thrown away at its end: the transitions
+	// are checked, and nothing reads them back.
+	if err := f.s.recordAll(ctx, rows, evFinished, f.s.job.Mode != Plan); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	for _, r := range rows {
+		delete(f.pending, r.Identity)
+	}
+	f.mu.Unlock()
+	for _, r := range rows {
+		f.s.count(r.Status)
 	}
 	if passwords {
 		// The journal forgets that these passwords are pending only now

@@ -585,26 +585,17 @@ func (s *runner) halted() *directory.SystemicError {
 func (s *runner) process(ctx, work context.Context, reader *Reader) error {
 	g, gctx := errgroup.WithContext(work)
 	g.SetLimit(s.cfg.Concurrency)
-	var readErr error
-	for ctx.Err() == nil && gctx.Err() == nil && s.halted() == nil {
-		rec, err := reader.Next()
-		if errors.Is(err, io.EOF) {
-			break
+	readErr := s.readAhead(reader, func(rec Record, known *prefetched) (bool, error) {
+		if ctx.Err() != nil || gctx.Err() != nil || s.halted() != nil {
+			return false, nil
 		}
-		if err != nil {
-			readErr = fmt.Errorf("read input %s: %w", s.job.InputPath, err)
-			break
-		}
-		t, err := s.prepare(ctx, rec)
-		if err != nil {
-			readErr = err
-			break
-		}
-		if t == nil {
-			continue
+		t, err := s.prepare(ctx, rec, known)
+		if err != nil || t == nil {
+			return err == nil, err
 		}
 		g.Go(func() error { return s.work(ctx, gctx, t) })
-	}
+		return true, nil
+	})
 	werr := g.Wait()
 	if readErr != nil {
 		return readErr
@@ -623,4 +614,93 @@ func (s *runner) count(status string) {
 	if s.job.Progress != nil {
 		s.job.Progress.Row(status)
 	}
+}
+
+// readAheadRecords is how many records the reader takes at a time: their
+// rows are read from the journal in one query.
+const readAheadRecords = 128
+
+// prefetched holds the journal's rows of the records read ahead.
+type prefetched struct {
+	rows  map[string]journal.Row
+	asked map[string]bool
+}
+
+// take returns the prefetched row of identity, once: a second record with
+// the same identity reads the journal again, to see what the first did.
+func (p *prefetched) take(identity string) (row journal.Row, known, ok bool) {
+	if p == nil || !p.asked[identity] {
+		return journal.Row{}, false, false
+	}
+	delete(p.asked, identity)
+	row, known = p.rows[identity]
+	delete(p.rows, identity)
+	return row, known, true
+}
+
+// readAhead reads the input in file order and calls fn with each record
+// until fn returns false or an error. A goroutine of its own reads and
+// validates the records, a few at a time, while fn works on the ones
+// before; the journal's rows of each few are read in one query.
+func (s *runner) readAhead(reader *Reader, fn func(Record, *prefetched) (bool, error)) error {
+	type chunk struct {
+		recs []Record
+		ids  []string
+		err  error
+	}
+	chunks := make(chan chunk, 2)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(chunks)
+		for {
+			c := chunk{recs: make([]Record, 0, readAheadRecords)}
+			for len(c.recs) < readAheadRecords {
+				rec, err := reader.Next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					c.err = fmt.Errorf("read input %s: %w", s.job.InputPath, err)
+					break
+				}
+				c.recs = append(c.recs, rec)
+				if rec.Err == nil {
+					c.ids = append(c.ids, identityOf(rec, s.cfg).key)
+				}
+			}
+			if len(c.recs) == 0 && c.err == nil {
+				return
+			}
+			select {
+			case chunks <- c:
+			case <-stop:
+				return
+			}
+			if c.err != nil || len(c.recs) < readAheadRecords {
+				return
+			}
+		}
+	}()
+	ctx := context.Background()
+	for c := range chunks {
+		rows, err := s.journal.RowsOf(ctx, c.ids)
+		if err != nil {
+			return err
+		}
+		known := &prefetched{rows: rows, asked: make(map[string]bool, len(c.ids))}
+		for _, id := range c.ids {
+			known.asked[id] = true
+		}
+		for _, rec := range c.recs {
+			goOn, err := fn(rec, known)
+			if err != nil || !goOn {
+				return err
+			}
+		}
+		if c.err != nil {
+			return c.err
+		}
+	}
+	return nil
 }

@@ -17,7 +17,7 @@ import (
 // journaled (or queued for the finisher) before the next record is read,
 // so that a later line with the same identity is always seen as a
 // duplicate. It returns an error only when the job cannot go on.
-func (s *runner) prepare(ctx context.Context, rec Record) (*task, error) {
+func (s *runner) prepare(ctx context.Context, rec Record, prefetch *prefetched) (*task, error) {
 	if rec.Err != nil {
 		return nil, s.reject(ctx, rec, fmt.Sprintf("line:%d", rec.Line), rec.Err.Error())
 	}
@@ -31,9 +31,12 @@ func (s *runner) prepare(ctx context.Context, rec Record) (*task, error) {
 	if line, queued := s.finisher.queued(id.key); queued {
 		return nil, s.reject(ctx, rec, fmt.Sprintf("line:%d", rec.Line), duplicate(rec, line))
 	}
-	row, known, err := s.journal.Row(ctx, id.key)
-	if err != nil {
-		return nil, err
+	row, known, ok := prefetch.take(id.key)
+	if !ok {
+		var err error
+		if row, known, err = s.journal.Row(ctx, id.key); err != nil {
+			return nil, err
+		}
 	}
 	if known && row.RunID == s.run.ID {
 		if row.Line != rec.Line {

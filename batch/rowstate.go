@@ -143,6 +143,31 @@ func transition(r *journal.Row, ev event) (journal.State, error) {
 	return bad("unknown event")
 }
 
+// recordAll applies event ev to many rows and, when write is set, journals
+// them in one statement: record for a group, such as the rows the
+// finisher finishes together.
+func (s *runner) recordAll(ctx context.Context, rows []*journal.Row, ev event, write bool) error {
+	for _, r := range rows {
+		to, err := transition(r, ev)
+		if err != nil {
+			return err
+		}
+		r.State = to
+	}
+	if !write {
+		return nil
+	}
+	save := s.journal.SaveRows
+	if ev == evFinished {
+		save = s.journal.FinishRows
+	}
+	if err := save(context.WithoutCancel(ctx), rows); err != nil {
+		return &journalFault{err}
+	}
+	s.job.failpoint(ev.String())
+	return nil
+}
+
 // record applies event ev to row r and journals it: the one place where a
 // row changes state. The write is batched (durable with the next intent or
 // commit), except where the caller commits. Crash tests may stop the
@@ -153,7 +178,7 @@ func (s *runner) record(ctx context.Context, r *journal.Row, ev event) error {
 		return err
 	}
 	r.State = to
-	if err := s.journal.SaveRow(context.WithoutCancel(ctx), *r); err != nil {
+	if err := s.journal.SaveRows(context.WithoutCancel(ctx), []*journal.Row{r}); err != nil {
 		return &journalFault{err}
 	}
 	s.job.failpoint(ev.String())

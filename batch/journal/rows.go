@@ -66,6 +66,9 @@ type Row struct {
 	UserID      string // the directory's ID of the account
 	Password    PasswordState
 	ReportedRun int64 // the run whose report holds its line, 0 if none
+	// Stored says the journal holds a record of the row: it was read from
+	// it or saved to it. FinishRows then changes only what finishing does.
+	Stored bool
 }
 
 const rowColumns = "identity, run_id, line, external_id, firstname, lastname, email, org_unit, groups, state, status, error, user_id, password, reported_run"
@@ -78,6 +81,7 @@ func scanRow(s interface{ Scan(...any) error }) (Row, error) {
 	if groups != "" {
 		r.Groups = strings.Split(groups, ";")
 	}
+	r.Stored = err == nil
 	return r, err
 }
 
@@ -106,26 +110,146 @@ func (j *Journal) Row(ctx context.Context, identity string) (Row, bool, error) {
 }
 
 // SaveRow inserts or replaces a row. The write is batched: it is durable
-// after the next Commit, Intent or Outcome.
+// after the next Commit or Intent.
 func (j *Journal) SaveRow(ctx context.Context, r Row) error {
-	if r.Password == "" {
-		r.Password = PasswordNone
-	}
+	return j.SaveRows(ctx, []*Row{&r})
+}
+
+// rowsPerStatement is how many rows one statement writes or reads: the
+// cost of a statement through cgo is paid once for them all.
+const rowsPerStatement = 128
+
+// rowUpsert returns the statement that inserts or replaces n rows.
+func rowUpsert(n int) string {
+	values := strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n)
+	return `INSERT INTO rows (` + rowColumns + `, updated_at) VALUES ` + strings.TrimSuffix(values, ", ") + `
+		ON CONFLICT (identity) DO UPDATE SET run_id = excluded.run_id, line = excluded.line, external_id = excluded.external_id,
+			firstname = excluded.firstname, lastname = excluded.lastname, email = excluded.email, org_unit = excluded.org_unit,
+			groups = excluded.groups, state = excluded.state, status = excluded.status, error = excluded.error,
+			user_id = excluded.user_id, password = excluded.password, reported_run = excluded.reported_run,
+			updated_at = excluded.updated_at`
+}
+
+// SaveRows inserts or replaces rows, many to a statement. The write is
+// batched, as SaveRow's.
+func (j *Journal) SaveRows(ctx context.Context, rows []*Row) error {
+	now := timestamp(j.opts.Now())
 	return j.write(ctx, batched, func() error {
-		j.noteLocked(rowKeys, r.Identity)
-		_, err := j.exec(ctx, `INSERT INTO rows (`+rowColumns+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (identity) DO UPDATE SET run_id = excluded.run_id, line = excluded.line, external_id = excluded.external_id,
-				firstname = excluded.firstname, lastname = excluded.lastname, email = excluded.email, org_unit = excluded.org_unit,
-				groups = excluded.groups, state = excluded.state, status = excluded.status, error = excluded.error,
-				user_id = excluded.user_id, password = excluded.password, reported_run = excluded.reported_run,
-				updated_at = excluded.updated_at`,
-			r.Identity, r.RunID, r.Line, r.ExternalID, r.FirstName, r.LastName, r.Email, r.OrgUnit, strings.Join(r.Groups, ";"),
-			string(r.State), r.Status, r.Error, r.UserID, string(r.Password), r.ReportedRun, timestamp(j.opts.Now()))
-		if err != nil {
-			return fmt.Errorf("save row %s (line %d): %w", r.Identity, r.Line, err)
+		for len(rows) > 0 {
+			chunk := rows[:min(len(rows), rowsPerStatement)]
+			rows = rows[len(chunk):]
+			args := make([]any, 0, 16*len(chunk))
+			for _, r := range chunk {
+				if r.Password == "" {
+					r.Password = PasswordNone
+				}
+				j.noteLocked(rowKeys, r.Identity)
+				r.Stored = true
+				args = append(args, r.Identity, r.RunID, r.Line, r.ExternalID, r.FirstName, r.LastName, r.Email, r.OrgUnit,
+					strings.Join(r.Groups, ";"), string(r.State), r.Status, r.Error, r.UserID, string(r.Password), r.ReportedRun, now)
+			}
+			if _, err := j.exec(ctx, rowUpsert(len(chunk)), args...); err != nil {
+				return fmt.Errorf("save %d rows from %s (line %d): %w", len(chunk), chunk[0].Identity, chunk[0].Line, err)
+			}
 		}
 		return nil
 	})
+}
+
+// rowFinish returns the statement that records n rows as finished: only
+// what finishing changes, and what a row read again changes without a save
+// of its own before (its run, line, names, address and place); the first
+// value is the time.
+func rowFinish(n int) string {
+	values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
+	return `UPDATE rows SET run_id = v.column2, line = v.column3, firstname = v.column4, lastname = v.column5, state = v.column6,
+		status = v.column7, error = v.column8, password = v.column9, reported_run = v.column10, email = v.column11,
+		org_unit = v.column12, groups = v.column13, updated_at = ?
+		FROM (VALUES ` + values + `) AS v WHERE rows.identity = v.column1`
+}
+
+// FinishRows records rows as finished, many to a statement: rows the
+// journal holds get only the columns finishing changes, the others are
+// saved whole. The write is batched, as SaveRow's.
+func (j *Journal) FinishRows(ctx context.Context, rows []*Row) error {
+	var stored, others []*Row
+	for _, r := range rows {
+		if r.Stored {
+			stored = append(stored, r)
+		} else {
+			others = append(others, r)
+		}
+	}
+	if len(others) > 0 {
+		if err := j.SaveRows(ctx, others); err != nil {
+			return err
+		}
+	}
+	now := timestamp(j.opts.Now())
+	return j.write(ctx, batched, func() error {
+		for len(stored) > 0 {
+			chunk := stored[:min(len(stored), rowsPerStatement)]
+			stored = stored[len(chunk):]
+			args := make([]any, 0, 1+13*len(chunk))
+			args = append(args, now)
+			for _, r := range chunk {
+				if r.Password == "" {
+					r.Password = PasswordNone
+				}
+				args = append(args, r.Identity, r.RunID, r.Line, r.FirstName, r.LastName, string(r.State), r.Status, r.Error,
+					string(r.Password), r.ReportedRun, r.Email, r.OrgUnit, strings.Join(r.Groups, ";"))
+			}
+			if _, err := j.exec(ctx, rowFinish(len(chunk)), args...); err != nil {
+				return fmt.Errorf("record %d rows from %s (line %d) as finished: %w", len(chunk), chunk[0].Identity, chunk[0].Line, err)
+			}
+		}
+		return nil
+	})
+}
+
+// RowsOf returns the rows of the journal with the given identities, by
+// identity, many to a query: identities the journal certainly does not
+// hold cost nothing.
+func (j *Journal) RowsOf(ctx context.Context, identities []string) (map[string]Row, error) {
+	out := make(map[string]Row, len(identities))
+	err := j.read(func() error {
+		var ask []any
+		for _, id := range identities {
+			may, err := j.mayHoldLocked(ctx, rowKeys, id)
+			if err != nil {
+				return err
+			}
+			if may {
+				ask = append(ask, id)
+			}
+		}
+		for len(ask) > 0 {
+			chunk := ask[:min(len(ask), rowsPerStatement)]
+			ask = ask[len(chunk):]
+			query := "SELECT " + rowColumns + " FROM rows WHERE identity IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ") + ")"
+			s, err := j.stmt(ctx, query)
+			if err != nil {
+				return err
+			}
+			q, err := s.QueryContext(ctx, chunk...)
+			if err != nil {
+				return fmt.Errorf("read rows: %w", err)
+			}
+			for q.Next() {
+				r, err := scanRow(q)
+				if err != nil {
+					q.Close()
+					return fmt.Errorf("read rows: %w", err)
+				}
+				out[r.Identity] = r
+			}
+			if err := q.Close(); err != nil {
+				return fmt.Errorf("read rows: %w", err)
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Rows calls fn for every row, ordered by run and line, until fn returns
