@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/batch/journal"
 )
 
@@ -70,14 +71,14 @@ func (j *Job) unfinishedIn(ctx context.Context, old journal.Run) (int, bool, err
 		return 0, false, nil
 	}
 	defer f.Close()
-	if hash, _, err := scanInput(f); err != nil || hash != old.InputHash {
+	if hash, _, err := input.Scan(f, j.Config.Encoding); err != nil || hash != old.InputHash {
 		return 0, false, nil
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return 0, false, nil
 	}
 	delim, _ := j.Config.delimiter()
-	reader, err := NewReader(f, ReaderOptions{Delimiter: delim, Columns: j.Config.Columns, Domain: j.Config.Domain})
+	reader, err := input.NewReader(f, input.ReaderOptions{Delimiter: delim, Columns: j.Config.Columns, Domain: j.Config.Domain})
 	if err != nil {
 		return 0, false, nil
 	}

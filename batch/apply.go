@@ -9,6 +9,7 @@ import (
 	admin "google.golang.org/api/admin/directory/v1"
 
 	"github.com/provisionhq/provision/batch/directory"
+	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/batch/journal"
 )
 
@@ -19,7 +20,7 @@ const maxRenames = 5
 
 // task is one row on its way through the workers.
 type task struct {
-	rec     Record
+	rec     input.Record
 	id      identity
 	row     journal.Row
 	orgUnit string

@@ -17,6 +17,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/naming"
 )
 
@@ -193,7 +194,7 @@ func (c Config) WithDefaults() Config {
 		c.Delimiter = ","
 	}
 	if c.Encoding == "" {
-		c.Encoding = encodingUTF8.name
+		c.Encoding = input.DefaultEncoding
 	}
 	if c.Identity.Type == "" {
 		c.Identity.Type = "organization"
@@ -227,7 +228,7 @@ func (c Config) Validate() error {
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	if c.Domain == "" {
 		add("domain is not set: give the Workspace domain with --domain or domain: in the config")
-	} else if !isDomainName(strings.ToLower(c.Domain)) {
+	} else if !input.IsDomainName(strings.ToLower(c.Domain)) {
 		add("domain %q is not a domain name", c.Domain)
 	}
 	if _, err := c.patterns(); err != nil {
@@ -241,10 +242,10 @@ func (c Config) Validate() error {
 	if _, err := c.delimiter(); err != nil {
 		add("%v", err)
 	}
-	if _, err := lookupEncoding(c.Encoding); err != nil {
+	if _, err := input.CanonicalEncoding(c.Encoding); err != nil {
 		add("%v", err)
 	}
-	if _, err := columnMap(c.Columns); err != nil {
+	if err := input.CheckColumns(c.Columns); err != nil {
 		add("%v", err)
 	}
 	// Free text holds no control characters: a line break would pass for
@@ -272,7 +273,7 @@ func (c Config) Validate() error {
 		add("orgUnit.default: %v", err)
 	} else if !strings.HasPrefix(c.OrgUnit.Default, "/") {
 		add("orgUnit.default %q must start with /", c.OrgUnit.Default)
-	} else if err := t.check(nil, checkOrgUnit); err != nil {
+	} else if err := t.check(nil, input.CheckOrgUnit); err != nil {
 		add("orgUnit.default gives no valid org unit path: %v", err)
 	}
 	for _, g := range c.Groups.Add {
@@ -291,7 +292,7 @@ func (c Config) Validate() error {
 		}
 	}
 	for _, d := range c.Groups.Domains {
-		if !isDomainName(strings.ToLower(d)) {
+		if !input.IsDomainName(strings.ToLower(d)) {
 			add("groups.domains: %q is not a domain name", d)
 		}
 	}
@@ -321,7 +322,7 @@ func (c Config) joinableGroup(checkDomain bool) func(string) error {
 	reserved := naming.NewNameSet(c.reserved()...)
 	return func(g string) error {
 		g = strings.ToLower(g)
-		if err := checkGroup(g); err != nil {
+		if err := input.CheckGroup(g); err != nil {
 			return err
 		}
 		local, domain, found := strings.Cut(g, "@")
@@ -398,14 +399,14 @@ func (c Config) Fingerprint() (fingerprint, summary string) {
 	for _, k := range keys {
 		// The field the header maps to, spelt one way only: a value such
 		// as "b: c" must not pass for part of the header.
-		line("columns."+k, fieldName(c.Columns[k]))
+		line("columns."+k, input.FieldName(c.Columns[k]))
 	}
 	line("delimiter", fmt.Sprintf("%q", c.Delimiter))
 	// The encoding decides what names are created. Left out when it is
 	// UTF-8, the default, so that runs begun before it could be set
 	// resume without a change to confirm.
-	if enc, err := lookupEncoding(c.Encoding); err == nil && enc != encodingUTF8 {
-		line("encoding", enc.name)
+	if enc, err := input.CanonicalEncoding(c.Encoding); err == nil && enc != input.DefaultEncoding {
+		line("encoding", enc)
 	}
 	line("identity.type", c.Identity.Type+" "+c.Identity.CustomType)
 	line("orgUnit.default", c.OrgUnit.Default)

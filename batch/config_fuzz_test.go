@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/naming"
 )
 
@@ -99,8 +100,8 @@ func FuzzLoadConfig(f *testing.F) {
 		if err != nil || len(patterns) == 0 {
 			t.Fatalf("patterns() = %v, %v after Validate", patterns, err)
 		}
-		if _, err := columnMap(c.Columns); err != nil {
-			t.Fatalf("columnMap(%q) = %v after Validate", c.Columns, err)
+		if err := input.CheckColumns(c.Columns); err != nil {
+			t.Fatalf("CheckColumns(%q) = %v after Validate", c.Columns, err)
 		}
 		if _, err := c.delimiter(); err != nil {
 			t.Fatalf("delimiter() = %v after Validate", err)
@@ -117,7 +118,7 @@ func FuzzLoadConfig(f *testing.F) {
 		// a word or a domain name, has a place.
 		var errs []error
 		for _, v := range []string{"x1", "x1.x1"} {
-			rec := Record{FirstName: "Ada", LastName: "Lovelace", Custom: map[string]string{}}
+			rec := input.Record{FirstName: "Ada", LastName: "Lovelace", Custom: map[string]string{}}
 			for _, tpl := range append([]template{p.orgUnit}, p.addition...) {
 				for _, piece := range tpl.pieces {
 					if piece.field != "" {
@@ -145,7 +146,7 @@ func checkSummary(t *testing.T, c Config, summary string) {
 		keys = append(keys, "columns."+k)
 	}
 	keys = append(keys, "delimiter")
-	if enc, _ := lookupEncoding(c.Encoding); enc != encodingUTF8 {
+	if enc, _ := input.CanonicalEncoding(c.Encoding); enc != input.DefaultEncoding {
 		keys = append(keys, "encoding")
 	}
 	keys = append(keys, "identity.type", "orgUnit.default", "orgUnit.createMissing",

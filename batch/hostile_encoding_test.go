@@ -2,9 +2,11 @@ package batch
 
 import (
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
+	"github.com/provisionhq/provision/batch/input"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	xunicode "golang.org/x/text/encoding/unicode"
@@ -244,7 +246,7 @@ func checkNames(t *testing.T, e *env, rows map[int]reportRow, want map[int]strin
 // *EncodingError that suggests the encoding wanted, and did nothing.
 func checkRefused(t *testing.T, e *env, err error, want, suggest string) {
 	t.Helper()
-	ee, ok := errors.AsType[*EncodingError](err)
+	ee, ok := errors.AsType[*input.EncodingError](err)
 	if !ok {
 		t.Fatalf("Run error = %v, want an *EncodingError", err)
 	}
@@ -252,4 +254,69 @@ func checkRefused(t *testing.T, e *env, err error, want, suggest string) {
 		t.Errorf("Run error = %q, suggesting %q; want it to contain %q, suggesting %q", err, ee.Suggest, want, suggest)
 	}
 	checkNothingDone(t, e)
+}
+
+// TestEncodingCheck_pieces checks that the encoding check decides the same
+// however the file reaches it in reads: a character, or a UTF-16 unit,
+// may be split between two.
+func TestEncodingCheck_pieces(t *testing.T) {
+	scan := func(content, encoding string, size int) string {
+		var r io.Reader = strings.NewReader(content)
+		if size > 0 {
+			r = &pieceReader{data: content, size: size}
+		}
+		_, _, err := input.Scan(r, encoding)
+		if err == nil {
+			return ""
+		}
+		return err.Error()
+	}
+	for _, tc := range hostileEncodingCorpus() {
+		t.Run(tc.file, func(t *testing.T) {
+			whole := scan(tc.content, tc.encoding, 0)
+			if (whole != "") != (tc.refused != "") {
+				t.Fatalf("Scan = %q, want refused: %v", whole, tc.refused != "")
+			}
+			for _, size := range []int{1, 2, 3, 5} {
+				if got := scan(tc.content, tc.encoding, size); got != whole {
+					t.Errorf("Scan in reads of %d bytes = %q, want %q", size, got, whole)
+				}
+			}
+		})
+	}
+}
+
+// pieceReader returns data size bytes at a time.
+type pieceReader struct {
+	data string
+	size int
+}
+
+func (p *pieceReader) Read(b []byte) (int, error) {
+	if p.data == "" {
+		return 0, io.EOF
+	}
+	n := copy(b[:min(len(b), p.size)], p.data)
+	p.data = p.data[n:]
+	return n, nil
+}
+
+// TestScanEncoded_records counts the records of a UTF-16 file in its
+// characters: Т (U+0422) holds the byte of a quote, and Ċ (U+010A) that of
+// a line break.
+func TestScanEncoded_records(t *testing.T) {
+	text := "firstname,lastname,note\r\nĊaruana,Ċaruana,\"two\r\nlines\"\r\n\r\nТимур,Ловлейс,\r\n"
+	for _, tt := range []struct {
+		encoding string
+		data     string
+	}{
+		{"utf-8", text},
+		{"utf-16", encode(utf16LE, text)},
+		{"utf-16", encode(utf16BE, text)},
+	} {
+		_, records, err := input.Scan(strings.NewReader(tt.data), tt.encoding)
+		if err != nil || records != 3 {
+			t.Errorf("Scan(%q, %s) = %d records, %v; want 3, the header included", tt.data, tt.encoding, records, err)
+		}
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/provisionhq/provision/batch/directory/emulator"
+	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/batch/journal"
 )
 
@@ -959,7 +960,7 @@ func checkPlan(t *testing.T, tc hostileCase) {
 // *HeaderError and did nothing: no request, no report, no run journaled.
 func checkHeaderStop(t *testing.T, e *env, err error, want string) {
 	t.Helper()
-	var he *HeaderError
+	var he *input.HeaderError
 	if !errors.As(err, &he) {
 		t.Fatalf("Run error = %v, want a *HeaderError", err)
 	}

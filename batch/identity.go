@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/provisionhq/provision/batch/directory"
+	"github.com/provisionhq/provision/batch/input"
 )
 
 // rowHashType is the customType of the external ID written for rows of a
@@ -24,7 +25,7 @@ type identity struct {
 // is the ID, typed as the config says; without one it is a hash of the
 // row's normalised content, so that the same row in a rerun is the same
 // person, and a changed row is a new one.
-func identityOf(rec Record, c Config) identity {
+func identityOf(rec input.Record, c Config) identity {
 	if rec.ID != "" {
 		return identity{
 			key:        "id:" + rec.ID,

@@ -2,8 +2,6 @@ package batch
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/provisionhq/provision/batch/directory"
+	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/batch/journal"
 	"github.com/provisionhq/provision/naming"
 )
@@ -242,7 +241,7 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 		return nil, fmt.Errorf("open input: %w", err)
 	}
 	defer in.Close()
-	hash, records, err := scanEncoded(in, j.Config.Encoding)
+	hash, records, err := input.Scan(in, j.Config.Encoding)
 	if err != nil {
 		return nil, fmt.Errorf("read input %s: %w", j.InputPath, err)
 	}
@@ -250,7 +249,7 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 		return nil, fmt.Errorf("read input %s: %w", j.InputPath, err)
 	}
 	delim, _ := j.Config.delimiter()
-	reader, err := NewReader(in, ReaderOptions{Delimiter: delim, Columns: j.Config.Columns, Domain: j.Config.Domain, Encoding: j.Config.Encoding})
+	reader, err := input.NewReader(in, input.ReaderOptions{Delimiter: delim, Columns: j.Config.Columns, Domain: j.Config.Domain, Encoding: j.Config.Encoding})
 	if err != nil {
 		return nil, err
 	}
@@ -526,17 +525,6 @@ func RunReports(runs []journal.Run) []Protected {
 	return p
 }
 
-// scanInput returns the SHA-256 of the input and the number of its
-// records, the header included (see recordCounter).
-func scanInput(r io.Reader) (hash string, records int, err error) {
-	h := sha256.New()
-	var rc recordCounter
-	if _, err := io.CopyBuffer(io.MultiWriter(h, &rc), r, make([]byte, 256<<10)); err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), rc.count(), nil
-}
-
 // runner is what one invocation of a job shares between its reader and its
 // workers.
 type runner struct {
@@ -582,10 +570,10 @@ func (s *runner) halted() *directory.SystemicError {
 // that need remote work to a bounded pool of workers. It stops taking rows
 // when ctx is cancelled; workers use work, which outlives ctx by the grace
 // period.
-func (s *runner) process(ctx, work context.Context, reader *Reader) error {
+func (s *runner) process(ctx, work context.Context, reader *input.Reader) error {
 	g, gctx := errgroup.WithContext(work)
 	g.SetLimit(s.cfg.Concurrency)
-	readErr := s.readAhead(reader, func(rec Record, known *prefetched) (bool, error) {
+	readErr := s.readAhead(reader, func(rec input.Record, known *prefetched) (bool, error) {
 		if ctx.Err() != nil || gctx.Err() != nil || s.halted() != nil {
 			return false, nil
 		}
@@ -642,9 +630,9 @@ func (p *prefetched) take(identity string) (row journal.Row, known, ok bool) {
 // until fn returns false or an error. A goroutine of its own reads and
 // validates the records, a few at a time, while fn works on the ones
 // before; the journal's rows of each few are read in one query.
-func (s *runner) readAhead(reader *Reader, fn func(Record, *prefetched) (bool, error)) error {
+func (s *runner) readAhead(reader *input.Reader, fn func(input.Record, *prefetched) (bool, error)) error {
 	type chunk struct {
-		recs []Record
+		recs []input.Record
 		ids  []string
 		err  error
 	}
@@ -654,7 +642,7 @@ func (s *runner) readAhead(reader *Reader, fn func(Record, *prefetched) (bool, e
 	go func() {
 		defer close(chunks)
 		for {
-			c := chunk{recs: make([]Record, 0, readAheadRecords)}
+			c := chunk{recs: make([]input.Record, 0, readAheadRecords)}
 			for len(c.recs) < readAheadRecords {
 				rec, err := reader.Next()
 				if errors.Is(err, io.EOF) {

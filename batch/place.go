@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/naming"
 )
 
@@ -51,7 +52,7 @@ func (p Place) MayCreate(address string) bool { return p.create[address] }
 // department, manager, phone) fill those. A template that needs a field f
 // lacks, or that gives a group nobody may join, is an error naming it.
 func (pl *Placement) Of(f naming.Fields) (Place, error) {
-	rec := Record{
+	rec := input.Record{
 		FirstName:  strings.TrimSpace(f.Get(naming.FirstName)),
 		LastName:   strings.TrimSpace(f.Get(naming.LastName)),
 		ID:         strings.TrimSpace(f.Get("id")),

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/naming"
 )
 
@@ -60,7 +61,7 @@ type place struct {
 // the job's (and groups.domains), or on the reserved list, is an error
 // naming it: a cell must not make anyone a member of postmaster@ or of a
 // group elsewhere.
-func (p *placement) of(rec Record) (place, error) {
+func (p *placement) of(rec input.Record) (place, error) {
 	fields := rec.Fields()
 	pl := place{orgUnit: rec.OrgUnit, create: map[string]bool{}}
 	if pl.orgUnit == "" {
@@ -73,7 +74,7 @@ func (p *placement) of(rec Record) (place, error) {
 		}
 		pl.orgUnit = ou
 	}
-	if err := checkOrgUnit(pl.orgUnit); err != nil {
+	if err := input.CheckOrgUnit(pl.orgUnit); err != nil {
 		return place{}, fmt.Errorf("org unit %w", err)
 	}
 	for _, g := range rec.Groups {
@@ -92,7 +93,7 @@ func (p *placement) of(rec Record) (place, error) {
 			return place{}, fmt.Errorf("group: %w", err)
 		}
 		g = strings.ToLower(g)
-		if err := checkGroup(g); err != nil {
+		if err := input.CheckGroup(g); err != nil {
 			return place{}, fmt.Errorf("group %w", err)
 		}
 		addr := p.address(g)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/naming"
 )
 
@@ -21,7 +22,7 @@ func (e *UnknownFieldsError) Error() string {
 // that name a field no column of the input provides: a typo such as
 // [fristname] would otherwise skip that pattern for every row, in silence,
 // and give everyone the next one.
-func unknownFields(c Config, patterns []naming.Pattern, reader *Reader, input string) []string {
+func unknownFields(c Config, patterns []naming.Pattern, reader *input.Reader, input string) []string {
 	var problems []string
 	for i, p := range patterns {
 		for _, f := range p.Fields() {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/provisionhq/provision/batch/directory"
+	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/batch/journal"
 	"github.com/provisionhq/provision/naming"
 )
@@ -17,7 +18,7 @@ import (
 // journaled (or queued for the finisher) before the next record is read,
 // so that a later line with the same identity is always seen as a
 // duplicate. It returns an error only when the job cannot go on.
-func (s *runner) prepare(ctx context.Context, rec Record, prefetch *prefetched) (*task, error) {
+func (s *runner) prepare(ctx context.Context, rec input.Record, prefetch *prefetched) (*task, error) {
 	if rec.Err != nil {
 		return nil, s.reject(ctx, rec, fmt.Sprintf("line:%d", rec.Line), rec.Err.Error())
 	}
@@ -130,7 +131,7 @@ func (s *runner) prepare(ctx context.Context, rec Record, prefetch *prefetched) 
 
 // duplicate says why a record is refused for having the identity of an
 // earlier line.
-func duplicate(rec Record, line int) string {
+func duplicate(rec input.Record, line int) string {
 	what := "the same content"
 	if rec.ID != "" {
 		what = fmt.Sprintf("the same ID %q", rec.ID)
@@ -284,7 +285,7 @@ func (s *runner) holdGroups(ctx context.Context, t *task) error {
 // reject finishes a record that cannot be processed at all, keeping what
 // the journal knows of the person: an account made in an earlier run stays
 // on record, to be brought in line once the row is fixed.
-func (s *runner) reject(ctx context.Context, rec Record, key, reason string) error {
+func (s *runner) reject(ctx context.Context, rec input.Record, key, reason string) error {
 	existing, known, err := s.journal.Row(ctx, key)
 	if err != nil {
 		return err

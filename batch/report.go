@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/batch/journal"
 )
 
@@ -113,7 +114,7 @@ func safeCell(s string) string {
 	// A rejected row may hold bytes that are not text, or characters that
 	// hide what a line says (ESC, bidi overrides); the report stays valid
 	// UTF-8 and shows those as their code points, whatever the input held.
-	s = Visible(s)
+	s = input.Visible(s)
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s
 	}

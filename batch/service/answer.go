@@ -8,9 +8,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/provisionhq/provision/batch/input"
 	"google.golang.org/api/googleapi"
-
-	"github.com/provisionhq/provision/batch"
 )
 
 // apiError is a failure answered to a client: an HTTP status and one line
@@ -67,7 +66,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	if !errors.As(err, &ae) {
-		s.log.Error("request failed", "method", r.Method, "path", batch.Visible(r.URL.Path), "err", err)
+		s.log.Error("request failed", "method", r.Method, "path", input.Visible(r.URL.Path), "err", err)
 		ae = failf(http.StatusInternalServerError, "the service failed to answer; its log says why")
 	}
 	for k, vs := range ae.header {
@@ -82,7 +81,7 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 // "; " and hidden characters their code points.
 func oneLine(s string) string {
 	s = strings.Join(strings.Fields(strings.NewReplacer("\r\n", "; ", "\n", "; ", "\r", "; ").Replace(s)), " ")
-	return batch.Visible(s)
+	return input.Visible(s)
 }
 
 // plainError says what went wrong with a directory call in words: Google's

@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/provisionhq/provision/batch"
 	"github.com/provisionhq/provision/batch/directory"
+	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/naming"
 )
 
@@ -36,7 +36,7 @@ func (s *Service) endpoint(fn func(*http.Request) (any, error), methods ...strin
 	allow := strings.Join(append(methods, http.MethodOptions), ", ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !containsFold(methods, r.Method) {
-			err := failf(http.StatusMethodNotAllowed, "%s is not allowed here; use %s", batch.Visible(r.Method), strings.Join(methods, " or "))
+			err := failf(http.StatusMethodNotAllowed, "%s is not allowed here; use %s", input.Visible(r.Method), strings.Join(methods, " or "))
 			err.header = http.Header{"Allow": {allow}}
 			s.writeError(w, r, err)
 			return

@@ -13,6 +13,7 @@ import (
 
 	"github.com/provisionhq/provision/batch"
 	"github.com/provisionhq/provision/batch/directory"
+	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/naming"
 )
 
@@ -85,7 +86,7 @@ func (s *Service) parseCreate(obj object) (createRequest, error) {
 	}
 	req.username = strings.ToLower(strings.TrimSpace(username))
 	if !naming.Valid(req.username) {
-		return req, failf(http.StatusBadRequest, "username %q is not a valid username: 1 to %d of a-z 0-9 . _ -, starting and ending with a letter or digit", batch.Visible(req.username), naming.MaxLength)
+		return req, failf(http.StatusBadRequest, "username %q is not a valid username: 1 to %d of a-z 0-9 . _ -, starting and ending with a letter or digit", input.Visible(req.username), naming.MaxLength)
 	}
 	if req.fields, err = obj.person("username", "password", "generatePassword"); err != nil {
 		return req, err
@@ -128,7 +129,7 @@ func (s *Service) parsePassword(obj object, req *createRequest) error {
 	case !given || password == "":
 		return failf(http.StatusBadRequest, `password is missing: give 8 to 100 printable ASCII characters, or "generatePassword": true`)
 	}
-	if err := batch.CheckPassword(password); err != nil {
+	if err := input.CheckPassword(password); err != nil {
 		return failf(http.StatusBadRequest, "password %v", err)
 	}
 	req.password = password

@@ -14,6 +14,7 @@ import (
 
 	"github.com/provisionhq/provision/batch"
 	"github.com/provisionhq/provision/batch/directory"
+	"github.com/provisionhq/provision/batch/input"
 )
 
 // createBody is a create request for a name and a password.
@@ -73,7 +74,7 @@ func TestCreate_generatedPassword(t *testing.T) {
 	if r.status != http.StatusOK || json.Unmarshal(r.body, &answer) != nil {
 		t.Fatalf("create = %d %s", r.status, r.body)
 	}
-	if err := batch.CheckPassword(answer.Password); err != nil || len(answer.Password) != batch.DefaultPasswordLength {
+	if err := input.CheckPassword(answer.Password); err != nil || len(answer.Password) != batch.DefaultPasswordLength {
 		t.Errorf("generated password %q: %v", answer.Password, err)
 	}
 	if strings.Contains(e.log.String(), answer.Password) {

@@ -14,7 +14,7 @@
 // Every failure is {"errorMessage": "…"}, valid JSON with a fitting status.
 // Bodies are read as UTF-8 whatever their Content-Type, since the Java
 // project's pages send text/plain, and are checked as run checks a CSV row
-// (batch.CheckName, batch.CheckValue, batch.CheckPassword).
+// (input.CheckName, input.CheckValue, input.CheckPassword).
 //
 // # Holds
 //

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/provisionhq/provision/batch"
+	"github.com/provisionhq/provision/batch/input"
 )
 
 // middleware wraps the routes, outermost first: recovery and the request
@@ -67,13 +67,13 @@ func (s *Service) logRequests(next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				s.log.Error("request panicked", "method", r.Method, "path", batch.Visible(r.URL.Path), "panic", fmt.Sprint(p))
+				s.log.Error("request panicked", "method", r.Method, "path", input.Visible(r.URL.Path), "panic", fmt.Sprint(p))
 				if sw.status == 0 {
 					writeJSON(sw, http.StatusInternalServerError, errorBody{ErrorMessage: "the service failed to answer; its log says why"})
 				}
 			}
-			s.log.Info("request", "method", batch.Visible(r.Method), "path", batch.Visible(r.URL.Path), "status", sw.status,
-				"duration", time.Since(start).Round(time.Microsecond).String(), "bytes", sw.bytes, "client", batch.Visible(s.clientIP(r)))
+			s.log.Info("request", "method", input.Visible(r.Method), "path", input.Visible(r.URL.Path), "status", sw.status,
+				"duration", time.Since(start).Round(time.Microsecond).String(), "bytes", sw.bytes, "client", input.Visible(s.clientIP(r)))
 		}()
 		next.ServeHTTP(sw, r)
 	})
@@ -160,7 +160,7 @@ func (s *Service) cors(next http.Handler) http.Handler {
 			return
 		}
 		if !s.origins.allows(origin) && !sameOrigin(r, origin) {
-			s.writeError(w, r, failf(http.StatusForbidden, "the origin %s is not allowed to call this service; an admin can allow it with --allow-origin", batch.Visible(origin)))
+			s.writeError(w, r, failf(http.StatusForbidden, "the origin %s is not allowed to call this service; an admin can allow it with --allow-origin", input.Visible(origin)))
 			return
 		}
 		h := w.Header()

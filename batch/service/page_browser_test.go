@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/provisionhq/provision/batch"
+	"github.com/provisionhq/provision/batch/input"
 )
 
 // browserTimeout bounds one subtest in the browser: generous, for a
@@ -123,7 +124,7 @@ func TestPage(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS("#result-password")),
 		)
 		password := p.text("#password-shown")
-		if err := batch.CheckPassword(password); err != nil {
+		if err := input.CheckPassword(password); err != nil {
 			t.Errorf("generated password %q: %v", password, err)
 		}
 		if e.users("gracehopper@"+testDomain) != 1 {

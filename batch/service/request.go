@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/provisionhq/provision/batch"
+	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/naming"
 )
 
@@ -62,7 +62,7 @@ func readObject(r *http.Request) (object, error) {
 		}
 		lower := strings.ToLower(key)
 		if seen[lower] {
-			return nil, failf(http.StatusBadRequest, "%s is given twice", batch.Visible(key))
+			return nil, failf(http.StatusBadRequest, "%s is given twice", input.Visible(key))
 		}
 		seen[lower] = true
 		if len(obj) == maxFields {
@@ -108,7 +108,7 @@ func rawText(key string, raw json.RawMessage) (string, bool, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&v); err != nil {
-		return "", false, failf(http.StatusBadRequest, "%s is not valid JSON", batch.Visible(key))
+		return "", false, failf(http.StatusBadRequest, "%s is not valid JSON", input.Visible(key))
 	}
 	switch v := v.(type) {
 	case nil:
@@ -118,7 +118,7 @@ func rawText(key string, raw json.RawMessage) (string, bool, error) {
 	case json.Number:
 		return v.String(), true, nil
 	}
-	return "", false, failf(http.StatusBadRequest, "%s must be text", batch.Visible(key))
+	return "", false, failf(http.StatusBadRequest, "%s must be text", input.Visible(key))
 }
 
 // person reads the fields of a person from a request: firstname and
@@ -134,7 +134,7 @@ func (o object) person(skip ...string) (naming.Fields, error) {
 		if !ok {
 			return nil, failf(http.StatusBadRequest, "%s is missing", name)
 		}
-		if err := batch.CheckName(v); err != nil {
+		if err := input.CheckName(v); err != nil {
 			return nil, failf(http.StatusBadRequest, "%s %v", name, err)
 		}
 		fields[name] = strings.TrimSpace(v)
@@ -145,7 +145,7 @@ func (o object) person(skip ...string) (naming.Fields, error) {
 			continue
 		}
 		if !isFieldName(key) {
-			return nil, failf(http.StatusBadRequest, "%q is not a field name: use letters, digits and underscores", batch.Visible(key))
+			return nil, failf(http.StatusBadRequest, "%q is not a field name: use letters, digits and underscores", input.Visible(key))
 		}
 		v, ok, err := rawText(key, raw)
 		if err != nil {
@@ -154,7 +154,7 @@ func (o object) person(skip ...string) (naming.Fields, error) {
 		if !ok {
 			continue
 		}
-		if err := batch.CheckValue(v); err != nil {
+		if err := input.CheckValue(v); err != nil {
 			return nil, failf(http.StatusBadRequest, "%s %v", key, err)
 		}
 		fields[lower] = strings.TrimSpace(v)
@@ -172,11 +172,11 @@ func queryObject(r *http.Request) (object, error) {
 	obj := object{}
 	for key, values := range q {
 		if len(values) > 1 {
-			return nil, failf(http.StatusBadRequest, "%s is given %d times", batch.Visible(key), len(values))
+			return nil, failf(http.StatusBadRequest, "%s is given %d times", input.Visible(key), len(values))
 		}
 		for _, v := range values {
 			if !utf8.ValidString(v) {
-				return nil, failf(http.StatusBadRequest, "%s is not valid UTF-8", batch.Visible(key))
+				return nil, failf(http.StatusBadRequest, "%s is not valid UTF-8", input.Visible(key))
 			}
 			raw, _ := json.Marshal(v)
 			obj[key] = raw

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/provisionhq/provision/batch"
+	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/batch/journal"
 )
 
@@ -139,7 +140,7 @@ func exitCode(err error, stderr io.Writer) int {
 func visibleLines(s string) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
-		lines[i] = batch.Visible(l)
+		lines[i] = input.Visible(l)
 	}
 	return strings.Join(lines, "\n")
 }

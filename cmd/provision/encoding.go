@@ -4,16 +4,16 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/provisionhq/provision/batch"
+	"github.com/provisionhq/provision/batch/input"
 )
 
 // encodingHint says what to do about a file refused for its encoding:
 // give the encoding it reads as, or save it as UTF-8.
-func encodingHint(e *batch.EncodingError) string {
+func encodingHint(e *input.EncodingError) string {
 	const unchanged = "; nothing was changed"
 	switch e.Suggest {
 	case "":
-		names := batch.EncodingNames()
+		names := input.EncodingNames()
 		return fmt.Sprintf("save the file as UTF-8 (in Excel: \"CSV UTF-8\"), or give its encoding with --encoding: %s or %s%s",
 			strings.Join(names[:len(names)-1], ", "), names[len(names)-1], unchanged)
 	case "utf-16":

@@ -15,6 +15,7 @@ import (
 
 	"github.com/provisionhq/provision/batch"
 	"github.com/provisionhq/provision/batch/directory"
+	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/batch/journal"
 )
 
@@ -70,7 +71,7 @@ func (f *jobFlags) register(fs *flagSet, mode batch.Mode) {
 	}
 	fs.Var(&f.patterns, "pattern", "username `pattern`, tried in order (repeatable; replaces the config's)")
 	fs.StringVar(&f.delimiter, "delimiter", "", "CSV field `delimiter`: \",\", \";\", \"|\" or \"tab\" (default \",\")")
-	fs.StringVar(&f.encoding, "encoding", "", "character `encoding` of the CSV: "+strings.Join(batch.EncodingNames(), ", ")+" (default utf-8)")
+	fs.StringVar(&f.encoding, "encoding", "", "character `encoding` of the CSV: "+strings.Join(input.EncodingNames(), ", ")+" (default utf-8)")
 	fs.IntVar(&f.concurrency, "concurrency", 0, "rows worked on at once (default 16)")
 	fs.IntVar(&f.quota, "quota", 0, "Directory API requests per `minute` (default 2400)")
 	fs.StringVar(&f.logFormat, "log-format", "", "log format: text or json (default: text on a terminal, json otherwise)")
@@ -150,9 +151,9 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 	if len(args) != 1 {
 		return withHint(usageErrorf("%s: give one CSV file (got %d arguments)", name, len(args)), fmt.Sprintf("provision %s [flags] students.csv", name))
 	}
-	input := args[0]
-	if fi, err := os.Stat(input); err != nil || fi.IsDir() {
-		return usageErrorf("%s: cannot read the input %s", name, input)
+	csvPath := args[0]
+	if fi, err := os.Stat(csvPath); err != nil || fi.IsDir() {
+		return usageErrorf("%s: cannot read the input %s", name, csvPath)
 	}
 	cfg, err := f.loadConfig(fs)
 	if err != nil {
@@ -172,16 +173,16 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 		return err
 	}
 	if f.journal == "" {
-		if legacy, ok := legacyJournal(input); ok {
+		if legacy, ok := legacyJournal(csvPath); ok {
 			fmt.Fprintf(stderr, "provision: note: %s was kept by an earlier provision next to the input; journals now live one per directory (%s)\n", legacy, journalPath)
 			fmt.Fprintf(stderr, "provision: hint: give --journal %s to go on with that one\n", legacy)
 		}
 	}
 	reportPath := f.report
 	if reportPath == "" {
-		reportPath = strings.TrimSuffix(input, filepath.Ext(input)) + ".report.csv"
+		reportPath = strings.TrimSuffix(csvPath, filepath.Ext(csvPath)) + ".report.csv"
 		if mode == batch.Plan {
-			reportPath = strings.TrimSuffix(input, filepath.Ext(input)) + ".plan.csv"
+			reportPath = strings.TrimSuffix(csvPath, filepath.Ext(csvPath)) + ".plan.csv"
 		}
 	}
 	statePath := f.emulatorState
@@ -195,7 +196,7 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 	defer conn.stop()
 
 	if mode == batch.Run && !f.useEmulator() && !f.yes {
-		if err := confirm(stdin, stderr, fmt.Sprintf("Create accounts in %s from %s?", cfg.Domain, input)); err != nil {
+		if err := confirm(stdin, stderr, fmt.Sprintf("Create accounts in %s from %s?", cfg.Domain, csvPath)); err != nil {
 			return err
 		}
 	}
@@ -215,7 +216,7 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 	defer stopAbort()
 	job := &batch.Job{
 		Config:     cfg,
-		InputPath:  input,
+		InputPath:  csvPath,
 		ReportPath: reportPath,
 		Journal:    j,
 		Directory:  conn.client,
@@ -232,14 +233,14 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 	}
 	summary, err := job.Run(ctx)
 	if summary != nil {
-		printSummary(stderr, summary, input, conn.name, journalPath)
+		printSummary(stderr, summary, csvPath, conn.name, journalPath)
 		if mode == batch.Plan {
 			printPlan(stdout, summary)
 		}
 	}
 	var changed *batch.ConfigChangedError
-	var header *batch.HeaderError
-	var encoding *batch.EncodingError
+	var header *input.HeaderError
+	var encoding *input.EncodingError
 	var creds *directory.CredentialsError
 	var wrong *journal.WrongDirectoryError
 	var unsafe *batch.UnsafeOutputError
@@ -434,7 +435,7 @@ func confirm(stdin io.Reader, stderr io.Writer, question string) error {
 }
 
 // printSummary writes what the job did, for a person, to w.
-func printSummary(w io.Writer, s *batch.Summary, input, target, journalPath string) {
+func printSummary(w io.Writer, s *batch.Summary, csvPath, target, journalPath string) {
 	verb := "run"
 	if s.Mode == batch.Plan {
 		verb = "plan"
@@ -443,7 +444,7 @@ func printSummary(w io.Writer, s *batch.Summary, input, target, journalPath stri
 	if s.Resumed {
 		resumed = ", resumed"
 	}
-	fmt.Fprintf(w, "\nprovision %s of %s against %s%s\n", verb, input, target, resumed)
+	fmt.Fprintf(w, "\nprovision %s of %s against %s%s\n", verb, csvPath, target, resumed)
 	for _, status := range []string{batch.StatusCreated, batch.StatusConverged, batch.StatusSkipped, batch.StatusPlanned, batch.StatusFailed} {
 		if n := s.Statuses[status]; n > 0 {
 			fmt.Fprintf(w, "  %-10s %6d\n", status, n)
@@ -460,7 +461,7 @@ func printSummary(w io.Writer, s *batch.Summary, input, target, journalPath stri
 		fmt.Fprintf(w, "  %-10s %6d (%.1f/s), %d retried, %d rate-limited\n", "requests", d.Requests, float64(d.Requests)/secs, d.Retries, d.RateLimited)
 	}
 	for _, warning := range s.Warnings {
-		fmt.Fprintf(w, "  warning: %s\n", batch.Visible(warning))
+		fmt.Fprintf(w, "  warning: %s\n", input.Visible(warning))
 	}
 	if s.NoIDColumn {
 		fmt.Fprintln(w, "  note: the file has no ID column, so each row is known by its content; a changed row counts as a new person")
@@ -482,8 +483,8 @@ func printSummary(w io.Writer, s *batch.Summary, input, target, journalPath stri
 			count = fmt.Sprintf("up to %d rows (%d it had read that are not in this file, up to %d it never reached)", a.Rows, a.Read, a.NotReached)
 		}
 		fmt.Fprintf(w, "  note: the unfinished run %d of %s (started %s) has %s that this file did not finish;\n",
-			a.Run.ID, batch.Visible(a.Run.InputPath), a.Run.Started.Format(time.RFC3339), count)
-		fmt.Fprintf(w, "        only that file can finish them: run provision on %s, as it was then, again\n", batch.Visible(a.Run.InputPath))
+			a.Run.ID, input.Visible(a.Run.InputPath), a.Run.Started.Format(time.RFC3339), count)
+		fmt.Fprintf(w, "        only that file can finish them: run provision on %s, as it was then, again\n", input.Visible(a.Run.InputPath))
 	}
 	if s.Halted != nil {
 		fmt.Fprintf(w, "  stopped    the directory refuses the job itself (%s): no row was taken after that, and the rows not finished stay pending\n", s.Halted.Kind)

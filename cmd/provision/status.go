@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/provisionhq/provision/batch"
+	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/batch/journal"
 )
 
@@ -179,7 +180,7 @@ func printRuns(w io.Writer, runs []journal.Run) {
 		} else if i < len(runs)-1 {
 			outcome = "unfinished, left for a newer file"
 		}
-		fmt.Fprintf(w, "  %4d  %s  %s  %s\n", r.ID, r.Started.Format(time.RFC3339), batch.Visible(r.InputPath), outcome)
+		fmt.Fprintf(w, "  %4d  %s  %s  %s\n", r.ID, r.Started.Format(time.RFC3339), input.Visible(r.InputPath), outcome)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/provisionhq/provision/batch"
 	"github.com/provisionhq/provision/batch/directory"
+	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/naming"
 )
 
@@ -134,12 +135,12 @@ func parseFieldArgs(args []string) (naming.Fields, error) {
 		}
 		// The rules of run's CSV cells: a name suggest accepts is one run
 		// accepts too.
-		check := batch.CheckValue
+		check := input.CheckValue
 		if key == naming.FirstName || key == naming.LastName {
-			check = batch.CheckName
+			check = input.CheckName
 		}
 		if err := check(value); err != nil {
-			return nil, usageErrorf("suggest: %s %v", batch.Visible(name), err)
+			return nil, usageErrorf("suggest: %s %v", input.Visible(name), err)
 		}
 		fields[key] = value
 	}

@@ -1,4 +1,10 @@
-package batch
+package input
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+)
 
 // recordCounter counts the records of a CSV stream fed to it in pieces,
 // as encoding/csv reads them: a line break ends a record unless it is
@@ -37,4 +43,15 @@ func (c *recordCounter) count() int {
 		return c.records + 1
 	}
 	return c.records
+}
+
+// scanInput returns the SHA-256 of the input and the number of its
+// records, the header included (see recordCounter).
+func scanInput(r io.Reader) (hash string, records int, err error) {
+	h := sha256.New()
+	var rc recordCounter
+	if _, err := io.CopyBuffer(io.MultiWriter(h, &rc), r, make([]byte, 256<<10)); err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), rc.count(), nil
 }

@@ -1,4 +1,4 @@
-package batch
+package input
 
 import (
 	"bufio"
@@ -241,7 +241,7 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 func columnMap(cols map[string]string) (map[string]string, error) {
 	m := make(map[string]string, len(cols))
 	for _, header := range slices.Sorted(maps.Keys(cols)) {
-		field := fieldName(cols[header])
+		field := FieldName(cols[header])
 		if field == "" {
 			return nil, fmt.Errorf("columns: %q maps to %q, which is not a field name", header, cols[header])
 		}
@@ -293,7 +293,7 @@ func (r *Reader) mapHeader(headers []string, columns map[string]string, delim ru
 		}
 		field, ok := columns[strings.ToLower(h)]
 		if !ok {
-			field = fieldName(h)
+			field = FieldName(h)
 		}
 		if field == "" {
 			return fail("has no letter a-z or digit to name a field; rename the column or map it to a field in the config's columns")
@@ -362,7 +362,7 @@ func spellings(field string) []string {
 // fieldName returns the field a header or configured field name stands
 // for: a known field when it spells one or its alias, else a custom field
 // name; "" when it has no letter a-z or digit.
-func fieldName(s string) string {
+func FieldName(s string) string {
 	if field, ok := aliasField[headerKey(s)]; ok {
 		return field
 	}
@@ -577,4 +577,10 @@ func neverClosed(first, last int) error {
 		return &unclosedQuote{"a quote opened on this line is never closed"}
 	}
 	return &unclosedQuote{fmt.Sprintf("a quote is never closed, so the %d lines to the end of the file were read as one record", last-first+1)}
+}
+
+// CheckColumns checks a config's mapping of CSV headers to fields.
+func CheckColumns(cols map[string]string) error {
+	_, err := columnMap(cols)
+	return err
 }

@@ -1,8 +1,11 @@
-package batch
+package input
 
 import (
+	"bytes"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -47,25 +50,6 @@ func runEncodingCheck(t *testing.T, data, encoding string, size int) error {
 		c.Write([]byte(data[i:min(i+size, len(data))]))
 	}
 	return c.Close()
-}
-
-// TestEncodingCheck_pieces checks that the check decides the same however
-// the file is cut into writes: a character, or a UTF-16 unit, may be split
-// between two.
-func TestEncodingCheck_pieces(t *testing.T) {
-	for _, tc := range hostileEncodingCorpus() {
-		t.Run(tc.file, func(t *testing.T) {
-			whole := runEncodingCheck(t, tc.content, tc.encoding, 0)
-			if (whole != nil) != (tc.refused != "") {
-				t.Fatalf("check = %v, want refused: %v", whole, tc.refused != "")
-			}
-			for _, size := range []int{1, 2, 3, 5} {
-				if got := runEncodingCheck(t, tc.content, tc.encoding, size); errText(got) != errText(whole) {
-					t.Errorf("check in writes of %d bytes = %v, want %v", size, got, whole)
-				}
-			}
-		})
-	}
 }
 
 func TestEncodingCheck(t *testing.T) {
@@ -117,13 +101,12 @@ func TestReader_Encoding(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			var content string
-			for _, tc := range hostileEncodingCorpus() {
-				if tc.file == tt.file {
-					content = tc.content
-				}
+			// The file of the hostile corpus, which the job's tests write.
+			content, err := os.ReadFile(filepath.Join("..", "testdata", "hostile", tt.file))
+			if err != nil {
+				t.Fatal(err)
 			}
-			r, err := NewReader(strings.NewReader(content), ReaderOptions{Delimiter: []rune(map[bool]string{true: "\t", false: ","}[strings.HasSuffix(tt.file, ".tab.csv")])[0], Encoding: tt.encoding})
+			r, err := NewReader(bytes.NewReader(content), ReaderOptions{Delimiter: []rune(map[bool]string{true: "\t", false: ","}[strings.HasSuffix(tt.file, ".tab.csv")])[0], Encoding: tt.encoding})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -151,25 +134,5 @@ func TestReader_Encoding(t *testing.T) {
 	// be read.
 	if _, err := NewReader(strings.NewReader("firstname,lastname\n"), ReaderOptions{Encoding: "utf-16"}); err == nil || errors.Is(err, io.EOF) {
 		t.Errorf("NewReader(UTF-16 without a BOM) error = %v, want one", err)
-	}
-}
-
-// TestScanEncoded_records counts the records of a UTF-16 file in its
-// characters: Т (U+0422) holds the byte of a quote, and Ċ (U+010A) that of
-// a line break.
-func TestScanEncoded_records(t *testing.T) {
-	text := "firstname,lastname,note\r\nĊaruana,Ċaruana,\"two\r\nlines\"\r\n\r\nТимур,Ловлейс,\r\n"
-	for _, tt := range []struct {
-		encoding string
-		data     string
-	}{
-		{"utf-8", text},
-		{"utf-16", encode(utf16LE, text)},
-		{"utf-16", encode(utf16BE, text)},
-	} {
-		_, records, err := scanEncoded(strings.NewReader(tt.data), tt.encoding)
-		if err != nil || records != 3 {
-			t.Errorf("scanEncoded(%q, %s) = %d records, %v; want 3, the header included", tt.data, tt.encoding, records, err)
-		}
 	}
 }

@@ -1,4 +1,4 @@
-package batch
+package input
 
 import (
 	"bytes"
@@ -428,13 +428,15 @@ func (u *utf16Check) result(fail failFunc, validUTF8 bool) error {
 	return nil
 }
 
-// scanEncoded is scanInput with the check of the file's encoding folded
-// into its pass: it returns an *EncodingError for a file that is not in
-// the encoding named. scanInput counts records in the bytes as they are,
+// Scan reads a whole input once, before a job takes any row of it: it
+// returns the file's SHA-256 and how many records it holds (the header
+// included), and an *EncodingError for a file that is not in the encoding
+// named, so that a file is refused whole or read whole. scanInput counts
+// records in the bytes as they are,
 // which is right for every encoding but UTF-16, where a quote or a line
 // break is two bytes, and other characters hold those bytes too (Т is
 // 0x22 0x04): those are counted in UTF-16 code units.
-func scanEncoded(r io.Reader, encoding string) (hash string, records int, err error) {
+func Scan(r io.Reader, encoding string) (hash string, records int, err error) {
 	enc, err := lookupEncoding(encoding)
 	if err != nil {
 		return "", 0, err
@@ -450,4 +452,18 @@ func scanEncoded(r io.Reader, encoding string) (hash string, records int, err er
 		records = check.utf16.records.count()
 	}
 	return hash, records, nil
+}
+
+// DefaultEncoding is the encoding of a file when the config names none.
+const DefaultEncoding = "utf-8"
+
+// CanonicalEncoding returns the name of the encoding a config names, as
+// the reader spells it ("cp1252" is windows-1252), or an error saying
+// which encodings it reads.
+func CanonicalEncoding(name string) (string, error) {
+	enc, err := lookupEncoding(name)
+	if err != nil {
+		return "", err
+	}
+	return enc.name, nil
 }

@@ -1,4 +1,4 @@
-package batch
+package input
 
 import (
 	"errors"
@@ -119,9 +119,9 @@ func (r *Reader) checkField(field string, rec *Record, c row, custom map[string]
 		if err := checkText(c.OrgUnit, maxCellBytes); err != nil || rec.OrgUnit == "" {
 			return err
 		}
-		return checkOrgUnit(rec.OrgUnit)
+		return CheckOrgUnit(rec.OrgUnit)
 	case "groups":
-		return checkList(c.Groups, rec.Groups, checkGroup)
+		return checkList(c.Groups, rec.Groups, CheckGroup)
 	case "password":
 		if err := checkEncoding(c.Password); err != nil {
 			return err
@@ -247,7 +247,7 @@ func checkAddress(s string) error {
 	if err := checkLocalPart(local); err != nil {
 		return fmt.Errorf("%q is not a valid address: the part before @ %w", s, err)
 	}
-	if !isDomainName(domain) {
+	if !IsDomainName(domain) {
 		return fmt.Errorf("%q is not a valid address: the part after @ is not a domain name", s)
 	}
 	return nil
@@ -279,7 +279,7 @@ func checkLocalPart(s string) error {
 
 // isDomainName reports whether s, lowercased, is a domain name of at least
 // two labels of a-z, 0-9 and inner hyphens.
-func isDomainName(s string) bool {
+func IsDomainName(s string) bool {
 	if len(s) > maxDomainName || !strings.Contains(s, ".") {
 		return false
 	}
@@ -311,7 +311,7 @@ func checkList(cell string, entries []string, check func(string) error) error {
 
 // checkGroup checks one group: an address in any domain, or the part
 // before @ of an address in the domain.
-func checkGroup(s string) error {
+func CheckGroup(s string) error {
 	if strings.Contains(s, "@") {
 		return checkAddress(s)
 	}
@@ -335,7 +335,7 @@ func (r *Reader) checkAlias(s string) error {
 
 // checkOrgUnit checks an org unit path: "/" or "/" followed by names
 // separated by "/", none of them blank.
-func checkOrgUnit(p string) error {
+func CheckOrgUnit(p string) error {
 	switch {
 	case p == "/":
 		return nil
