@@ -11,6 +11,7 @@ import (
 	"github.com/provisionhq/provision/batch/directory"
 	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/batch/journal"
+	"github.com/provisionhq/provision/batch/report"
 )
 
 // maxRenames bounds how often a row takes the next name because the
@@ -81,7 +82,7 @@ func (s *runner) work(ctx, work context.Context, t *task) error {
 			t.problems = append(t.problems, f.reason)
 			break
 		}
-		return s.finish(work, t, StatusFailed, fmt.Sprintf("line %d: %s", t.rec.Line, f.reason))
+		return s.finish(work, t, report.StatusFailed, fmt.Sprintf("line %d: %s", t.rec.Line, f.reason))
 	case ctx.Err() != nil || work.Err() != nil:
 		// Interrupted: the row stays where the journal says; the same
 		// command resumes it.
@@ -90,14 +91,14 @@ func (s *runner) work(ctx, work context.Context, t *task) error {
 		return err
 	}
 	if s.job.Mode == Plan {
-		return s.finish(work, t, StatusPlanned, strings.Join(t.problems, "; "))
+		return s.finish(work, t, report.StatusPlanned, strings.Join(t.problems, "; "))
 	}
-	status := StatusCreated
+	status := report.StatusCreated
 	if t.converge {
-		status = StatusConverged
+		status = report.StatusConverged
 	}
 	if len(t.problems) > 0 {
-		return s.finish(work, t, StatusFailed,
+		return s.finish(work, t, report.StatusFailed,
 			fmt.Sprintf("line %d: the account %s exists, but: %s", t.rec.Line, t.row.Email, strings.Join(t.problems, "; ")))
 	}
 	return s.finish(work, t, status, "")
@@ -315,7 +316,7 @@ func (s *runner) create(ctx context.Context, t *task) error {
 		})
 		switch {
 		case err == nil:
-			t.row.UserID, t.row.Status = userID, StatusCreated
+			t.row.UserID, t.row.Status = userID, report.StatusCreated
 			t.fresh = directory.JustCreated
 			return s.record(ctx, &t.row, evCreated)
 		case errors.As(err, new(*unsettledError)):
@@ -452,7 +453,7 @@ func (s *runner) adopt(ctx context.Context, t *task) error {
 	}
 	t.row.UserID = u.Id
 	if t.converge {
-		t.row.Status = StatusConverged
+		t.row.Status = report.StatusConverged
 	}
 	if err := s.record(ctx, &t.row, evAdopted); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/provisionhq/provision/batch/journal"
+	"github.com/provisionhq/provision/batch/report"
 )
 
 // finish.go is the finishing stage. Rows whose outcome is known, from the
@@ -22,14 +23,14 @@ const maxGroup = 1024
 // finishing is a row whose outcome is known, on its way to the report.
 type finishing struct {
 	row  journal.Row // Status and Error set; record sets its state
-	line ReportLine
+	line report.Line
 }
 
 // A finisher writes the report lines of finished rows and records the rows
 // in the journal once their lines are on disk.
 type finisher struct {
 	s      *runner
-	report *Report
+	report *report.File
 	queue  chan finishing
 	dead   chan struct{} // closed when run returns
 	err    error         // why run returned early; read after dead is closed
@@ -38,8 +39,8 @@ type finisher struct {
 	pending map[string]int // identity → line of the rows queued and not yet recorded
 }
 
-func newFinisher(s *runner, report *Report) *finisher {
-	f := &finisher{s: s, report: report, queue: make(chan finishing, maxGroup), dead: make(chan struct{}), pending: map[string]int{}}
+func newFinisher(s *runner, out *report.File) *finisher {
+	f := &finisher{s: s, report: out, queue: make(chan finishing, maxGroup), dead: make(chan struct{}), pending: map[string]int{}}
 	go f.run()
 	return f
 }
@@ -101,11 +102,11 @@ func (f *finisher) run() {
 // each row as finished.
 func (f *finisher) commit(group []finishing) error {
 	for _, item := range group {
-		if err := f.report.add(item.line); err != nil {
+		if err := f.report.Add(item.line); err != nil {
 			return err
 		}
 	}
-	if err := f.report.sync(); err != nil {
+	if err := f.report.Sync(); err != nil {
 		return err
 	}
 	ctx := context.Background()
@@ -144,7 +145,7 @@ func (f *finisher) commit(group []finishing) error {
 // reader's rows: its line goes to the report, and the row is recorded as
 // finished once the line is on disk.
 func (s *runner) finish(_ context.Context, t *task, status, reason string) error {
-	line := ReportLine{
+	line := report.Line{
 		Line: t.rec.Line, ID: t.rec.ID, FirstName: t.rec.FirstName, LastName: t.rec.LastName,
 		Email: t.row.Email, OrgUnit: t.orgUnit, Groups: t.groups, Status: status, Error: reason,
 	}

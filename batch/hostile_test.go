@@ -17,6 +17,7 @@ import (
 	"github.com/provisionhq/provision/batch/directory/emulator"
 	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/batch/journal"
+	"github.com/provisionhq/provision/batch/report"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/hostile from the table in hostile_test.go")
@@ -812,14 +813,14 @@ func checkReportFile(t *testing.T, path string) map[int]reportRow {
 		t.Errorf("the report has a NUL at byte %d", i)
 	}
 	recs := readCSV(t, path)
-	if len(recs) == 0 || !slices.Equal(recs[0], reportHeader) {
-		t.Fatalf("the report's header is %q, want %q", recs[0], reportHeader)
+	if len(recs) == 0 || !slices.Equal(recs[0], report.Columns()) {
+		t.Fatalf("the report's header is %q, want %q", recs[0], report.Columns())
 	}
 	rows := map[int]reportRow{}
 	for _, rec := range recs[1:] {
 		for i, cell := range rec {
 			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
-				t.Errorf("report cell %s = %q: a spreadsheet runs it as a formula", reportHeader[i], cell)
+				t.Errorf("report cell %s = %q: a spreadsheet runs it as a formula", report.Columns()[i], cell)
 			}
 		}
 		line, err := strconv.Atoi(rec[0])
@@ -922,7 +923,7 @@ func checkRerun(t *testing.T, e *env, tc hostileCase) {
 	if err != nil {
 		t.Fatalf("second Run: %v", err)
 	}
-	if sum.Statuses[StatusSkipped] != len(tc.created) || sum.Statuses[StatusFailed] != len(tc.failed) || sum.Total() != len(tc.created)+len(tc.failed) {
+	if sum.Statuses[report.StatusSkipped] != len(tc.created) || sum.Statuses[report.StatusFailed] != len(tc.failed) || sum.Total() != len(tc.created)+len(tc.failed) {
 		t.Errorf("second run statuses = %v, want %d skipped and %d failed", sum.Statuses, len(tc.created), len(tc.failed))
 	}
 	if after := len(e.emu.State().Users); after != before {
@@ -944,11 +945,11 @@ func checkPlan(t *testing.T, tc hostileCase) {
 	rows := checkReportFile(t, e.report)
 	for line, row := range rows {
 		_, failed := tc.failed[line]
-		if want := map[bool]string{true: StatusFailed, false: StatusPlanned}[failed]; row.status != want {
+		if want := map[bool]string{true: report.StatusFailed, false: report.StatusPlanned}[failed]; row.status != want {
 			t.Errorf("plan: report line %d = %s %q, want %s", line, row.status, row.reason, want)
 		}
 	}
-	if sum.Statuses[StatusPlanned] != len(tc.created) || sum.Statuses[StatusFailed] != len(tc.failed) || len(rows) != len(tc.created)+len(tc.failed) {
+	if sum.Statuses[report.StatusPlanned] != len(tc.created) || sum.Statuses[report.StatusFailed] != len(tc.failed) || len(rows) != len(tc.created)+len(tc.failed) {
 		t.Errorf("plan statuses = %v over %d report lines, want %d planned and %d failed", sum.Statuses, len(rows), len(tc.created), len(tc.failed))
 	}
 	if st := e.emu.State(); len(st.Users) != 0 || len(st.Groups) != 0 || len(st.OrgUnits) > 1 {
@@ -1014,7 +1015,7 @@ func checkRun(t *testing.T, e *env, tc hostileCase, sum *Summary) {
 			continue
 		}
 		named := strings.HasPrefix(row.reason, fmt.Sprintf("line %d: ", line)) || strings.HasPrefix(row.reason, fmt.Sprintf("lines %d–", line))
-		if row.status != StatusFailed || !named || !strings.Contains(row.reason, reason) {
+		if row.status != report.StatusFailed || !named || !strings.Contains(row.reason, reason) {
 			t.Errorf("report line %d = %s %q, want failed, naming line %d, with %q", line, row.status, row.reason, line, reason)
 		}
 	}
@@ -1024,7 +1025,7 @@ func checkRun(t *testing.T, e *env, tc hostileCase, sum *Summary) {
 		if !ok {
 			continue
 		}
-		if row.status != StatusCreated || row.reason != "" {
+		if row.status != report.StatusCreated || row.reason != "" {
 			t.Errorf("report line %d = %s %q, want created", line, row.status, row.reason)
 			continue
 		}
@@ -1046,7 +1047,7 @@ func checkRun(t *testing.T, e *env, tc hostileCase, sum *Summary) {
 	if len(st.Users) != len(tc.created) {
 		t.Errorf("the directory has %d accounts, want %d", len(st.Users), len(tc.created))
 	}
-	if sum.Statuses[StatusCreated] != len(tc.created) || sum.Statuses[StatusFailed] != len(tc.failed) || sum.Total() != len(want) {
+	if sum.Statuses[report.StatusCreated] != len(tc.created) || sum.Statuses[report.StatusFailed] != len(tc.failed) || sum.Total() != len(want) {
 		t.Errorf("summary statuses = %v, want %d created and %d failed", sum.Statuses, len(tc.created), len(tc.failed))
 	}
 	if tc.check != nil {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/provisionhq/provision/batch/directory"
 	"github.com/provisionhq/provision/batch/input"
+	"github.com/provisionhq/provision/batch/journal"
+	"github.com/provisionhq/provision/batch/report"
 )
 
 // rowHashType is the customType of the external ID written for rows of a
@@ -66,4 +68,30 @@ func idKey(id directory.ExternalID) string {
 		return "custom:" + id.CustomType + ":" + id.Value
 	}
 	return id.Type + ":" + id.Value
+}
+
+// ExportLine returns the report line of a journal row, as `provision
+// report` exports it: without a password, the ID as the file gave it.
+func ExportLine(r journal.Row) report.Line {
+	return report.Line{
+		Line: r.Line, ID: externalValue(r.ExternalID), FirstName: r.FirstName, LastName: r.LastName,
+		Email: r.Email, OrgUnit: r.OrgUnit, Groups: r.Groups, Status: r.Status, Error: r.Error,
+	}
+}
+
+// externalValue returns the ID in a row's external ID key
+// ("organization:1001" → "1001"), or "" for a row known by its content.
+func externalValue(key string) string {
+	typ, rest, ok := strings.Cut(key, ":")
+	if !ok {
+		return ""
+	}
+	if typ == "custom" {
+		customType, value, _ := strings.Cut(rest, ":")
+		if customType == rowHashType {
+			return ""
+		}
+		return value
+	}
+	return rest
 }

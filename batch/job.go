@@ -20,6 +20,7 @@ import (
 	"github.com/provisionhq/provision/batch/directory"
 	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/batch/journal"
+	"github.com/provisionhq/provision/batch/report"
 	"github.com/provisionhq/provision/naming"
 )
 
@@ -57,7 +58,7 @@ type Job struct {
 	// Protected are files the report must never be, besides the input and
 	// the reports of the journal's runs: the journal and its -wal and -shm
 	// files (see JournalFiles), which plan works on a copy of.
-	Protected []Protected
+	Protected []report.Protected
 	Mode      Mode
 	// Force goes on with a resumed run although the config changed.
 	Force bool
@@ -203,7 +204,7 @@ type Summary struct {
 }
 
 // Failed is the number of rows that failed in the run.
-func (s *Summary) Failed() int { return s.Statuses[StatusFailed] }
+func (s *Summary) Failed() int { return s.Statuses[report.StatusFailed] }
 
 // Total is the number of rows of the run.
 func (s *Summary) Total() int {
@@ -281,14 +282,14 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkReport(j.ReportPath, false, protected); err != nil {
+	if err := report.Check(j.ReportPath, false, protected); err != nil {
 		return nil, err
 	}
 	run, resumed, abandoned, err := j.beginRun(ctx, hash, records)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkReport(run.ReportPath, resumed, protected); err != nil {
+	if err := report.Check(run.ReportPath, resumed, protected); err != nil {
 		return nil, err
 	}
 
@@ -330,22 +331,22 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 	if err := s.loadSnapshot(ctx); err != nil {
 		return nil, err
 	}
-	report, rotated, err := OpenReport(run.ReportPath, resumed, protected)
+	out, rotated, err := report.Open(run.ReportPath, resumed, protected)
 	if err != nil {
 		return nil, err
 	}
-	defer report.Close()
+	defer out.Close()
 	if rotated != "" {
 		j.Logger.Info("kept the earlier report", "path", rotated)
 	}
 	if j.Mode == Plan {
-		report.NoSync()
+		out.NoSync()
 	}
 	if j.Progress != nil {
 		j.Progress.Start(max(records-1, 0))
 		defer j.Progress.Done()
 	}
-	s.finisher = newFinisher(s, report)
+	s.finisher = newFinisher(s, out)
 	err = s.process(ctx, work, reader)
 	// Every row taken is finished or stopped by now: the finisher records
 	// the last of them.
@@ -362,7 +363,7 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 		Mode:           j.Mode,
 		RunID:          run.ID,
 		Resumed:        resumed,
-		ReportPath:     report.Path(),
+		ReportPath:     out.Path(),
 		Rotated:        rotated,
 		NoIDColumn:     !reader.HasID(),
 		ThisInvocation: s.counts,
@@ -502,8 +503,8 @@ func (j *Job) beginRun(ctx context.Context, inputHash string, records int) (run 
 // j.Protected, and for plan the report of every run of the journal (a
 // run's own report is continued or kept under a dated name by
 // OpenReport).
-func (j *Job) protected(ctx context.Context) ([]Protected, error) {
-	p := append([]Protected{{Path: j.InputPath, What: "the input"}}, j.Protected...)
+func (j *Job) protected(ctx context.Context) ([]report.Protected, error) {
+	p := append([]report.Protected{{Path: j.InputPath, What: "the input"}}, j.Protected...)
 	if j.Mode != Plan {
 		return p, nil
 	}
@@ -511,18 +512,7 @@ func (j *Job) protected(ctx context.Context) ([]Protected, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(p, RunReports(runs)...), nil
-}
-
-// RunReports returns the reports of runs, as files a plan or an export
-// must never write over: they may hold initial passwords, and an
-// unfinished run goes on writing its own.
-func RunReports(runs []journal.Run) []Protected {
-	var p []Protected
-	for _, r := range runs {
-		p = append(p, Protected{Path: r.ReportPath, What: fmt.Sprintf("the report of run %d of the journal, which may hold initial passwords", r.ID)})
-	}
-	return p
+	return append(p, report.RunReports(runs)...), nil
 }
 
 // runner is what one invocation of a job shares between its reader and its

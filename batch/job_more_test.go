@@ -19,6 +19,7 @@ import (
 	"github.com/provisionhq/provision/batch/directory"
 	"github.com/provisionhq/provision/batch/directory/emulator"
 	"github.com/provisionhq/provision/batch/journal"
+	"github.com/provisionhq/provision/batch/report"
 )
 
 // generatedCSV returns n rows of people, many with the same name, with a
@@ -88,10 +89,10 @@ func TestJob_faults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if sum.Statuses[StatusCreated] != rows {
+	if sum.Statuses[report.StatusCreated] != rows {
 		t.Errorf("statuses = %v, want %d created", sum.Statuses, rows)
 		for _, r := range readCSV(t, e.report) {
-			if r[7] != StatusCreated {
+			if r[7] != report.StatusCreated {
 				t.Log(r)
 			}
 		}
@@ -136,10 +137,10 @@ func TestJob_resumeAfterInterruption(t *testing.T) {
 			if round == 0 {
 				t.Fatal("the first run was not interrupted")
 			}
-			if sum.Statuses[StatusCreated] != rows || !sum.Resumed {
+			if sum.Statuses[report.StatusCreated] != rows || !sum.Resumed {
 				t.Errorf("final invocation: %+v, want %d created over a resumed run", sum.Statuses, rows)
 				for _, r := range readCSV(t, e.report) {
-					if r[7] != StatusCreated {
+					if r[7] != report.StatusCreated {
 						t.Log(r)
 					}
 				}
@@ -184,7 +185,7 @@ func TestJob_convergesExistingAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum, err := e.run(ctx, Run)
-	if err != nil || sum.Statuses[StatusConverged] != 1 {
+	if err != nil || sum.Statuses[report.StatusConverged] != 1 {
 		t.Fatalf("Run = %+v, %v; want 1 converged", sum, err)
 	}
 	u, _ := e.user("a.lima@example.org")
@@ -218,7 +219,7 @@ func TestJob_renamesWhenNameTakenAfterSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum, err := e.run(ctx, Run)
-	if err != nil || sum.Statuses[StatusCreated] != 1 {
+	if err != nil || sum.Statuses[report.StatusCreated] != 1 {
 		t.Fatalf("Run = %+v, %v", sum, err)
 	}
 	if _, ok := e.user("a.lima@example.org"); !ok {
@@ -234,13 +235,13 @@ func TestJob_planShowsTheNamesRunUses(t *testing.T) {
 	e.cfg.OrgUnit.Default = "/Grade [grade]"
 	e.cfg.OrgUnit.CreateMissing = true
 	planReport := filepath.Join(e.dir, "plan.csv")
-	report := e.report
+	runReport := e.report
 	e.report = planReport
 	sum, err := e.run(t.Context(), Plan)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Statuses[StatusPlanned] != 30 || len(sum.OrgUnitsToCreate) != 4 || len(sum.GroupsToCreate) != 8 {
+	if sum.Statuses[report.StatusPlanned] != 30 || len(sum.OrgUnitsToCreate) != 4 || len(sum.GroupsToCreate) != 8 {
 		t.Errorf("plan = %+v", sum)
 	}
 	users := len(e.emu.State().Users)
@@ -250,12 +251,12 @@ func TestJob_planShowsTheNamesRunUses(t *testing.T) {
 	// plan ran on a copy of the journal: run names from scratch, and
 	// must arrive at the same names.
 	os.Remove(e.journal)
-	e.report = report
+	e.report = runReport
 	if _, err := e.run(t.Context(), Run); err != nil {
 		t.Fatal(err)
 	}
 	planned := emailsByLine(readCSV(t, planReport))
-	created := emailsByLine(readCSV(t, report))
+	created := emailsByLine(readCSV(t, runReport))
 	if len(planned) != 30 || !mapsEqual(planned, created) {
 		t.Errorf("plan named %v\nrun named %v", planned, created)
 	}
@@ -311,9 +312,9 @@ func TestJob_noSecretsOutsideTheReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	j.Close()
-	report := readCSV(t, e.report)
+	runReport := readCSV(t, e.report)
 	var generated string
-	for _, r := range report[1:] {
+	for _, r := range runReport[1:] {
 		if r[1] == "1" {
 			generated = r[9]
 		}
@@ -347,7 +348,7 @@ func TestJob_groupAddressesHeldInFileOrder(t *testing.T) {
 			e := newEnv(t, emulator.Options{}, "firstname,lastname,id,groups\nAda,Lovelace,1,gracehopper\nGrace,Hopper,2,\n")
 			e.cfg.Patterns = []string{"[firstname][lastname]", "[firstname].[lastname]"}
 			e.cfg.Concurrency = concurrency
-			if sum, err := e.run(t.Context(), Run); err != nil || sum.Statuses[StatusCreated] != 2 {
+			if sum, err := e.run(t.Context(), Run); err != nil || sum.Statuses[report.StatusCreated] != 2 {
 				t.Fatalf("Run = %+v, %v", sum, err)
 			}
 			if _, ok := e.user("grace.hopper@example.org"); !ok {
@@ -366,16 +367,16 @@ func TestJob_groupAddressesHeldInFileOrder(t *testing.T) {
 func TestJob_rejectKeepsTheAccountOnRecord(t *testing.T) {
 	e := newEnv(t, emulator.Options{}, "firstname,lastname,id,grade\nAna,Lima,1,5\n")
 	e.cfg.OrgUnit.Default = "/Grade [grade]"
-	if sum, err := e.run(t.Context(), Run); err != nil || sum.Statuses[StatusCreated] != 1 {
+	if sum, err := e.run(t.Context(), Run); err != nil || sum.Statuses[report.StatusCreated] != 1 {
 		t.Fatalf("first run = %+v, %v", sum, err)
 	}
 	os.WriteFile(e.input, []byte("firstname,lastname,id,grade\nAna,Lima,1,\n"), 0o600)
-	if sum, err := e.run(t.Context(), Run); err != nil || sum.Statuses[StatusFailed] != 1 {
+	if sum, err := e.run(t.Context(), Run); err != nil || sum.Statuses[report.StatusFailed] != 1 {
 		t.Fatalf("second run = %+v, %v", sum, err)
 	}
 	os.WriteFile(e.input, []byte("firstname,lastname,id,grade\nAna,Lima,1,6\n"), 0o600)
 	sum, err := e.run(t.Context(), Run)
-	if err != nil || sum.Statuses[StatusConverged] != 1 {
+	if err != nil || sum.Statuses[report.StatusConverged] != 1 {
 		t.Fatalf("third run = %+v, %v", sum, err)
 	}
 	if n := len(e.emu.State().Users); n != 1 {

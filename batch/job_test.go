@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"encoding/csv"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/provisionhq/provision/batch/directory"
 	"github.com/provisionhq/provision/batch/directory/emulator"
 	"github.com/provisionhq/provision/batch/journal"
+	"github.com/provisionhq/provision/batch/report"
 )
 
 // env is a job's world in a test: an emulator on 127.0.0.1, a client, a
@@ -125,7 +127,7 @@ func TestJob_run(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if sum.Statuses[StatusCreated] != 4 || sum.Statuses[StatusFailed] != 2 {
+	if sum.Statuses[report.StatusCreated] != 4 || sum.Statuses[report.StatusFailed] != 2 {
 		t.Errorf("statuses = %v, want 4 created, 2 failed", sum.Statuses)
 	}
 	want := map[string]struct {
@@ -153,11 +155,11 @@ func TestJob_run(t *testing.T) {
 	if n := len(e.emu.State().Users); n != 4 {
 		t.Errorf("%d accounts, want 4", n)
 	}
-	report := readCSV(t, e.report)
-	if len(report) != 7 {
-		t.Fatalf("report has %d lines, want a header and 6 rows", len(report))
+	runReport := readCSV(t, e.report)
+	if len(runReport) != 7 {
+		t.Fatalf("report has %d lines, want a header and 6 rows", len(runReport))
 	}
-	text := strings.Join(flatten(report), "\n")
+	text := strings.Join(flatten(runReport), "\n")
 	for _, s := range []string{"line 6: First Name is empty", "line 7: the same ID \"1001\" as line 2"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("report lacks %q:\n%s", s, text)
@@ -169,7 +171,7 @@ func TestJob_run(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second Run: %v", err)
 	}
-	if sum.Statuses[StatusSkipped] != 4 || sum.Statuses[StatusCreated] != 0 {
+	if sum.Statuses[report.StatusSkipped] != 4 || sum.Statuses[report.StatusCreated] != 0 {
 		t.Errorf("second run statuses = %v, want 4 skipped", sum.Statuses)
 	}
 	if n := len(e.emu.State().Users); n != 4 {
@@ -183,4 +185,19 @@ func flatten(rows [][]string) []string {
 		out = append(out, strings.Join(r, ","))
 	}
 	return out
+}
+
+// readCSV reads a whole report.
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
 }

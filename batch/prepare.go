@@ -10,6 +10,7 @@ import (
 	"github.com/provisionhq/provision/batch/directory"
 	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/batch/journal"
+	"github.com/provisionhq/provision/batch/report"
 	"github.com/provisionhq/provision/naming"
 )
 
@@ -61,7 +62,7 @@ func (s *runner) prepare(ctx context.Context, rec input.Record, prefetch *prefet
 	t := &task{rec: rec, id: id, row: row, orgUnit: pl.orgUnit, groups: pl.groups, creatable: pl.create}
 
 	if earlierRun && row.State == journal.Done && !placementChanged {
-		return nil, s.finish(ctx, t, StatusSkipped, fmt.Sprintf("done in an earlier run as %s", row.Email))
+		return nil, s.finish(ctx, t, report.StatusSkipped, fmt.Sprintf("done in an earlier run as %s", row.Email))
 	}
 	if known {
 		if t.applied, err = s.effects(ctx, id.key); err != nil {
@@ -74,7 +75,7 @@ func (s *runner) prepare(ctx context.Context, rec input.Record, prefetch *prefet
 	if created := t.applied[effectKey(journal.CreateUser, row.Email)]; row.UserID == "" && created.State == journal.Applied {
 		// The create was recorded, the row's account not yet: the process
 		// stopped in between.
-		t.row.UserID, t.row.Status = created.RemoteID, StatusCreated
+		t.row.UserID, t.row.Status = created.RemoteID, report.StatusCreated
 	}
 	if t.row.UserID != "" {
 		// The account exists: created by this job, or adopted. An
@@ -105,7 +106,7 @@ func (s *runner) prepare(ctx context.Context, rec input.Record, prefetch *prefet
 		t.row.Email = accounts[0]
 		return t, s.record(ctx, &t.row, evNamed)
 	default:
-		return nil, s.finish(ctx, t, StatusFailed,
+		return nil, s.finish(ctx, t, report.StatusFailed,
 			fmt.Sprintf("%d accounts carry the ID %q (%s); fix the directory so that one does", len(accounts), rec.ID, strings.Join(accounts, ", ")))
 	}
 	if t.row.Email == "" {
@@ -176,7 +177,7 @@ func (s *runner) failRow(ctx context.Context, t *task, err error) error {
 	if !errors.As(err, &f) {
 		return err
 	}
-	return s.finish(ctx, t, StatusFailed, fmt.Sprintf("line %d: %s", t.rec.Line, f.reason))
+	return s.finish(ctx, t, report.StatusFailed, fmt.Sprintf("line %d: %s", t.rec.Line, f.reason))
 }
 
 // name gives a row its username, in file order: the explicit address of
@@ -298,7 +299,7 @@ func (s *runner) reject(ctx context.Context, rec input.Record, key, reason strin
 		row = existing
 	}
 	row.RunID, row.Line, row.FirstName, row.LastName = s.run.ID, rec.Line, rec.FirstName, rec.LastName
-	return s.finish(ctx, &task{rec: rec, row: row}, StatusFailed, reason)
+	return s.finish(ctx, &task{rec: rec, row: row}, report.StatusFailed, reason)
 }
 
 // missingGroup says that a group is missing and will not be created.

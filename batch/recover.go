@@ -7,6 +7,7 @@ import (
 
 	"github.com/provisionhq/provision/batch/directory"
 	"github.com/provisionhq/provision/batch/journal"
+	"github.com/provisionhq/provision/batch/report"
 )
 
 // reconcile settles every side effect an earlier invocation started and
@@ -73,7 +74,7 @@ func (s *runner) settle(ctx context.Context, e journal.Effect, row *journal.Row)
 			if idKey(id) == row.ExternalID {
 				// The row goes on from here, reported again even if it was
 				// finished as "could not tell" in this run.
-				row.UserID, row.Status, row.ReportedRun = u.Id, StatusCreated, 0
+				row.UserID, row.Status, row.ReportedRun = u.Id, report.StatusCreated, 0
 				return true, u.Id, evCreated, nil
 			}
 		}
@@ -131,7 +132,7 @@ func (s *runner) recoverReported(ctx context.Context) error {
 	for _, r := range pending {
 		byLine[r.Line] = r
 	}
-	err = ReadReport(s.run.ReportPath, func(l ReportLine) error {
+	err = report.Read(s.run.ReportPath, func(l report.Line) error {
 		row, ok := byLine[l.Line]
 		if !ok || l.Password == "" || !strings.EqualFold(l.Email, row.Email) {
 			return nil

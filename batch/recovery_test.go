@@ -14,6 +14,7 @@ import (
 	"github.com/provisionhq/provision/batch/directory"
 	"github.com/provisionhq/provision/batch/directory/emulator"
 	"github.com/provisionhq/provision/batch/journal"
+	"github.com/provisionhq/provision/batch/report"
 )
 
 // pwDir records the password each account really has (the emulator keeps none).
@@ -173,7 +174,7 @@ func TestJob_explicitAddressChangedBeforeCreate(t *testing.T) {
 		t.Fatalf("first run = %+v, %v", s, err)
 	}
 	os.WriteFile(e.input, []byte("firstname,lastname,id,email,orgunit\nAna,Lima,1,ana@example.org,/\n"), 0o600)
-	if s, err := e.run(t.Context(), Run); err != nil || s.Statuses[StatusCreated] != 1 {
+	if s, err := e.run(t.Context(), Run); err != nil || s.Statuses[report.StatusCreated] != 1 {
 		t.Fatalf("second run = %+v, %v", s, err)
 	}
 	if _, ok := e.user("ana@example.org"); !ok {
@@ -203,7 +204,7 @@ func TestJob_heldNameOfAnUnsavedRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	j.Close()
-	if s, err := e.run(t.Context(), Run); err != nil || s.Statuses[StatusCreated] != 1 {
+	if s, err := e.run(t.Context(), Run); err != nil || s.Statuses[report.StatusCreated] != 1 {
 		t.Fatalf("run = %+v, %v", s, err)
 	}
 	if _, ok := e.user("ana.lima@example.org"); !ok {

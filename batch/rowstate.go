@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/provisionhq/provision/batch/journal"
+	"github.com/provisionhq/provision/batch/report"
 )
 
 // A row's life is one state machine. Its states are journal.State values,
@@ -120,22 +121,22 @@ func transition(r *journal.Row, ev event) (journal.State, error) {
 		return journal.Pending, nil
 	case evFinished:
 		switch r.Status {
-		case StatusFailed:
+		case report.StatusFailed:
 			if r.UserID != "" {
 				return journal.NeedsAttention, nil
 			}
 			return journal.Failed, nil
-		case StatusCreated, StatusConverged:
+		case report.StatusCreated, report.StatusConverged:
 			if from != journal.Created || r.UserID == "" {
 				return bad("a created or converged row has an account")
 			}
 			return journal.Done, nil
-		case StatusSkipped:
+		case report.StatusSkipped:
 			if from != journal.Done {
 				return bad("only a row done before is skipped")
 			}
 			return journal.Done, nil
-		case StatusPlanned:
+		case report.StatusPlanned:
 			return journal.Done, nil
 		}
 		return bad(fmt.Sprintf("unknown status %q", r.Status))

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/provisionhq/provision/batch/journal"
+	"github.com/provisionhq/provision/batch/report"
 )
 
 // Every transition of a row's state machine, allowed and refused.
@@ -48,15 +49,15 @@ func TestTransition(t *testing.T) {
 		{"a lost name is cleared first", row(named, "a@x.org", "", ""), evNameLost, ""},
 		{"a stopped row stays where it is", row(named, "a@x.org", "", ""), evStopped, named},
 		{"a finished row is not stopped", row(failed, "", "", ""), evStopped, ""},
-		{"created finishes done", row(created, "a@x.org", "u1", StatusCreated), evFinished, done},
-		{"converged finishes done", row(created, "a@x.org", "u1", StatusConverged), evFinished, done},
-		{"created needs an account", row(named, "a@x.org", "", StatusCreated), evFinished, ""},
-		{"failed without an account", row(named, "a@x.org", "", StatusFailed), evFinished, failed},
-		{"a new record that cannot be read fails", row(none, "", "", StatusFailed), evFinished, failed},
-		{"failed with an account needs attention", row(created, "a@x.org", "u1", StatusFailed), evFinished, needs},
-		{"done before is skipped", row(done, "a@x.org", "u1", StatusSkipped), evFinished, done},
-		{"only a done row is skipped", row(named, "a@x.org", "", StatusSkipped), evFinished, ""},
-		{"planned", row(named, "a@x.org", "", StatusPlanned), evFinished, done},
+		{"created finishes done", row(created, "a@x.org", "u1", report.StatusCreated), evFinished, done},
+		{"converged finishes done", row(created, "a@x.org", "u1", report.StatusConverged), evFinished, done},
+		{"created needs an account", row(named, "a@x.org", "", report.StatusCreated), evFinished, ""},
+		{"failed without an account", row(named, "a@x.org", "", report.StatusFailed), evFinished, failed},
+		{"a new record that cannot be read fails", row(none, "", "", report.StatusFailed), evFinished, failed},
+		{"failed with an account needs attention", row(created, "a@x.org", "u1", report.StatusFailed), evFinished, needs},
+		{"done before is skipped", row(done, "a@x.org", "u1", report.StatusSkipped), evFinished, done},
+		{"only a done row is skipped", row(named, "a@x.org", "", report.StatusSkipped), evFinished, ""},
+		{"planned", row(named, "a@x.org", "", report.StatusPlanned), evFinished, done},
 		{"an unknown status", row(created, "a@x.org", "u1", "bogus"), evFinished, ""},
 	}
 	for _, tt := range tests {

@@ -14,6 +14,7 @@ import (
 	"github.com/provisionhq/provision/batch/directory"
 	"github.com/provisionhq/provision/batch/directory/emulator"
 	"github.com/provisionhq/provision/batch/journal"
+	"github.com/provisionhq/provision/batch/report"
 )
 
 // Tests of what a new admin tries in the first hour (issue "Trust on day
@@ -44,7 +45,7 @@ Fay,Lu,6,partners@friends.example.net
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	report := reportByLine(t, e.report)
+	runReport := reportByLine(t, e.report)
 	wants := map[string]string{
 		"2": "the group postmaster@example.org has a reserved name",
 		"3": "the group admin@example.org has a reserved name",
@@ -53,11 +54,11 @@ Fay,Lu,6,partners@friends.example.net
 		"6": "the group chess@example.org does not exist, and groups.createMissing does not let run create it",
 	}
 	for line, want := range wants {
-		if r := report[line]; r[7] != StatusFailed || !strings.Contains(r[8], want) {
+		if r := runReport[line]; r[7] != report.StatusFailed || !strings.Contains(r[8], want) {
 			t.Errorf("report line %s = %s %q, want failed with %q", line, r[7], r[8], want)
 		}
 	}
-	if r := report["7"]; r[7] != StatusCreated {
+	if r := runReport["7"]; r[7] != report.StatusCreated {
 		t.Errorf("report line 7 = %s %q, want created (a group in groups.domains)", r[7], r[8])
 	}
 	var groups []string
@@ -70,7 +71,7 @@ Fay,Lu,6,partners@friends.example.net
 	if !slices.Equal(groups, want) {
 		t.Errorf("groups after the run = %v, want %v", groups, want)
 	}
-	if sum.Statuses[StatusCreated] != 1 || sum.Statuses[StatusFailed] != 5 {
+	if sum.Statuses[report.StatusCreated] != 1 || sum.Statuses[report.StatusFailed] != 5 {
 		t.Errorf("statuses = %v, want 1 created and 5 failed", sum.Statuses)
 	}
 }
@@ -185,14 +186,14 @@ func TestJob_accountFoundBy409IsAdopted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	report := reportByLine(t, e.report)
-	for line, want := range map[string]string{"2": StatusCreated, "3": StatusConverged, "4": StatusConverged} {
-		if r := report[line]; r[7] != want {
+	runReport := reportByLine(t, e.report)
+	for line, want := range map[string]string{"2": report.StatusCreated, "3": report.StatusConverged, "4": report.StatusConverged} {
+		if r := runReport[line]; r[7] != want {
 			t.Errorf("report line %s = %v, want %s", line, r, want)
 		}
 	}
 	for _, line := range []string{"3", "4"} {
-		if p := report[line][9]; p != "" {
+		if p := runReport[line][9]; p != "" {
 			t.Errorf("report line %s holds a password for an adopted account", line)
 		}
 	}
@@ -210,7 +211,7 @@ func TestJob_accountFoundBy409IsAdopted(t *testing.T) {
 			t.Errorf("ID %s has %d accounts: %v", id, len(emails), emails)
 		}
 	}
-	if sum.Statuses[StatusCreated] != 1 || sum.Statuses[StatusConverged] != 2 {
+	if sum.Statuses[report.StatusCreated] != 1 || sum.Statuses[report.StatusConverged] != 2 {
 		t.Errorf("statuses = %v, want 1 created and 2 converged", sum.Statuses)
 	}
 }
@@ -287,17 +288,17 @@ func TestJob_hiddenCharactersNeverReachAnything(t *testing.T) {
 	if strings.ContainsAny(string(data), "\x1b\u202e\u200b") {
 		t.Errorf("the plan report holds a hidden character:\n%q", data)
 	}
-	report := reportByLine(t, e.report)
+	runReport := reportByLine(t, e.report)
 	for line, want := range map[string]string{
 		"2": "orgunit contains a control character (U+001B)",
 		"3": "title contains the invisible character U+202E (RIGHT-TO-LEFT OVERRIDE)",
 		"4": "region contains the invisible character U+200B (ZERO WIDTH SPACE)",
 	} {
-		if r := report[line]; r[7] != StatusFailed || !strings.Contains(r[8], want) {
+		if r := runReport[line]; r[7] != report.StatusFailed || !strings.Contains(r[8], want) {
 			t.Errorf("plan report line %s = %s %q, want failed with %q", line, r[7], r[8], want)
 		}
 	}
-	if r := report["5"]; r[7] != StatusPlanned {
+	if r := runReport["5"]; r[7] != report.StatusPlanned {
 		t.Errorf("plan report line 5 = %v, want planned", r)
 	}
 }
@@ -341,7 +342,7 @@ func TestJob_systemicRefusalStopsTheJob(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run after the fix: %v", err)
 	}
-	if sum.Statuses[StatusCreated] != 60 || sum.Failed() != 0 {
+	if sum.Statuses[report.StatusCreated] != 60 || sum.Failed() != 0 {
 		t.Errorf("statuses after the fix = %v, want 60 created", sum.Statuses)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/provisionhq/provision/batch/directory"
 	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/batch/journal"
+	"github.com/provisionhq/provision/batch/report"
 )
 
 // directoryFlags say how to reach the Directory API.
@@ -221,7 +222,7 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 		Journal:    j,
 		Directory:  conn.client,
 		Target:     conn.target,
-		Protected:  batch.JournalFiles(journalPath),
+		Protected:  report.JournalFiles(journalPath),
 		Mode:       mode,
 		Force:      f.force,
 		Strict:     f.strict,
@@ -243,7 +244,7 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 	var encoding *input.EncodingError
 	var creds *directory.CredentialsError
 	var wrong *journal.WrongDirectoryError
-	var unsafe *batch.UnsafeOutputError
+	var unsafe *report.UnsafeOutputError
 	switch {
 	case errors.As(err, &creds):
 		// The first calls read (the snapshot): nothing was changed.
@@ -445,7 +446,7 @@ func printSummary(w io.Writer, s *batch.Summary, csvPath, target, journalPath st
 		resumed = ", resumed"
 	}
 	fmt.Fprintf(w, "\nprovision %s of %s against %s%s\n", verb, csvPath, target, resumed)
-	for _, status := range []string{batch.StatusCreated, batch.StatusConverged, batch.StatusSkipped, batch.StatusPlanned, batch.StatusFailed} {
+	for _, status := range []string{report.StatusCreated, report.StatusConverged, report.StatusSkipped, report.StatusPlanned, report.StatusFailed} {
 		if n := s.Statuses[status]; n > 0 {
 			fmt.Fprintf(w, "  %-10s %6d\n", status, n)
 		}
@@ -467,7 +468,7 @@ func printSummary(w io.Writer, s *batch.Summary, csvPath, target, journalPath st
 		fmt.Fprintln(w, "  note: the file has no ID column, so each row is known by its content; a changed row counts as a new person")
 	}
 	fmt.Fprintf(w, "  report     %s (readable only by you", s.ReportPath)
-	if s.Mode == batch.Run && s.Statuses[batch.StatusCreated] > 0 {
+	if s.Mode == batch.Run && s.Statuses[report.StatusCreated] > 0 {
 		fmt.Fprint(w, "; it holds initial passwords: hand them out, then delete it")
 	}
 	fmt.Fprintln(w, ")")
@@ -489,14 +490,14 @@ func printSummary(w io.Writer, s *batch.Summary, csvPath, target, journalPath st
 	if s.Halted != nil {
 		fmt.Fprintf(w, "  stopped    the directory refuses the job itself (%s): no row was taken after that, and the rows not finished stay pending\n", s.Halted.Kind)
 	}
-	if s.Mode == batch.Run && s.Halted == nil && total > 0 && s.Statuses[batch.StatusCreated] == 0 && s.Statuses[batch.StatusConverged] == 0 && s.Failed() == 0 {
+	if s.Mode == batch.Run && s.Halted == nil && total > 0 && s.Statuses[report.StatusCreated] == 0 && s.Statuses[report.StatusConverged] == 0 && s.Failed() == 0 {
 		fmt.Fprintln(w, "  nothing to do: every row was done in an earlier run")
 	}
 }
 
 // printPlan writes what run would create besides accounts.
 func printPlan(w io.Writer, s *batch.Summary) {
-	fmt.Fprintf(w, "%d rows planned, %d failed; every username is in %s\n", s.Statuses[batch.StatusPlanned], s.Failed(), s.ReportPath)
+	fmt.Fprintf(w, "%d rows planned, %d failed; every username is in %s\n", s.Statuses[report.StatusPlanned], s.Failed(), s.ReportPath)
 	for _, list := range []struct {
 		what  string
 		items []string

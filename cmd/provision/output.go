@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/provisionhq/provision/batch"
+	"github.com/provisionhq/provision/batch/report"
 )
 
 // isTerminal reports whether v is a terminal.
@@ -82,7 +83,7 @@ func (p *barProgress) Start(rows int) {
 func (p *barProgress) Row(status string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if status == batch.StatusFailed {
+	if status == report.StatusFailed {
 		p.bad++
 	} else {
 		p.ok++
@@ -134,7 +135,7 @@ func (p *logProgress) log(msg string) {
 		done += n
 	}
 	elapsed := time.Since(p.start).Seconds()
-	attrs := []any{"done", done, "estimated_rows", p.rows, "failed", p.counts[batch.StatusFailed]}
+	attrs := []any{"done", done, "estimated_rows", p.rows, "failed", p.counts[report.StatusFailed]}
 	if elapsed > 0 {
 		attrs = append(attrs, "rows_per_second", float64(int(float64(done)/elapsed*10))/10)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/provisionhq/provision/batch"
 	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/batch/journal"
+	"github.com/provisionhq/provision/batch/report"
 )
 
 // journalFlags find the journal of status and report: --journal, or the
@@ -251,10 +252,10 @@ func runReport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if *out != "" {
 		// Never over the journal, a run's report (it may hold passwords
 		// and an unfinished run goes on writing it) or anything else.
-		protected := append(batch.JournalFiles(j.Path()), batch.RunReports(runs)...)
-		file, kept, err := batch.CreateOutput(*out, protected)
+		protected := append(report.JournalFiles(j.Path()), report.RunReports(runs)...)
+		file, kept, err := report.CreateOutput(*out, protected)
 		if err != nil {
-			var unsafe *batch.UnsafeOutputError
+			var unsafe *report.UnsafeOutputError
 			if errors.As(err, &unsafe) {
 				return withHint(usageErrorf("report: %v", err), "choose another -o file")
 			}
@@ -266,7 +267,7 @@ func runReport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		}
 		w = file
 	}
-	export, err := batch.NewReportExport(w)
+	export, err := report.NewExport(w)
 	if err != nil {
 		return err
 	}
@@ -274,7 +275,7 @@ func runReport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		if r.RunID != run.ID {
 			return nil
 		}
-		return export.Write(r)
+		return export.Write(batch.ExportLine(r))
 	})
 	if err != nil {
 		return fmt.Errorf("report: %w", err)

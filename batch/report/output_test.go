@@ -1,4 +1,4 @@
-package batch
+package report
 
 import (
 	"errors"
@@ -43,7 +43,7 @@ func TestOpenReport_neverDestroysAnything(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, resume := range []bool{false, true} {
-			_, _, err := OpenReport(tt.path, resume, protected)
+			_, _, err := Open(tt.path, resume, protected)
 			var unsafe *UnsafeOutputError
 			if !errors.As(err, &unsafe) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("OpenReport(%s, resume %v) = %v, want an *UnsafeOutputError saying %q", tt.name, resume, err, tt.want)
@@ -67,11 +67,11 @@ func TestOpenReport_neverDestroysAnything(t *testing.T) {
 // even when the earlier one was not.
 func TestOpenReport_keepsAnEarlierReport(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.report.csv")
-	earlier := strings.Join(reportHeader, ",") + "\n2,1,Ada,Lovelace,ada@example.org,/,,created,,Secret-pw-1234\n"
+	earlier := strings.Join(header, ",") + "\n2,1,Ada,Lovelace,ada@example.org,/,,created,,Secret-pw-1234\n"
 	if err := os.WriteFile(path, []byte(earlier), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r, kept, err := OpenReport(path, false, nil)
+	r, kept, err := Open(path, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestOpenReport_keepsAnEarlierReport(t *testing.T) {
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
 		t.Errorf("new report mode = %v, want 0600", fi.Mode().Perm())
 	}
-	if got, _ := os.ReadFile(path); string(got) != strings.Join(reportHeader, ",")+"\n" {
+	if got, _ := os.ReadFile(path); string(got) != strings.Join(header, ",")+"\n" {
 		t.Errorf("new report = %q, want its header only", got)
 	}
 }

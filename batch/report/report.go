@@ -1,4 +1,4 @@
-package batch
+package report
 
 import (
 	"encoding/csv"
@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/provisionhq/provision/batch/input"
-	"github.com/provisionhq/provision/batch/journal"
 )
 
 // Report statuses.
@@ -24,10 +24,10 @@ const (
 )
 
 // reportHeader is the report's first line.
-var reportHeader = []string{"line", "id", "firstname", "lastname", "email", "orgunit", "groups", "status", "error", "password"}
+var header = []string{"line", "id", "firstname", "lastname", "email", "orgunit", "groups", "status", "error", "password"}
 
-// A ReportLine is one row of the report.
-type ReportLine struct {
+// A Line is one row of the report.
+type Line struct {
 	Line      int
 	ID        string
 	FirstName string
@@ -40,7 +40,7 @@ type ReportLine struct {
 	Password  string // only a password the tool generated
 }
 
-func (l ReportLine) record() []string {
+func (l Line) record() []string {
 	rec := []string{strconv.Itoa(l.Line), l.ID, l.FirstName, l.LastName, l.Email, l.OrgUnit,
 		strings.Join(l.Groups, ";"), l.Status, l.Error, l.Password}
 	for i := range rec {
@@ -53,7 +53,7 @@ func (l ReportLine) record() []string {
 // columns by the header's names: the report is read back only through the
 // type that writes it. Reading stops, without an error, at a line torn by
 // a crash: nothing after it was written.
-func ReadReport(path string, fn func(ReportLine) error) error {
+func Read(path string, fn func(Line) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -68,7 +68,7 @@ func ReadReport(path string, fn func(ReportLine) error) error {
 	for i, h := range header {
 		col[h] = i
 	}
-	for _, h := range reportHeader {
+	for _, h := range header {
 		if _, ok := col[h]; !ok {
 			return fmt.Errorf("%s is not a report: it has no %s column", path, h)
 		}
@@ -87,7 +87,7 @@ func ReadReport(path string, fn func(ReportLine) error) error {
 		if err != nil {
 			continue
 		}
-		l := ReportLine{Line: line, ID: cell("id"), FirstName: cell("firstname"), LastName: cell("lastname"), Email: cell("email"),
+		l := Line{Line: line, ID: cell("id"), FirstName: cell("firstname"), LastName: cell("lastname"), Email: cell("email"),
 			OrgUnit: cell("orgunit"), Status: cell("status"), Error: cell("error"), Password: cell("password")}
 		if g := cell("groups"); g != "" {
 			l.Groups = strings.Split(g, ";")
@@ -124,7 +124,7 @@ func safeCell(s string) string {
 // A Report is the report file of a run: one line per input row, readable
 // only by its owner (it may hold initial passwords). Lines are buffered
 // and made durable together (see sync), so that many rows share one fsync.
-type Report struct {
+type File struct {
 	path   string
 	mu     sync.Mutex
 	f      *os.File
@@ -134,7 +134,7 @@ type Report struct {
 
 // NoSync makes sync flush the report without forcing it to disk: a plan's
 // report holds no password and nothing depends on it surviving a crash.
-func (r *Report) NoSync() { r.noSync = true }
+func (r *File) NoSync() { r.noSync = true }
 
 // OpenReport opens the report at path. With resume, an existing report is
 // continued; otherwise an existing report is kept under a new name
@@ -142,7 +142,7 @@ func (r *Report) NoSync() { r.noSync = true }
 // report, and no password in it, is ever overwritten. A path that is one
 // of protected, a folder, a symbolic link or a file provision did not
 // write is refused with an *UnsafeOutputError.
-func OpenReport(path string, resume bool, protected []Protected) (r *Report, rotated string, err error) {
+func Open(path string, resume bool, protected []Protected) (r *File, rotated string, err error) {
 	var f *os.File
 	if resume {
 		f, err = appendOutput(path, protected)
@@ -152,9 +152,9 @@ func OpenReport(path string, resume bool, protected []Protected) (r *Report, rot
 	if err != nil {
 		return nil, rotated, err
 	}
-	r = &Report{path: path, f: f, w: csv.NewWriter(f)}
+	r = &File{path: path, f: f, w: csv.NewWriter(f)}
 	if isEmpty(f) {
-		if err := r.write(reportHeader); err != nil {
+		if err := r.write(header); err != nil {
 			f.Close()
 			return nil, rotated, err
 		}
@@ -168,18 +168,18 @@ func isEmpty(f *os.File) bool {
 }
 
 // Path returns the report's path.
-func (r *Report) Path() string { return r.path }
+func (r *File) Path() string { return r.path }
 
 // Write appends a line and syncs it to disk before returning.
-func (r *Report) Write(l ReportLine) error {
-	if err := r.add(l); err != nil {
+func (r *File) Write(l Line) error {
+	if err := r.Add(l); err != nil {
 		return err
 	}
-	return r.sync()
+	return r.Sync()
 }
 
 // add buffers a line; it reaches the disk with the next sync.
-func (r *Report) add(l ReportLine) error {
+func (r *File) Add(l Line) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.w.Write(l.record()); err != nil {
@@ -189,7 +189,7 @@ func (r *Report) add(l ReportLine) error {
 }
 
 // sync writes the buffered lines and forces them to disk.
-func (r *Report) sync() error {
+func (r *File) Sync() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.w.Flush()
@@ -206,44 +206,41 @@ func (r *Report) sync() error {
 }
 
 // write writes one record at once, synced: the header.
-func (r *Report) write(rec []string) error {
+func (r *File) write(rec []string) error {
 	r.mu.Lock()
 	err := r.w.Write(rec)
 	r.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	return r.sync()
+	return r.Sync()
 }
 
 // Close closes the report file.
-func (r *Report) Close() error {
+func (r *File) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.f.Close()
 }
 
-// A ReportExport writes a report exported from the journal, as `provision
+// An Export writes a report exported from the journal, as `provision
 // report` does: the same columns, never a password.
-type ReportExport struct {
+type Export struct {
 	cw *csv.Writer
 }
 
-// NewReportExport writes the header to w and returns the export.
-func NewReportExport(w io.Writer) (*ReportExport, error) {
+// NewExport writes the header to w and returns the export.
+func NewExport(w io.Writer) (*Export, error) {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(reportHeader); err != nil {
+	if err := cw.Write(header); err != nil {
 		return nil, fmt.Errorf("write report: %w", err)
 	}
-	return &ReportExport{cw: cw}, nil
+	return &Export{cw: cw}, nil
 }
 
-// Write writes the line of a journal row.
-func (e *ReportExport) Write(r journal.Row) error {
-	l := ReportLine{
-		Line: r.Line, ID: externalValue(r.ExternalID), FirstName: r.FirstName, LastName: r.LastName,
-		Email: r.Email, OrgUnit: r.OrgUnit, Groups: r.Groups, Status: r.Status, Error: r.Error,
-	}
+// Write writes a line, without its password.
+func (e *Export) Write(l Line) error {
+	l.Password = ""
 	if err := e.cw.Write(l.record()); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
@@ -251,7 +248,7 @@ func (e *ReportExport) Write(r journal.Row) error {
 }
 
 // Flush writes what is buffered.
-func (e *ReportExport) Flush() error {
+func (e *Export) Flush() error {
 	e.cw.Flush()
 	if err := e.cw.Error(); err != nil {
 		return fmt.Errorf("write report: %w", err)
@@ -259,19 +256,5 @@ func (e *ReportExport) Flush() error {
 	return nil
 }
 
-// externalValue returns the ID in a row's external ID key
-// ("organization:1001" → "1001"), or "" for a row known by its content.
-func externalValue(key string) string {
-	typ, rest, ok := strings.Cut(key, ":")
-	if !ok {
-		return ""
-	}
-	if typ == "custom" {
-		customType, value, _ := strings.Cut(rest, ":")
-		if customType == rowHashType {
-			return ""
-		}
-		return value
-	}
-	return rest
-}
+// Columns returns the report's header: the names of its columns.
+func Columns() []string { return slices.Clone(header) }

@@ -1,4 +1,4 @@
-package batch
+package report
 
 import (
 	"bufio"
@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/provisionhq/provision/batch/journal"
 )
 
 // UnsafeOutputError means an output path would destroy or expose
@@ -96,7 +98,7 @@ func isReport(path string) bool {
 	if err != nil {
 		return false
 	}
-	return strings.TrimRight(line, "\r\n") == strings.Join(reportHeader, ",")
+	return strings.TrimRight(line, "\r\n") == strings.Join(header, ",")
 }
 
 // CreateOutput creates a new report file at path, readable only by its
@@ -129,7 +131,7 @@ func CreateOutput(path string, protected []Protected) (f *os.File, kept string, 
 
 // checkReport checks, without changing anything, that OpenReport would
 // accept path.
-func checkReport(path string, resume bool, protected []Protected) error {
+func Check(path string, resume bool, protected []Protected) error {
 	exists, err := checkOutput(path, protected)
 	switch {
 	case err != nil || !exists || isReport(path):
@@ -190,4 +192,15 @@ func keepEarlier(path string) (string, error) {
 		return "", fmt.Errorf("keep the earlier report: %w", err)
 	}
 	return name, nil
+}
+
+// RunReports returns the reports of runs, as files a plan or an export
+// must never write over: they may hold initial passwords, and an
+// unfinished run goes on writing its own.
+func RunReports(runs []journal.Run) []Protected {
+	var p []Protected
+	for _, r := range runs {
+		p = append(p, Protected{Path: r.ReportPath, What: fmt.Sprintf("the report of run %d of the journal, which may hold initial passwords", r.ID)})
+	}
+	return p
 }

@@ -1,4 +1,4 @@
-package batch
+package report
 
 import (
 	"encoding/csv"
@@ -7,19 +7,16 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unicode"
-
-	"github.com/provisionhq/provision/batch/journal"
 )
 
 func TestReport(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "job.report.csv")
-	r, rotated, err := OpenReport(path, false, nil)
+	r, rotated, err := Open(path, false, nil)
 	if err != nil || rotated != "" {
 		t.Fatalf("OpenReport = %v, %q", err, rotated)
 	}
-	lines := []ReportLine{
+	lines := []Line{
 		{Line: 2, ID: "1001", FirstName: "Ana", LastName: "Lima", Email: "ana.lima@example.org", OrgUnit: "/Students", Groups: []string{"a@example.org", "b@example.org"}, Status: StatusCreated, Password: "Kx7#mPq2vR9$wLn4"},
 		{Line: 3, ID: "=HYPERLINK(\"http://evil\")", FirstName: "+cmd", LastName: "@SUM(A1)", Email: "-x", Status: StatusFailed, Error: "\tline 3: bad"},
 	}
@@ -34,7 +31,7 @@ func TestReport(t *testing.T) {
 	}
 	got := readCSV(t, path)
 	want := [][]string{
-		reportHeader,
+		header,
 		{"2", "1001", "Ana", "Lima", "ana.lima@example.org", "/Students", "a@example.org;b@example.org", "created", "", "Kx7#mPq2vR9$wLn4"},
 		{"3", "'=HYPERLINK(\"http://evil\")", "'+cmd", "'@SUM(A1)", "'-x", "", "", "failed", "[U+0009]line 3: bad", ""},
 	}
@@ -43,15 +40,15 @@ func TestReport(t *testing.T) {
 	}
 
 	// Resuming continues the file without a second header.
-	r, _, _ = OpenReport(path, true, nil)
-	r.Write(ReportLine{Line: 4, Status: StatusSkipped})
+	r, _, _ = Open(path, true, nil)
+	r.Write(Line{Line: 4, Status: StatusSkipped})
 	r.Close()
 	if got := readCSV(t, path); len(got) != 4 || got[3][0] != "4" {
 		t.Errorf("resumed report has %d lines, want 4 with line 4 last", len(got))
 	}
 
 	// A new run keeps the earlier report under another name.
-	r, rotated, err = OpenReport(path, false, nil)
+	r, rotated, err = Open(path, false, nil)
 	if err != nil || rotated == "" || !strings.HasPrefix(filepath.Base(rotated), "job.report.") {
 		t.Fatalf("OpenReport for a new run = %v, rotated %q", err, rotated)
 	}
@@ -64,19 +61,19 @@ func TestReport(t *testing.T) {
 	}
 }
 
-func TestReportExport(t *testing.T) {
+func TestExport(t *testing.T) {
 	var b strings.Builder
-	e, err := NewReportExport(&b)
+	e, err := NewExport(&b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := []journal.Row{
-		{Line: 2, ExternalID: "organization:1001", FirstName: "Ana", Email: "ana@example.org", Groups: []string{"a@example.org"}, Status: StatusCreated, Password: journal.PasswordReported},
-		{Line: 3, ExternalID: "custom:" + rowHashType + ":3f2a", FirstName: "=cmd", Status: StatusFailed, Error: "line 3: bad"},
-		{Line: 4, ExternalID: "custom:student:77", Status: StatusSkipped},
+	lines := []Line{
+		{Line: 2, ID: "1001", FirstName: "Ana", Email: "ana@example.org", Groups: []string{"a@example.org"}, Status: StatusCreated, Password: "never-exported"},
+		{Line: 3, FirstName: "=cmd", Status: StatusFailed, Error: "line 3: bad"},
+		{Line: 4, ID: "77", Status: StatusSkipped},
 	}
-	for _, r := range rows {
-		if err := e.Write(r); err != nil {
+	for _, l := range lines {
+		if err := e.Write(l); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -89,44 +86,6 @@ func TestReportExport(t *testing.T) {
 		"4,77,,,,,,skipped,,\n"
 	if b.String() != want {
 		t.Errorf("export =\n%s\nwant\n%s", b.String(), want)
-	}
-}
-
-func TestGeneratePassword(t *testing.T) {
-	seen := map[string]bool{}
-	for range 200 {
-		p, err := GeneratePassword(16)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(p) != 16 || seen[p] {
-			t.Fatalf("GeneratePassword(16) = %q: wrong length or repeated", p)
-		}
-		seen[p] = true
-		if !unicode.IsLetter(rune(p[0])) || safeCell(p) != p {
-			t.Errorf("GeneratePassword = %q, must start with a letter", p)
-		}
-		var lower, upper, digit, symbol bool
-		for _, c := range p {
-			switch {
-			case strings.ContainsRune(lowerChars, c):
-				lower = true
-			case strings.ContainsRune(upperChars, c):
-				upper = true
-			case strings.ContainsRune(digitChars, c):
-				digit = true
-			case strings.ContainsRune(symbolChars, c):
-				symbol = true
-			default:
-				t.Errorf("GeneratePassword = %q holds %q", p, c)
-			}
-		}
-		if !lower || !upper || !digit || !symbol {
-			t.Errorf("GeneratePassword = %q lacks a character class", p)
-		}
-	}
-	if _, err := GeneratePassword(3); err == nil {
-		t.Error("GeneratePassword(3) succeeded")
 	}
 }
 
