@@ -224,91 +224,110 @@ var externalIDTypes = []string{"account", "custom", "customer", "login_id", "net
 // Validate checks a config with defaults applied and returns every problem
 // at once, each saying what to fix.
 func (c Config) Validate() error {
-	var problems []string
-	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	var p problems
+	c.validateNaming(&p)
+	c.validateInput(&p)
+	c.validatePlacement(&p)
+	if c.Password.Length < minPasswordLength || c.Password.Length > 100 {
+		p.add("password.length %d is out of range: use %d to 100", c.Password.Length, minPasswordLength)
+	}
+	if c.Concurrency < 1 || c.Concurrency > 100 {
+		p.add("concurrency %d is out of range: use 1 to 100", c.Concurrency)
+	}
+	if c.Quota < 1 {
+		p.add("quota %d must be a positive number of requests per minute", c.Quota)
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	return &ConfigError{Problems: p}
+}
+
+// problems collects what is wrong with a config.
+type problems []string
+
+func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
+
+// validateNaming checks the domain, the patterns, the reserved names and
+// the identity.
+func (c Config) validateNaming(p *problems) {
 	if c.Domain == "" {
-		add("domain is not set: give the Workspace domain with --domain or domain: in the config")
+		p.add("domain is not set: give the Workspace domain with --domain or domain: in the config")
 	} else if !input.IsDomainName(strings.ToLower(c.Domain)) {
-		add("domain %q is not a domain name", c.Domain)
+		p.add("domain %q is not a domain name", c.Domain)
 	}
 	if _, err := c.patterns(); err != nil {
-		add("%v", err)
+		p.add("%v", err)
 	}
 	for _, name := range c.ReservedNames {
 		if !naming.Valid(strings.ToLower(name)) {
-			add("reservedNames: %q is not a username", name)
+			p.add("reservedNames: %q is not a username", name)
 		}
 	}
+	if hasControl(c.Identity.CustomType) {
+		p.add("identity.customType %q holds a control character such as a line break", c.Identity.CustomType)
+	}
+	if !slices.Contains(externalIDTypes, c.Identity.Type) {
+		p.add("identity.type %q is not one of %s", c.Identity.Type, strings.Join(externalIDTypes, ", "))
+	}
+	if (c.Identity.Type == "custom") != (c.Identity.CustomType != "") {
+		p.add("identity.customType must be set exactly when identity.type is custom")
+	}
+}
+
+// validateInput checks how the CSV is read.
+func (c Config) validateInput(p *problems) {
 	if _, err := c.delimiter(); err != nil {
-		add("%v", err)
+		p.add("%v", err)
 	}
 	if _, err := input.CanonicalEncoding(c.Encoding); err != nil {
-		add("%v", err)
+		p.add("%v", err)
 	}
 	if err := input.CheckColumns(c.Columns); err != nil {
-		add("%v", err)
+		p.add("%v", err)
 	}
 	// Free text holds no control characters: a line break would pass for
 	// another setting in the summary the fingerprint is made of.
 	for _, h := range slices.Sorted(maps.Keys(c.Columns)) {
 		if hasControl(h) || hasControl(c.Columns[h]) {
-			add("columns: %q: %q holds a control character such as a line break", h, c.Columns[h])
+			p.add("columns: %q: %q holds a control character such as a line break", h, c.Columns[h])
 		}
 	}
-	if hasControl(c.Identity.CustomType) {
-		add("identity.customType %q holds a control character such as a line break", c.Identity.CustomType)
-	}
+}
+
+// validatePlacement checks the org unit and group templates and what may
+// be created. A template that gives nothing valid even from plain values
+// would fail every row.
+func (c Config) validatePlacement(p *problems) {
 	if hasControl(c.OrgUnit.Default) {
-		add("orgUnit.default %q holds a control character such as a line break", c.OrgUnit.Default)
-	}
-	if !slices.Contains(externalIDTypes, c.Identity.Type) {
-		add("identity.type %q is not one of %s", c.Identity.Type, strings.Join(externalIDTypes, ", "))
-	}
-	if (c.Identity.Type == "custom") != (c.Identity.CustomType != "") {
-		add("identity.customType must be set exactly when identity.type is custom")
-	}
-	// A template that gives nothing valid even from plain values would
-	// fail every row.
-	if t, err := parseTemplate(c.OrgUnit.Default); err != nil {
-		add("orgUnit.default: %v", err)
+		p.add("orgUnit.default %q holds a control character such as a line break", c.OrgUnit.Default)
+	} else if t, err := parseTemplate(c.OrgUnit.Default); err != nil {
+		p.add("orgUnit.default: %v", err)
 	} else if !strings.HasPrefix(c.OrgUnit.Default, "/") {
-		add("orgUnit.default %q must start with /", c.OrgUnit.Default)
+		p.add("orgUnit.default %q must start with /", c.OrgUnit.Default)
 	} else if err := t.check(nil, input.CheckOrgUnit); err != nil {
-		add("orgUnit.default gives no valid org unit path: %v", err)
+		p.add("orgUnit.default gives no valid org unit path: %v", err)
 	}
 	for _, g := range c.Groups.Add {
 		// A domain that comes from a field is checked row by row.
 		_, domain, _ := strings.Cut(g, "@")
 		joinable := c.joinableGroup(!strings.Contains(domain, "["))
 		if t, err := parseTemplate(g); err != nil {
-			add("groups.add %q: %v", g, err)
+			p.add("groups.add %q: %v", g, err)
 		} else if err := t.check(naming.Normalize, joinable); err != nil {
-			add("groups.add %q gives no valid group that a row may join: %v", g, err)
+			p.add("groups.add %q gives no valid group that a row may join: %v", g, err)
 		}
 	}
-	for _, p := range c.Groups.CreateMissing.Patterns {
-		if _, err := path.Match(strings.ToLower(p), ""); err != nil || p == "" || hasControl(p) {
-			add("groups.createMissing: %q is not a pattern of group names (such as class-of-*)", p)
+	for _, pat := range c.Groups.CreateMissing.Patterns {
+		if _, err := path.Match(strings.ToLower(pat), ""); err != nil || pat == "" || hasControl(pat) {
+			p.add("groups.createMissing: %q is not a pattern of group names (such as class-of-*)", pat)
 		}
 	}
 	for _, d := range c.Groups.Domains {
 		if !input.IsDomainName(strings.ToLower(d)) {
-			add("groups.domains: %q is not a domain name", d)
+			p.add("groups.domains: %q is not a domain name", d)
 		}
 	}
-	if c.Password.Length < minPasswordLength || c.Password.Length > 100 {
-		add("password.length %d is out of range: use %d to 100", c.Password.Length, minPasswordLength)
-	}
-	if c.Concurrency < 1 || c.Concurrency > 100 {
-		add("concurrency %d is out of range: use 1 to 100", c.Concurrency)
-	}
-	if c.Quota < 1 {
-		add("quota %d must be a positive number of requests per minute", c.Quota)
-	}
-	if len(problems) == 0 {
-		return nil
-	}
-	return &ConfigError{Problems: problems}
 }
 
 // joinableGroup returns a check that a group (an address, or the part of

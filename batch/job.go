@@ -5,17 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"maps"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/provisionhq/provision/batch/directory"
 	"github.com/provisionhq/provision/batch/input"
@@ -108,35 +102,6 @@ func (j *Job) noteChange(err error) {
 	j.changed.Store(true)
 }
 
-// DirectoryStoppedError means the directory refused the job itself (a
-// missing scope or admin role, the API disabled, the domain's user limit):
-// the job stopped taking rows; the rows it had not finished stay pending,
-// and running it again after the fix does the rest.
-type DirectoryStoppedError struct {
-	Err *directory.SystemicError
-}
-
-func (e *DirectoryStoppedError) Error() string {
-	return "stopped by the directory: " + e.Err.Error()
-}
-
-func (e *DirectoryStoppedError) Unwrap() error { return e.Err }
-
-// NothingChangedError means the job stopped before it could change
-// anything in the directory: fix the cause and run it again.
-type NothingChangedError struct{ Err error }
-
-func (e *NothingChangedError) Error() string { return e.Err.Error() }
-func (e *NothingChangedError) Unwrap() error { return e.Err }
-
-// StoppedError means the job stopped part-way, after it had begun to
-// change the directory, for a reason other than its context: the journal
-// holds every intent, and running it again resumes it.
-type StoppedError struct{ Err error }
-
-func (e *StoppedError) Error() string { return e.Err.Error() }
-func (e *StoppedError) Unwrap() error { return e.Err }
-
 func (j *Job) failpoint(name string) {
 	if j.Failpoint != nil {
 		j.Failpoint(name)
@@ -148,71 +113,6 @@ func (j *Job) now() time.Time {
 		return j.Now()
 	}
 	return time.Now()
-}
-
-// ErrInterrupted is returned when the job stopped before its end because
-// its context was cancelled; the same command resumes it. It is
-// context.Canceled to errors.Is.
-var ErrInterrupted error = interrupted{}
-
-type interrupted struct{}
-
-func (interrupted) Error() string        { return "interrupted before the end" }
-func (interrupted) Is(target error) bool { return target == context.Canceled }
-
-// ConfigChangedError means an unfinished run is being resumed with
-// settings that change what it does.
-type ConfigChangedError struct {
-	Changes []string
-}
-
-func (e *ConfigChangedError) Error() string {
-	return "the config changed since this run started, so resuming it would mix two configurations:\n  " + strings.Join(e.Changes, "\n  ")
-}
-
-// Summary says what a job did.
-type Summary struct {
-	Mode       Mode
-	RunID      int64
-	Resumed    bool   // this invocation continued an unfinished run
-	ReportPath string // where the report is
-	Rotated    string // where an earlier report was moved, if one was
-	NoIDColumn bool   // rows are known by their content, not an ID
-	// Warnings are problems of the config with this input found before
-	// the first row, such as a pattern naming a field no column provides.
-	Warnings []string
-	// Halted is the systemic refusal of the directory that stopped the
-	// job, if one did: its rows not finished stay pending.
-	Halted *directory.SystemicError
-
-	// Statuses counts rows per report status over the whole run, earlier
-	// invocations included.
-	Statuses map[string]int
-	// ThisInvocation counts the rows finished by this invocation.
-	ThisInvocation map[string]int
-	Elapsed        time.Duration
-	Directory      directory.Stats
-
-	// Plan only: what run would create besides accounts.
-	OrgUnitsToCreate []string
-	GroupsToCreate   []string
-
-	// Abandoned is an earlier run left unfinished whose input changed
-	// before it was run again: rows of it that were not in this input are
-	// still unfinished.
-	Abandoned *AbandonedRun
-}
-
-// Failed is the number of rows that failed in the run.
-func (s *Summary) Failed() int { return s.Statuses[report.StatusFailed] }
-
-// Total is the number of rows of the run.
-func (s *Summary) Total() int {
-	n := 0
-	for _, c := range s.Statuses {
-		n += c
-	}
-	return n
 }
 
 // Run does the job. A row that cannot be processed is recorded as failed
@@ -237,62 +137,110 @@ func (j *Job) Run(ctx context.Context) (*Summary, error) {
 func (j *Job) run(ctx context.Context) (*Summary, error) {
 	start := time.Now()
 	j.setDefaults()
+	src, err := j.openInput()
+	if err != nil {
+		return nil, err
+	}
+	defer src.file.Close()
+	s, warnings, err := j.newRunner(src.reader)
+	if err != nil {
+		return nil, err
+	}
+	b, err := j.begin(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	s.run = b.run
+	work, stopWork := j.workContext(ctx)
+	defer stopWork()
+	if err := s.recover(ctx, work, b.resumed); err != nil {
+		return nil, err
+	}
+	if err := s.loadSnapshot(ctx); err != nil {
+		return nil, err
+	}
+	out, rotated, err := report.Open(b.run.ReportPath, b.resumed, b.protected)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Close()
+	if rotated != "" {
+		j.Logger.Info("kept the earlier report", "path", rotated)
+	}
+	err = s.pipeline(ctx, work, src, out)
+	halted := s.halted()
+	interrupted := ctx.Err() != nil && halted == nil
+	if err != nil && !(interrupted && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))) {
+		return nil, err
+	}
+	summary, err := j.summarize(ctx, s, b, src, out.Path(), rotated, warnings, time.Since(start))
+	switch {
+	case err != nil:
+		return nil, err
+	case halted != nil:
+		summary.Halted = halted
+		return summary, &DirectoryStoppedError{Err: halted}
+	case interrupted:
+		return summary, ErrInterrupted
+	}
+	outcome := fmt.Sprintf("%d rows, %d failed", summary.Total(), summary.Failed())
+	if err := j.Journal.EndRun(ctx, b.run.ID, outcome); err != nil {
+		return nil, err
+	}
+	return summary, nil
+}
+
+// source is a job's input, read once already (hashed, counted and its
+// encoding checked) and open for reading its records.
+type source struct {
+	file    *os.File
+	reader  *input.Reader
+	hash    string
+	records int // the header included
+}
+
+// openInput reads the input once and opens it for its records.
+func (j *Job) openInput() (*source, error) {
 	in, err := os.Open(j.InputPath)
 	if err != nil {
 		return nil, fmt.Errorf("open input: %w", err)
 	}
-	defer in.Close()
-	hash, records, err := input.Scan(in, j.Config.Encoding)
-	if err != nil {
+	src := &source{file: in}
+	if src.hash, src.records, err = input.Scan(in, j.Config.Encoding); err != nil {
+		in.Close()
 		return nil, fmt.Errorf("read input %s: %w", j.InputPath, err)
 	}
 	if _, err := in.Seek(0, io.SeekStart); err != nil {
+		in.Close()
 		return nil, fmt.Errorf("read input %s: %w", j.InputPath, err)
 	}
 	delim, _ := j.Config.delimiter()
-	reader, err := input.NewReader(in, input.ReaderOptions{Delimiter: delim, Columns: j.Config.Columns, Domain: j.Config.Domain, Encoding: j.Config.Encoding})
+	src.reader, err = input.NewReader(in, input.ReaderOptions{Delimiter: delim, Columns: j.Config.Columns, Domain: j.Config.Domain, Encoding: j.Config.Encoding})
 	if err != nil {
+		in.Close()
 		return nil, err
 	}
+	return src, nil
+}
+
+// newRunner returns the runner of the job's stages, and the warnings about
+// patterns and templates that name fields the input does not have.
+func (j *Job) newRunner(reader *input.Reader) (*runner, []string, error) {
 	patterns, err := j.Config.patterns()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	placement, err := newPlacement(j.Config)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	warnings := unknownFields(j.Config, patterns, reader, filepath.Base(j.InputPath))
 	if len(warnings) > 0 && j.Strict {
-		return nil, &UnknownFieldsError{Problems: warnings}
+		return nil, nil, &UnknownFieldsError{Problems: warnings}
 	}
 	for _, w := range warnings {
 		j.Logger.Warn(w)
 	}
-
-	// A journal is the memory of one directory: used for another, what it
-	// knows of accounts and names would be false there.
-	if err := j.Journal.BindDirectory(ctx, j.Target); err != nil {
-		return nil, err
-	}
-	// The report is checked before the run is recorded, and created only
-	// once the directory has answered: a job that cannot start leaves no
-	// empty report and no run that needs it behind.
-	protected, err := j.protected(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := report.Check(j.ReportPath, false, protected); err != nil {
-		return nil, err
-	}
-	run, resumed, abandoned, err := j.beginRun(ctx, hash, records)
-	if err != nil {
-		return nil, err
-	}
-	if err := report.Check(run.ReportPath, resumed, protected); err != nil {
-		return nil, err
-	}
-
 	dir := j.Directory
 	if j.Mode == Plan {
 		dir = ReadOnly(dir)
@@ -302,7 +250,6 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 		cfg:       j.Config,
 		dir:       dir,
 		journal:   j.Journal,
-		run:       run,
 		placement: placement,
 		log:       j.Logger,
 		counts:    map[string]int{},
@@ -315,100 +262,41 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 		Taken:    naming.CheckerFunc(j.Journal.NameTaken),
 		Ledger:   j.Journal,
 	})
+	return s, warnings, nil
+}
 
-	work, stopWork := j.workContext(ctx)
-	defer stopWork()
-	if j.Mode == Run {
-		if resumed {
-			if err := s.recoverReported(ctx); err != nil {
-				return nil, err
-			}
+// recover settles what an interrupted invocation left, before any row is
+// taken: report lines that reached the disk unrecorded, and side effects
+// in flight. A plan has nothing to settle.
+func (s *runner) recover(ctx, work context.Context, resumed bool) error {
+	if s.job.Mode != Run {
+		return nil
+	}
+	if resumed {
+		if err := s.recoverReported(ctx); err != nil {
+			return err
 		}
-		if err := s.reconcile(work); err != nil {
-			return nil, err
-		}
 	}
-	if err := s.loadSnapshot(ctx); err != nil {
-		return nil, err
-	}
-	out, rotated, err := report.Open(run.ReportPath, resumed, protected)
-	if err != nil {
-		return nil, err
-	}
-	defer out.Close()
-	if rotated != "" {
-		j.Logger.Info("kept the earlier report", "path", rotated)
-	}
-	if j.Mode == Plan {
+	return s.reconcile(work)
+}
+
+// pipeline runs the rows of the input through the stages: the reader and
+// the workers (process), then the finisher, which records the last rows
+// taken before it returns.
+func (s *runner) pipeline(ctx, work context.Context, src *source, out *report.File) error {
+	if s.job.Mode == Plan {
 		out.NoSync()
 	}
-	if j.Progress != nil {
-		j.Progress.Start(max(records-1, 0))
-		defer j.Progress.Done()
+	if s.job.Progress != nil {
+		s.job.Progress.Start(max(src.records-1, 0))
+		defer s.job.Progress.Done()
 	}
 	s.finisher = newFinisher(s, out)
-	err = s.process(ctx, work, reader)
-	// Every row taken is finished or stopped by now: the finisher records
-	// the last of them.
+	err := s.process(ctx, work, src.reader)
 	if ferr := s.finisher.close(); ferr != nil && err == nil {
 		err = ferr
 	}
-	halted := s.halted()
-	interrupted := ctx.Err() != nil && halted == nil
-	if err != nil && !(interrupted && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))) {
-		return nil, err
-	}
-
-	summary := &Summary{
-		Mode:           j.Mode,
-		RunID:          run.ID,
-		Resumed:        resumed,
-		ReportPath:     out.Path(),
-		Rotated:        rotated,
-		NoIDColumn:     !reader.HasID(),
-		ThisInvocation: s.counts,
-		Elapsed:        time.Since(start),
-		Warnings:       warnings,
-	}
-	if j.Stats != nil {
-		summary.Directory = j.Stats()
-	}
-	if j.Mode == Plan {
-		// Missing ones that may not be created are row errors instead.
-		if j.Config.OrgUnit.CreateMissing {
-			summary.OrgUnitsToCreate = s.orgUnits.missingList()
-		}
-		summary.GroupsToCreate = s.groupsToCreate.list()
-	}
-	if j.Mode == Plan {
-		// A plan is one invocation of a run of its own.
-		summary.Statuses = maps.Clone(s.counts)
-	} else if summary.Statuses, err = j.Journal.CountStatuses(context.WithoutCancel(ctx), run.ID); err != nil {
-		return nil, err
-	}
-	if abandoned.run.ID != 0 {
-		a, err := j.account(context.WithoutCancel(ctx), abandoned)
-		if err != nil {
-			return nil, err
-		}
-		if a.Rows > 0 {
-			summary.Abandoned = a
-			j.Logger.Warn("rows of an earlier unfinished run are still unfinished; run provision on its input again",
-				"run", a.Run.ID, "input", a.Run.InputPath, "rows", a.Rows, "exact", a.Exact)
-		}
-	}
-	if halted != nil {
-		summary.Halted = halted
-		return summary, &DirectoryStoppedError{Err: halted}
-	}
-	if interrupted {
-		return summary, ErrInterrupted
-	}
-	outcome := fmt.Sprintf("%d rows, %d failed", summary.Total(), summary.Failed())
-	if err := j.Journal.EndRun(ctx, run.ID, outcome); err != nil {
-		return nil, err
-	}
-	return summary, nil
+	return err
 }
 
 func (j *Job) setDefaults() {
@@ -444,241 +332,4 @@ func (j *Job) workContext(ctx context.Context) (context.Context, context.CancelF
 		cancel()
 	}()
 	return work, cancel
-}
-
-// beginRun resumes the unfinished run of the same input, or starts a new
-// run. A plan always starts a run of its own in its copy of the journal:
-// it never writes to the report of the run it would resume. When it starts
-// a new run while an earlier one is unfinished (its input changed), it
-// returns that run as abandoned: its rows that are in
-// the new input are finished by the new run, and the others are counted in
-// the summary.
-func (j *Job) beginRun(ctx context.Context, inputHash string, records int) (run journal.Run, resumed bool, abandoned abandonment, err error) {
-	fingerprint, summary := j.Config.Fingerprint()
-	last, found, err := j.Journal.LastRun(ctx)
-	if err != nil {
-		return journal.Run{}, false, abandonment{}, err
-	}
-	if found && !last.Finished() && j.Mode == Run {
-		if last.InputHash == inputHash {
-			if last.Fingerprint != fingerprint && !j.Force {
-				return journal.Run{}, false, abandonment{}, &ConfigChangedError{Changes: ConfigChanges(last.Config, summary)}
-			}
-			if err := j.Journal.ResumeRun(ctx, last.ID, fingerprint, summary); err != nil {
-				return journal.Run{}, false, abandonment{}, err
-			}
-			if last.ReportPath != j.ReportPath {
-				if _, err := os.Lstat(last.ReportPath); errors.Is(err, fs.ErrNotExist) {
-					// The run stopped before its report was created: the
-					// report asked for now is its report.
-					if err := j.Journal.SetRunReport(ctx, last.ID, j.ReportPath); err != nil {
-						return journal.Run{}, false, abandonment{}, err
-					}
-					last.ReportPath = j.ReportPath
-				} else {
-					j.Logger.Warn("a resumed run keeps writing its first report", "report", last.ReportPath)
-				}
-			}
-			j.Logger.Info("resuming an interrupted run", "run", last.ID, "started", last.Started, "invocation", last.Invocations+1)
-			return last, true, abandonment{}, nil
-		}
-		j.Logger.Warn("the previous run did not finish and its input has changed; starting a new run",
-			"previous_input", last.InputPath, "previous_run", last.ID)
-		if abandoned, err = j.beginAbandon(ctx, last); err != nil {
-			return journal.Run{}, false, abandonment{}, err
-		}
-	}
-	run, err = j.Journal.StartRun(ctx, journal.Run{
-		InputPath:   j.InputPath,
-		InputHash:   inputHash,
-		Fingerprint: fingerprint,
-		Config:      summary,
-		ReportPath:  j.ReportPath,
-		Records:     records,
-	})
-	return run, false, abandoned, err
-}
-
-// protected returns the files the report must never be: the input,
-// j.Protected, and for plan the report of every run of the journal (a
-// run's own report is continued or kept under a dated name by
-// OpenReport).
-func (j *Job) protected(ctx context.Context) ([]report.Protected, error) {
-	p := append([]report.Protected{{Path: j.InputPath, What: "the input"}}, j.Protected...)
-	if j.Mode != Plan {
-		return p, nil
-	}
-	runs, err := j.Journal.Runs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return append(p, report.RunReports(runs)...), nil
-}
-
-// runner is what one invocation of a job shares between its reader and its
-// workers.
-type runner struct {
-	job       *Job
-	cfg       Config
-	dir       Directory
-	journal   *journal.Journal
-	run       journal.Run
-	finisher  *finisher // the finishing stage: report lines, then the journal
-	placement *placement
-	reserver  *naming.Reserver
-	log       *slog.Logger
-	orgUnits  *existence
-	groups    *existence
-	// groupsToCreate are the missing groups plan found run would create.
-	groupsToCreate stringSet
-
-	mu     sync.Mutex
-	counts map[string]int // statuses of rows finished by this invocation
-	// stop is the systemic refusal that halted the job, once one did.
-	stop *directory.SystemicError
-}
-
-// halt stops the job taking rows, for a systemic refusal of the directory.
-func (s *runner) halt(sys *directory.SystemicError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stop == nil {
-		s.stop = sys
-		s.log.Error("the directory refuses the job itself; stopping: no new row is taken, rows not finished stay pending",
-			"refusal", sys.Kind.String(), "fix", sys.Fix)
-	}
-}
-
-// halted returns the refusal that halted the job, or nil.
-func (s *runner) halted() *directory.SystemicError {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stop
-}
-
-// process reads the input in order, names each row, and hands the rows
-// that need remote work to a bounded pool of workers. It stops taking rows
-// when ctx is cancelled; workers use work, which outlives ctx by the grace
-// period.
-func (s *runner) process(ctx, work context.Context, reader *input.Reader) error {
-	g, gctx := errgroup.WithContext(work)
-	g.SetLimit(s.cfg.Concurrency)
-	readErr := s.readAhead(reader, func(rec input.Record, known *prefetched) (bool, error) {
-		if ctx.Err() != nil || gctx.Err() != nil || s.halted() != nil {
-			return false, nil
-		}
-		t, err := s.prepare(ctx, rec, known)
-		if err != nil || t == nil {
-			return err == nil, err
-		}
-		g.Go(func() error { return s.work(ctx, gctx, t) })
-		return true, nil
-	})
-	werr := g.Wait()
-	if readErr != nil {
-		return readErr
-	}
-	if werr != nil {
-		return werr
-	}
-	return ctx.Err()
-}
-
-// count records a finished row.
-func (s *runner) count(status string) {
-	s.mu.Lock()
-	s.counts[status]++
-	s.mu.Unlock()
-	if s.job.Progress != nil {
-		s.job.Progress.Row(status)
-	}
-}
-
-// readAheadRecords is how many records the reader takes at a time: their
-// rows are read from the journal in one query.
-const readAheadRecords = 128
-
-// prefetched holds the journal's rows of the records read ahead.
-type prefetched struct {
-	rows  map[string]journal.Row
-	asked map[string]bool
-}
-
-// take returns the prefetched row of identity, once: a second record with
-// the same identity reads the journal again, to see what the first did.
-func (p *prefetched) take(identity string) (row journal.Row, known, ok bool) {
-	if p == nil || !p.asked[identity] {
-		return journal.Row{}, false, false
-	}
-	delete(p.asked, identity)
-	row, known = p.rows[identity]
-	delete(p.rows, identity)
-	return row, known, true
-}
-
-// readAhead reads the input in file order and calls fn with each record
-// until fn returns false or an error. A goroutine of its own reads and
-// validates the records, a few at a time, while fn works on the ones
-// before; the journal's rows of each few are read in one query.
-func (s *runner) readAhead(reader *input.Reader, fn func(input.Record, *prefetched) (bool, error)) error {
-	type chunk struct {
-		recs []input.Record
-		ids  []string
-		err  error
-	}
-	chunks := make(chan chunk, 2)
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		defer close(chunks)
-		for {
-			c := chunk{recs: make([]input.Record, 0, readAheadRecords)}
-			for len(c.recs) < readAheadRecords {
-				rec, err := reader.Next()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					c.err = fmt.Errorf("read input %s: %w", s.job.InputPath, err)
-					break
-				}
-				c.recs = append(c.recs, rec)
-				if rec.Err == nil {
-					c.ids = append(c.ids, identityOf(rec, s.cfg).key)
-				}
-			}
-			if len(c.recs) == 0 && c.err == nil {
-				return
-			}
-			select {
-			case chunks <- c:
-			case <-stop:
-				return
-			}
-			if c.err != nil || len(c.recs) < readAheadRecords {
-				return
-			}
-		}
-	}()
-	ctx := context.Background()
-	for c := range chunks {
-		rows, err := s.journal.RowsOf(ctx, c.ids)
-		if err != nil {
-			return err
-		}
-		known := &prefetched{rows: rows, asked: make(map[string]bool, len(c.ids))}
-		for _, id := range c.ids {
-			known.asked[id] = true
-		}
-		for _, rec := range c.recs {
-			goOn, err := fn(rec, known)
-			if err != nil || !goOn {
-				return err
-			}
-		}
-		if c.err != nil {
-			return c.err
-		}
-	}
-	return nil
 }

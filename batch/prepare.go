@@ -52,6 +52,13 @@ func (s *runner) prepare(ctx context.Context, rec input.Record, prefetch *prefet
 	if err != nil {
 		return nil, s.reject(ctx, rec, id.key, fmt.Sprintf("line %d: %v", rec.Line, err))
 	}
+	return s.take(ctx, rec, id, row, known, pl)
+}
+
+// take goes on with a record that can be processed, whose journal row is
+// row (when known): it skips it when it was done before and nothing
+// changed, or brings its account in line, or names it.
+func (s *runner) take(ctx context.Context, rec input.Record, id identity, row journal.Row, known bool, pl place) (*task, error) {
 	if !known {
 		row = journal.Row{Identity: id.key}
 	}
@@ -65,6 +72,7 @@ func (s *runner) prepare(ctx context.Context, rec input.Record, prefetch *prefet
 		return nil, s.finish(ctx, t, report.StatusSkipped, fmt.Sprintf("done in an earlier run as %s", row.Email))
 	}
 	if known {
+		var err error
 		if t.applied, err = s.effects(ctx, id.key); err != nil {
 			return nil, err
 		}
@@ -89,11 +97,18 @@ func (s *runner) prepare(ctx context.Context, rec input.Record, prefetch *prefet
 		}
 		return t, s.record(ctx, &t.row, evSeen)
 	}
-	// Seen, and then named: both go to the journal in one write.
+	return s.nameRow(ctx, t)
+}
+
+// nameRow names a row without an account: after the account the directory
+// has with its identity, after the name it holds already, or from the
+// patterns. Seen and named go to the journal in one write.
+func (s *runner) nameRow(ctx context.Context, t *task) (*task, error) {
+	var err error
 	if t.row.State, err = transition(&t.row, evSeen); err != nil {
 		return nil, err
 	}
-	accounts, err := s.journal.AccountsWithID(ctx, idKey(id.externalID))
+	accounts, err := s.journal.AccountsWithID(ctx, idKey(t.id.externalID))
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +122,7 @@ func (s *runner) prepare(ctx context.Context, rec input.Record, prefetch *prefet
 		return t, s.record(ctx, &t.row, evNamed)
 	default:
 		return nil, s.finish(ctx, t, report.StatusFailed,
-			fmt.Sprintf("%d accounts carry the ID %q (%s); fix the directory so that one does", len(accounts), rec.ID, strings.Join(accounts, ", ")))
+			fmt.Sprintf("%d accounts carry the ID %q (%s); fix the directory so that one does", len(accounts), t.rec.ID, strings.Join(accounts, ", ")))
 	}
 	if t.row.Email == "" {
 		// A name held for the row whose record was lost (the process

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 
+	"github.com/provisionhq/provision/batch"
 	"github.com/provisionhq/provision/batch/directory"
+	"github.com/provisionhq/provision/batch/journal"
 )
 
 // newClient returns the Directory API client for cfg. An endpoint on this
@@ -60,4 +63,70 @@ func joinAnd(words []string) string {
 		return strings.Join(words, "")
 	}
 	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+}
+
+// A connection is the Directory API a command talks to.
+type connection struct {
+	client *directory.Client
+	target journal.Directory // which directory it is, as journals record it
+	name   string            // what it is, for the summary
+	stop   func()
+}
+
+// connect returns the Directory API to talk to: Google, a configured
+// endpoint, or an emulator started in this process, which keeps its
+// directory in statePath (saved at the end when save is set).
+func (f *directoryFlags) connect(ctx context.Context, cfg batch.Config, statePath string, save bool, logger *slog.Logger, stderr io.Writer) (*connection, error) {
+	target, err := f.directoryOf(cfg.Domain)
+	if err != nil {
+		return nil, err
+	}
+	conn := &connection{target: target, name: "Google Workspace", stop: func() {}}
+	endpoint := f.endpoint
+	if f.useEmulator() {
+		emu, err := startEmulator(ctx, emulatorConfig{
+			domain:    cfg.Domain,
+			users:     f.emulatorUsers,
+			quota:     cfg.Quota,
+			statePath: statePath,
+			save:      save,
+			logger:    logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		conn.stop = emu.stop
+		conn.target.Customer = emu.customer
+		endpoint = emu.url
+		conn.name = "the embedded emulator (nothing in Google Workspace changes)"
+		if !f.emulator {
+			fmt.Fprintln(stderr, "provision: note: no Google credentials are configured, so this runs against the embedded Directory API emulator")
+			fmt.Fprintln(stderr, "provision: hint: give --subject and --credentials (or --impersonate) to work on your Google Workspace")
+		}
+	} else if endpoint != "" {
+		conn.name = endpoint
+	}
+	access := directory.GroupRead
+	if cfg.Groups.CreatesGroups() {
+		access = directory.GroupCreate
+	}
+	where := endpoint
+	if f.useEmulator() {
+		where = "the embedded emulator"
+	}
+	conn.client, err = f.newClient(ctx, directory.Config{
+		Endpoint:        endpoint,
+		Domain:          cfg.Domain,
+		CredentialsFile: f.credentials,
+		Subject:         f.subject,
+		Impersonate:     f.impersonate,
+		Groups:          access,
+		QuotaPerMinute:  cfg.Quota,
+		Logger:          logger,
+	}, where, stderr)
+	if err != nil {
+		conn.stop()
+		return nil, err
+	}
+	return conn, nil
 }

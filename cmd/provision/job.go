@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/provisionhq/provision/batch"
 	"github.com/provisionhq/provision/batch/directory"
@@ -165,30 +164,9 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 		return err
 	}
 
-	where, err := f.directoryOf(cfg.Domain)
+	journalPath, reportPath, statePath, err := f.paths(mode, cfg, csvPath, stderr)
 	if err != nil {
 		return err
-	}
-	journalPath, err := resolveJournal(f.stateDir, f.journal, where)
-	if err != nil {
-		return err
-	}
-	if f.journal == "" {
-		if legacy, ok := legacyJournal(csvPath); ok {
-			fmt.Fprintf(stderr, "provision: note: %s was kept by an earlier provision next to the input; journals now live one per directory (%s)\n", legacy, journalPath)
-			fmt.Fprintf(stderr, "provision: hint: give --journal %s to go on with that one\n", legacy)
-		}
-	}
-	reportPath := f.report
-	if reportPath == "" {
-		reportPath = strings.TrimSuffix(csvPath, filepath.Ext(csvPath)) + ".report.csv"
-		if mode == batch.Plan {
-			reportPath = strings.TrimSuffix(csvPath, filepath.Ext(csvPath)) + ".plan.csv"
-		}
-	}
-	statePath := f.emulatorState
-	if statePath == "" {
-		statePath = strings.TrimSuffix(journalPath, filepath.Ext(journalPath)) + ".emulator.json"
 	}
 	conn, err := f.connect(ctx, cfg, statePath, mode == batch.Run, logger, stderr)
 	if err != nil {
@@ -239,6 +217,13 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 			printPlan(stdout, summary)
 		}
 	}
+	return jobError(name, summary, err)
+}
+
+// jobError maps what a job returned to what the command returns: a usage
+// error (exit 2, with a hint) for everything that stopped it before it
+// changed anything, its own errors for the other exit codes.
+func jobError(name string, summary *batch.Summary, err error) error {
 	var changed *batch.ConfigChangedError
 	var header *input.HeaderError
 	var encoding *input.EncodingError
@@ -278,6 +263,38 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 	return nil
 }
 
+// paths returns the files of a job: its journal (the directory's, by
+// default), its report (next to the CSV, by default) and the embedded
+// emulator's directory (next to the journal).
+func (f *jobFlags) paths(mode batch.Mode, cfg batch.Config, csvPath string, stderr io.Writer) (journalPath, reportPath, statePath string, err error) {
+	where, err := f.directoryOf(cfg.Domain)
+	if err != nil {
+		return "", "", "", err
+	}
+	journalPath, err = resolveJournal(f.stateDir, f.journal, where)
+	if err != nil {
+		return "", "", "", err
+	}
+	if f.journal == "" {
+		if legacy, ok := legacyJournal(csvPath); ok {
+			fmt.Fprintf(stderr, "provision: note: %s was kept by an earlier provision next to the input; journals now live one per directory (%s)\n", legacy, journalPath)
+			fmt.Fprintf(stderr, "provision: hint: give --journal %s to go on with that one\n", legacy)
+		}
+	}
+	reportPath = f.report
+	if reportPath == "" {
+		reportPath = strings.TrimSuffix(csvPath, filepath.Ext(csvPath)) + ".report.csv"
+		if mode == batch.Plan {
+			reportPath = strings.TrimSuffix(csvPath, filepath.Ext(csvPath)) + ".plan.csv"
+		}
+	}
+	statePath = f.emulatorState
+	if statePath == "" {
+		statePath = strings.TrimSuffix(journalPath, filepath.Ext(journalPath)) + ".emulator.json"
+	}
+	return journalPath, reportPath, statePath, nil
+}
+
 // registerJournalFlags registers --state-dir and --journal.
 func registerJournalFlags(fs *flagSet, stateDir, journal *string) {
 	fs.StringVar(stateDir, stateDirFlag, "", "`folder` of the journals, one per directory (default $XDG_STATE_HOME/provision or ~/.local/state/provision)")
@@ -315,72 +332,6 @@ type rowsFailedError struct {
 
 func (e *rowsFailedError) Error() string {
 	return fmt.Sprintf("%d of %d rows failed; the report %s says why for each", e.failed, e.total, e.report)
-}
-
-// A connection is the Directory API a command talks to.
-type connection struct {
-	client *directory.Client
-	target journal.Directory // which directory it is, as journals record it
-	name   string            // what it is, for the summary
-	stop   func()
-}
-
-// connect returns the Directory API to talk to: Google, a configured
-// endpoint, or an emulator started in this process, which keeps its
-// directory in statePath (saved at the end when save is set).
-func (f *directoryFlags) connect(ctx context.Context, cfg batch.Config, statePath string, save bool, logger *slog.Logger, stderr io.Writer) (*connection, error) {
-	target, err := f.directoryOf(cfg.Domain)
-	if err != nil {
-		return nil, err
-	}
-	conn := &connection{target: target, name: "Google Workspace", stop: func() {}}
-	endpoint := f.endpoint
-	if f.useEmulator() {
-		emu, err := startEmulator(ctx, emulatorConfig{
-			domain:    cfg.Domain,
-			users:     f.emulatorUsers,
-			quota:     cfg.Quota,
-			statePath: statePath,
-			save:      save,
-			logger:    logger,
-		})
-		if err != nil {
-			return nil, err
-		}
-		conn.stop = emu.stop
-		conn.target.Customer = emu.customer
-		endpoint = emu.url
-		conn.name = "the embedded emulator (nothing in Google Workspace changes)"
-		if !f.emulator {
-			fmt.Fprintln(stderr, "provision: note: no Google credentials are configured, so this runs against the embedded Directory API emulator")
-			fmt.Fprintln(stderr, "provision: hint: give --subject and --credentials (or --impersonate) to work on your Google Workspace")
-		}
-	} else if endpoint != "" {
-		conn.name = endpoint
-	}
-	access := directory.GroupRead
-	if cfg.Groups.CreatesGroups() {
-		access = directory.GroupCreate
-	}
-	where := endpoint
-	if f.useEmulator() {
-		where = "the embedded emulator"
-	}
-	conn.client, err = f.newClient(ctx, directory.Config{
-		Endpoint:        endpoint,
-		Domain:          cfg.Domain,
-		CredentialsFile: f.credentials,
-		Subject:         f.subject,
-		Impersonate:     f.impersonate,
-		Groups:          access,
-		QuotaPerMinute:  cfg.Quota,
-		Logger:          logger,
-	}, where, stderr)
-	if err != nil {
-		conn.stop()
-		return nil, err
-	}
-	return conn, nil
 }
 
 // openJournal opens the job's journal. Plan works on a copy, so that it
@@ -433,89 +384,4 @@ func confirm(stdin io.Reader, stderr io.Writer, question string) error {
 		return nil
 	}
 	return usageErrorf("run: not confirmed; nothing was changed")
-}
-
-// printSummary writes what the job did, for a person, to w.
-func printSummary(w io.Writer, s *batch.Summary, csvPath, target, journalPath string) {
-	verb := "run"
-	if s.Mode == batch.Plan {
-		verb = "plan"
-	}
-	resumed := ""
-	if s.Resumed {
-		resumed = ", resumed"
-	}
-	fmt.Fprintf(w, "\nprovision %s of %s against %s%s\n", verb, csvPath, target, resumed)
-	for _, status := range []string{report.StatusCreated, report.StatusConverged, report.StatusSkipped, report.StatusPlanned, report.StatusFailed} {
-		if n := s.Statuses[status]; n > 0 {
-			fmt.Fprintf(w, "  %-10s %6d\n", status, n)
-		}
-	}
-	total := s.Total()
-	secs := s.Elapsed.Seconds()
-	fmt.Fprintf(w, "  %-10s %6d rows in %s", "total", total, s.Elapsed.Round(100*time.Millisecond))
-	if done := sum(s.ThisInvocation); done > 0 && secs > 0 {
-		fmt.Fprintf(w, " (%.1f rows/s)", float64(done)/secs)
-	}
-	fmt.Fprintln(w)
-	if d := s.Directory; d.Requests > 0 {
-		fmt.Fprintf(w, "  %-10s %6d (%.1f/s), %d retried, %d rate-limited\n", "requests", d.Requests, float64(d.Requests)/secs, d.Retries, d.RateLimited)
-	}
-	for _, warning := range s.Warnings {
-		fmt.Fprintf(w, "  warning: %s\n", input.Visible(warning))
-	}
-	if s.NoIDColumn {
-		fmt.Fprintln(w, "  note: the file has no ID column, so each row is known by its content; a changed row counts as a new person")
-	}
-	fmt.Fprintf(w, "  report     %s (readable only by you", s.ReportPath)
-	if s.Mode == batch.Run && s.Statuses[report.StatusCreated] > 0 {
-		fmt.Fprint(w, "; it holds initial passwords: hand them out, then delete it")
-	}
-	fmt.Fprintln(w, ")")
-	if s.Rotated != "" {
-		fmt.Fprintf(w, "  earlier report kept as %s\n", s.Rotated)
-	}
-	if s.Mode == batch.Run {
-		fmt.Fprintf(w, "  journal    %s\n", journalPath)
-	}
-	if a := s.Abandoned; a != nil {
-		count := fmt.Sprintf("%d rows", a.Rows)
-		if !a.Exact {
-			count = fmt.Sprintf("up to %d rows (%d it had read that are not in this file, up to %d it never reached)", a.Rows, a.Read, a.NotReached)
-		}
-		fmt.Fprintf(w, "  note: the unfinished run %d of %s (started %s) has %s that this file did not finish;\n",
-			a.Run.ID, input.Visible(a.Run.InputPath), a.Run.Started.Format(time.RFC3339), count)
-		fmt.Fprintf(w, "        only that file can finish them: run provision on %s, as it was then, again\n", input.Visible(a.Run.InputPath))
-	}
-	if s.Halted != nil {
-		fmt.Fprintf(w, "  stopped    the directory refuses the job itself (%s): no row was taken after that, and the rows not finished stay pending\n", s.Halted.Kind)
-	}
-	if s.Mode == batch.Run && s.Halted == nil && total > 0 && s.Statuses[report.StatusCreated] == 0 && s.Statuses[report.StatusConverged] == 0 && s.Failed() == 0 {
-		fmt.Fprintln(w, "  nothing to do: every row was done in an earlier run")
-	}
-}
-
-// printPlan writes what run would create besides accounts.
-func printPlan(w io.Writer, s *batch.Summary) {
-	fmt.Fprintf(w, "%d rows planned, %d failed; every username is in %s\n", s.Statuses[report.StatusPlanned], s.Failed(), s.ReportPath)
-	for _, list := range []struct {
-		what  string
-		items []string
-	}{{"org units", s.OrgUnitsToCreate}, {"groups", s.GroupsToCreate}} {
-		if len(list.items) == 0 {
-			continue
-		}
-		fmt.Fprintf(w, "%s run would create:\n", list.what)
-		for _, it := range list.items {
-			fmt.Fprintf(w, "  %s\n", it)
-		}
-	}
-}
-
-func sum(m map[string]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
-	}
-	return n
 }

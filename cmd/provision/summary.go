@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/provisionhq/provision/batch"
+	"github.com/provisionhq/provision/batch/input"
+	"github.com/provisionhq/provision/batch/report"
+)
+
+// printSummary writes what the job did, for a person, to w.
+func printSummary(w io.Writer, s *batch.Summary, csvPath, target, journalPath string) {
+	verb := "run"
+	if s.Mode == batch.Plan {
+		verb = "plan"
+	}
+	resumed := ""
+	if s.Resumed {
+		resumed = ", resumed"
+	}
+	fmt.Fprintf(w, "\nprovision %s of %s against %s%s\n", verb, csvPath, target, resumed)
+	for _, status := range []string{report.StatusCreated, report.StatusConverged, report.StatusSkipped, report.StatusPlanned, report.StatusFailed} {
+		if n := s.Statuses[status]; n > 0 {
+			fmt.Fprintf(w, "  %-10s %6d\n", status, n)
+		}
+	}
+	total := s.Total()
+	secs := s.Elapsed.Seconds()
+	fmt.Fprintf(w, "  %-10s %6d rows in %s", "total", total, s.Elapsed.Round(100*time.Millisecond))
+	if done := sum(s.ThisInvocation); done > 0 && secs > 0 {
+		fmt.Fprintf(w, " (%.1f rows/s)", float64(done)/secs)
+	}
+	fmt.Fprintln(w)
+	if d := s.Directory; d.Requests > 0 {
+		fmt.Fprintf(w, "  %-10s %6d (%.1f/s), %d retried, %d rate-limited\n", "requests", d.Requests, float64(d.Requests)/secs, d.Retries, d.RateLimited)
+	}
+	for _, warning := range s.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", input.Visible(warning))
+	}
+	if s.NoIDColumn {
+		fmt.Fprintln(w, "  note: the file has no ID column, so each row is known by its content; a changed row counts as a new person")
+	}
+	fmt.Fprintf(w, "  report     %s (readable only by you", s.ReportPath)
+	if s.Mode == batch.Run && s.Statuses[report.StatusCreated] > 0 {
+		fmt.Fprint(w, "; it holds initial passwords: hand them out, then delete it")
+	}
+	fmt.Fprintln(w, ")")
+	if s.Rotated != "" {
+		fmt.Fprintf(w, "  earlier report kept as %s\n", s.Rotated)
+	}
+	if s.Mode == batch.Run {
+		fmt.Fprintf(w, "  journal    %s\n", journalPath)
+	}
+	if a := s.Abandoned; a != nil {
+		count := fmt.Sprintf("%d rows", a.Rows)
+		if !a.Exact {
+			count = fmt.Sprintf("up to %d rows (%d it had read that are not in this file, up to %d it never reached)", a.Rows, a.Read, a.NotReached)
+		}
+		fmt.Fprintf(w, "  note: the unfinished run %d of %s (started %s) has %s that this file did not finish;\n",
+			a.Run.ID, input.Visible(a.Run.InputPath), a.Run.Started.Format(time.RFC3339), count)
+		fmt.Fprintf(w, "        only that file can finish them: run provision on %s, as it was then, again\n", input.Visible(a.Run.InputPath))
+	}
+	if s.Halted != nil {
+		fmt.Fprintf(w, "  stopped    the directory refuses the job itself (%s): no row was taken after that, and the rows not finished stay pending\n", s.Halted.Kind)
+	}
+	if s.Mode == batch.Run && s.Halted == nil && total > 0 && s.Statuses[report.StatusCreated] == 0 && s.Statuses[report.StatusConverged] == 0 && s.Failed() == 0 {
+		fmt.Fprintln(w, "  nothing to do: every row was done in an earlier run")
+	}
+}
+
+// printPlan writes what run would create besides accounts.
+func printPlan(w io.Writer, s *batch.Summary) {
+	fmt.Fprintf(w, "%d rows planned, %d failed; every username is in %s\n", s.Statuses[report.StatusPlanned], s.Failed(), s.ReportPath)
+	for _, list := range []struct {
+		what  string
+		items []string
+	}{{"org units", s.OrgUnitsToCreate}, {"groups", s.GroupsToCreate}} {
+		if len(list.items) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "%s run would create:\n", list.what)
+		for _, it := range list.items {
+			fmt.Fprintf(w, "  %s\n", it)
+		}
+	}
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
