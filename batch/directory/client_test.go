@@ -74,8 +74,8 @@ func TestClient_InsertUser(t *testing.T) {
 			if got := StatusCode(err); got != tt.code {
 				t.Errorf("StatusCode = %d, want %d (%v)", got, tt.code, err)
 			}
-			if tt.reason != "" && Reason(err) != tt.reason {
-				t.Errorf("Reason = %q, want %q", Reason(err), tt.reason)
+			if tt.reason != "" && reason(err) != tt.reason {
+				t.Errorf("Reason = %q, want %q", reason(err), tt.reason)
 			}
 			_, systemic := AsSystemic(err)
 			if IsDuplicate(err) != tt.duplicate || systemic != tt.systemic || IsOutcomeUnknown(err) || IsRateLimited(err) {
@@ -113,7 +113,7 @@ func TestClient_GetUser(t *testing.T) {
 		})
 	}
 	_, err = c.GetUser(ctx, "nobody@"+testDomain)
-	if !IsNotFound(err) || Reason(err) != "notFound" {
+	if !IsNotFound(err) || reason(err) != "notFound" {
 		t.Errorf("GetUser(nobody) = %v, want 404 notFound", err)
 	}
 }

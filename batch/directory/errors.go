@@ -95,10 +95,10 @@ func IsRateLimited(err error) bool {
 	return ok && rateLimited(e)
 }
 
-// Reason returns the reason of the first item of Google's error body
+// reason returns the reason of the first item of Google's error body
 // ("duplicate", "notFound", "conditionNotMet", "userRateLimitExceeded" …),
 // or "" when err carries none.
-func Reason(err error) string {
+func reason(err error) string {
 	e, ok := apiError(err)
 	if !ok || len(e.Errors) == 0 {
 		return ""

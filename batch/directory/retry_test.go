@@ -276,7 +276,7 @@ func TestClient_boundedAttempts(t *testing.T) {
 	ctx := t.Context()
 	emu, c := newTestClient(t, emulator.Options{Faults: emulator.Faults{BackendError: 1}}, Config{})
 	_, err := c.GetUser(ctx, "ada@"+testDomain)
-	if StatusCode(err) != http.StatusServiceUnavailable || Reason(err) != "backendError" {
+	if StatusCode(err) != http.StatusServiceUnavailable || reason(err) != "backendError" {
 		t.Fatalf("GetUser = %v, want the last 503", err)
 	}
 	n := int64(fastRetry.MaxAttempts)

@@ -104,7 +104,7 @@ func newSystemicError(op string, err error, who actor) *SystemicError {
 		Op:      op,
 		Kind:    kind,
 		Code:    e.Code,
-		Reason:  Reason(err),
+		Reason:  reason(err),
 		Message: e.Message,
 		Fix:     who.fix(kind, op),
 		Err:     err,

@@ -116,9 +116,9 @@ type Reader struct {
 	domain  string
 }
 
-// row receives the known columns of one record from gocsv; the tags are
+// cellRow receives the known columns of one record from gocsv; the tags are
 // the canonical field names the header is renormalised to.
-type row struct {
+type cellRow struct {
 	ID           string `csv:"id"`
 	FirstName    string `csv:"firstname"`
 	LastName     string `csv:"lastname"`
@@ -211,7 +211,7 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	// the header by field.
 	cr.ReuseRecord = true // gocsv copies the fields out
 
-	um, err := gocsv.NewUnmarshaller(cr, row{})
+	um, err := gocsv.NewUnmarshaller(cr, cellRow{})
 	if cut, ok := guard.claim(cr.InputOffset()); ok && err != io.EOF {
 		return nil, &HeaderError{Err: fmt.Errorf("line %d is longer than 1 MiB; is the file a CSV of people, one per line?", cut.line)}
 	}
@@ -395,9 +395,6 @@ func customName(s string) string {
 	return b.String()
 }
 
-// Fields returns the field name of each column, in file order.
-func (r *Reader) Fields() []string { return slices.Clone(r.fields) }
-
 // Provides reports whether a pattern or template field can have a value
 // in this file: firstname and lastname always, the other fields when a
 // column gives them.
@@ -449,9 +446,9 @@ func (r *Reader) Next() (Record, error) {
 		}
 		return fail(parseProblem(pe, len(r.fields), len(r.unnamed))), nil
 	}
-	cells := v.(row)
+	cells := v.(cellRow)
 	unnamed := r.takeUnnamed(custom)
-	rec := record(line, cells, custom)
+	rec := newRecord(line, cells, custom)
 	if last > line {
 		rec.EndLine = last
 	}
@@ -465,9 +462,9 @@ func (r *Reader) Next() (Record, error) {
 	return rec, nil
 }
 
-// record returns the Record for the cells of one row, cleaned up but not
+// newRecord returns the Record for the cells of one row, cleaned up but not
 // checked.
-func record(line int, c row, custom map[string]string) Record {
+func newRecord(line int, c cellRow, custom map[string]string) Record {
 	for k, v := range custom {
 		custom[k] = strings.TrimSpace(v)
 	}

@@ -250,8 +250,8 @@ func TestNewReader_Header(t *testing.T) {
 			if err != nil {
 				t.Fatalf("NewReader(%q) error = %v", tt.header, err)
 			}
-			if got := r.Fields(); !slices.Equal(got, tt.want) {
-				t.Errorf("Fields() = %q, want %q", got, tt.want)
+			if got := r.fields; !slices.Equal(got, tt.want) {
+				t.Errorf("fields = %q, want %q", got, tt.want)
 			}
 		})
 	}
@@ -526,8 +526,8 @@ func TestReader_UnnamedColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := r.Fields(), []string{"firstname", "lastname", "notes"}; !slices.Equal(got, want) {
-		t.Errorf("Fields() = %q, want %q", got, want)
+	if got, want := r.fields, []string{"firstname", "lastname", "notes"}; !slices.Equal(got, want) {
+		t.Errorf("fields = %q, want %q", got, want)
 	}
 	want := []struct {
 		line   int
@@ -618,7 +618,7 @@ func TestRecord_Fields(t *testing.T) {
 	rec := Record{FirstName: "Zoë", LastName: "Weiß", Email: "z@example.org", Custom: map[string]string{"region": "Nord", "grade": "5"}}
 	want := naming.Fields{"firstname": "Zoë", "lastname": "Weiß", "region": "Nord", "grade": "5"}
 	if got := rec.Fields(); !maps.Equal(got, want) {
-		t.Errorf("Fields() = %q, want %q", got, want)
+		t.Errorf("fields = %q, want %q", got, want)
 	}
 	// Reading through the Reader gives the same fields, ready for naming.
 	r, err := NewReader(strings.NewReader("First Name,Last Name,Home Region\nZoë,Weiß,Nord\n"), ReaderOptions{})
@@ -627,7 +627,7 @@ func TestRecord_Fields(t *testing.T) {
 	}
 	got := readAll(t, r)[0].Fields()
 	if want := (naming.Fields{"firstname": "Zoë", "lastname": "Weiß", "home_region": "Nord"}); !maps.Equal(got, want) {
-		t.Errorf("Fields() = %q, want %q", got, want)
+		t.Errorf("fields = %q, want %q", got, want)
 	}
 }
 

@@ -79,7 +79,7 @@ func (e *RowError) Unwrap() error { return e.Err }
 // check returns the first problem of a record, reading its cells from left
 // to right, or nil when the record can be processed. cells and custom are
 // the record's cells as read; rec holds their cleaned-up values.
-func (r *Reader) check(rec *Record, cells row, custom map[string]string) error {
+func (r *Reader) check(rec *Record, cells cellRow, custom map[string]string) error {
 	for i, field := range r.fields {
 		if err := r.checkField(field, rec, cells, custom); err != nil {
 			return &RowError{Line: rec.Line, Column: r.headers[i], Err: err}
@@ -105,7 +105,7 @@ func (r *Reader) takeUnnamed(custom map[string]string) error {
 
 // checkField checks the cell of one field: first its text as read, then
 // the value the record holds.
-func (r *Reader) checkField(field string, rec *Record, c row, custom map[string]string) error {
+func (r *Reader) checkField(field string, rec *Record, c cellRow, custom map[string]string) error {
 	switch field {
 	case "firstname":
 		return checkName(c.FirstName)

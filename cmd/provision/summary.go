@@ -35,6 +35,9 @@ func printSummary(w io.Writer, s *batch.Summary, csvPath, target, journalPath st
 	fmt.Fprintln(w)
 	if d := s.Directory; d.Requests > 0 {
 		fmt.Fprintf(w, "  %-10s %6d (%.1f/s), %d retried, %d rate-limited\n", "requests", d.Requests, float64(d.Requests)/secs, d.Retries, d.RateLimited)
+		if d.RateLimited > 0 && d.PerMinute > 0 {
+			fmt.Fprintf(w, "  %-10s the directory asked to slow down: the job ended sending at most %.0f requests a minute (see --quota)\n", "", d.PerMinute)
+		}
 	}
 	for _, warning := range s.Warnings {
 		fmt.Fprintf(w, "  warning: %s\n", input.Visible(warning))
