@@ -73,13 +73,14 @@ const (
 // requests are in flight; memory holds those pages, never the directory. An
 // error from sink stops the snapshot and is returned.
 //
-// Users are listed in shards by address prefix (query email:p*, in address
-// order, orderBy=email). Every shard costs at least one request, however few
-// addresses it holds, so the snapshot starts with one shard per character an
-// address can start with rather than a fixed finer grid, and lets the data
-// decide the rest: whenever a worker would otherwise idle, the shard that has
-// fetched the most pages is split at the address it has reached, the
-// characters after it becoming shards of their own. Names cluster (a sixth
+// Users are listed in address order (orderBy=email), in shards by address
+// prefix (query email:p*). Every shard costs at least one request, however
+// few addresses it holds, so the snapshot starts with one listing of the
+// whole domain, which for a small domain is the only request, and lets the
+// data decide the rest: whenever a worker would otherwise idle, the shard
+// that has fetched the most pages is split at the address it has reached,
+// the characters after it becoming shards of their own. A domain larger than
+// a page is thus split after its first page. Names cluster (a sixth
 // of a realistic directory starts with j), so heavy shards split repeatedly
 // and one character deeper each time, while light ones are never split. The
 // extra requests are bounded: splitting stops while it has made more shards
@@ -102,9 +103,7 @@ func (c *Client) snapshot(ctx context.Context, listUsers listFunc, sink func(sna
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sched := newScheduler(c.parallel)
-	for _, ch := range firstChars {
-		sched.add(&shard{list: listUsers, prefix: string(ch), splittable: true})
-	}
+	sched.add(&shard{list: listUsers, splittable: true})
 	if c.groups >= GroupRead {
 		sched.add(&shard{list: c.listGroups})
 	}
@@ -373,8 +372,12 @@ func (s *scheduler) split() bool {
 	at := strings.IndexByte(best.last, '@')
 	for d := len(best.prefix); d <= at; d++ {
 		var children []*shard
-		for i := range len(laterChars) {
-			ch := laterChars[i]
+		chars := laterChars
+		if d == 0 {
+			chars = firstChars
+		}
+		for i := range len(chars) {
+			ch := chars[i]
 			child := best.last[:d] + string(ch)
 			if ch <= best.last[d] || best.limit != "" && child >= best.limit {
 				continue
