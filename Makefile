@@ -39,10 +39,11 @@ demo: build
 	./$(BIN) run --emulator --config sample-csv/students.yaml --journal $(DEMO)/students.journal --report $(DEMO)/students.report.csv sample-csv/students.csv
 
 # Benchmarks, each reported as a ratio measured in one run:
-#   P2 naming 100,000 same-name rows ÷ 10,000 (Go benchmark, naming)
-#   P4 snapshot of 200,000 users, parallel ÷ sequential (Go benchmark, directory)
-#      and the sustained request rate ÷ quota
-#   P1, P3, P5 whole runs and plans against the emulator (provision bench)
+#   naming 100,000 same-name rows ÷ 10,000 (Go benchmark, naming)
+#   snapshot of 200,000 users, parallel ÷ sequential, and the sustained
+#      request rate ÷ quota (Go benchmarks, batch/directory)
+#   B1–B5 whole plans and runs against the emulator (provision bench,
+#      in the test build; cmd/provision/bench.go lists them and their goals)
 # BENCH_QUICK=1 runs provision bench at smaller sizes.
 bench:
 	$(GO) build $(TESTTAGS) -o bin/provision-test ./cmd/provision
