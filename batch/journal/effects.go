@@ -29,6 +29,13 @@ const (
 	AddMember     = "add-member"
 	CreateOrgUnit = "create-orgunit"
 	CreateGroup   = "create-group"
+	UpdateUser    = "update-user"    // target: a digest of the change
+	SuspendUser   = "suspend-user"   // target: the address
+	RestoreUser   = "restore-user"   // target: the address; lifts a suspension
+	DeleteUser    = "delete-user"    // target: the address
+	RemoveMember  = "remove-member"  // target: the group
+	DeleteGroup   = "delete-group"   // target: the group, deleted when empty
+	DeleteOrgUnit = "delete-orgunit" // target: the path, deleted when empty
 )
 
 // An Effect is one remote change for one row.
@@ -42,14 +49,15 @@ type Effect struct {
 	RemoteID string
 	Error    string
 	Updated  time.Time
+	Run      int64 // the run that last attempted it; 0 before layout 4
 }
 
-const effectColumns = "id, identity, kind, target, state, attempts, remote_id, error, updated_at"
+const effectColumns = "id, identity, kind, target, state, attempts, remote_id, error, updated_at, run_id"
 
 func scanEffect(s interface{ Scan(...any) error }) (Effect, error) {
 	var e Effect
 	var updated string
-	err := s.Scan(&e.ID, &e.Identity, &e.Kind, &e.Target, &e.State, &e.Attempts, &e.RemoteID, &e.Error, &updated)
+	err := s.Scan(&e.ID, &e.Identity, &e.Kind, &e.Target, &e.State, &e.Attempts, &e.RemoteID, &e.Error, &updated, &e.Run)
 	e.Updated = parseTime(updated)
 	return e, err
 }
@@ -61,9 +69,10 @@ func scanEffect(s interface{ Scan(...any) error }) (Effect, error) {
 func (j *Journal) Intent(ctx context.Context, identity, kind, target string) (Effect, error) {
 	var e Effect
 	err := j.write(ctx, grouped, func() error {
-		q, err := j.queryRow(ctx, `INSERT INTO effects (identity, kind, target, state, attempts, updated_at) VALUES (?, ?, ?, 'intent', 1, ?)
-			ON CONFLICT (identity, kind, target) DO UPDATE SET state = 'intent', attempts = attempts + 1, error = '', updated_at = excluded.updated_at
-			RETURNING `+effectColumns, identity, kind, target, timestamp(j.opts.Now()))
+		q, err := j.queryRow(ctx, `INSERT INTO effects (identity, kind, target, state, attempts, updated_at, run_id) VALUES (?, ?, ?, 'intent', 1, ?, ?)
+			ON CONFLICT (identity, kind, target) DO UPDATE SET state = 'intent', attempts = attempts + 1, error = '',
+				updated_at = excluded.updated_at, run_id = excluded.run_id
+			RETURNING `+effectColumns, identity, kind, target, timestamp(j.opts.Now()), j.run)
 		if err != nil {
 			return err
 		}
@@ -101,6 +110,12 @@ func (j *Journal) Effects(ctx context.Context, identity string) ([]Effect, error
 // that may or may not have reached the directory before a crash.
 func (j *Journal) InFlight(ctx context.Context) ([]Effect, error) {
 	return j.effects(ctx, "SELECT "+effectColumns+" FROM effects WHERE state = 'intent' ORDER BY id")
+}
+
+// EffectsOfRun returns the side effects of kind that run attempted last,
+// in the order they were first recorded.
+func (j *Journal) EffectsOfRun(ctx context.Context, run int64, kind string) ([]Effect, error) {
+	return j.effects(ctx, "SELECT "+effectColumns+" FROM effects WHERE run_id = ? AND kind = ? ORDER BY id", run, kind)
 }
 
 func (j *Journal) effects(ctx context.Context, query string, args ...any) ([]Effect, error) {

@@ -63,6 +63,7 @@ type Journal struct {
 	holders       *recent[string]    // recent holders of names
 	counters      *recent[int]       // recent [#] counters
 	dirtyCounters map[string]int     // counters moved since the last commit
+	run           int64              // the run started or resumed: the run of the effects written
 
 	// Group commit (see groupCommit): writes are numbered; waiters of
 	// grouped writes wait under cmu until theirs is committed or lost.

@@ -68,6 +68,7 @@ func (j *Journal) StartRun(ctx context.Context, r Run) (Run, error) {
 			return fmt.Errorf("record run: %w", err)
 		}
 		r.ID, err = res.LastInsertId()
+		j.run = r.ID
 		return err
 	})
 	return r, err
@@ -81,6 +82,7 @@ func (j *Journal) ResumeRun(ctx context.Context, id int64, fingerprint, config s
 		if err != nil {
 			return fmt.Errorf("record resumed run: %w", err)
 		}
+		j.run = id
 		return nil
 	})
 }

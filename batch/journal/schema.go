@@ -8,7 +8,7 @@ import (
 )
 
 // schemaVersion is the layout this code reads and writes.
-const schemaVersion = 3
+const schemaVersion = 4
 
 const schema = `
 CREATE TABLE meta (
@@ -105,11 +105,11 @@ CREATE TABLE directory_ids (
 	email       TEXT NOT NULL,
 	PRIMARY KEY (external_id, email)
 ) STRICT;
-` + schemaV2 + schemaV3
+` + schemaV2 + schemaV3 + schemaV4
 
 // upgrades are the statements that take a journal from each layout to
 // the next: upgrades[v] from v to v+1.
-var upgrades = map[int]string{1: schemaV2, 2: schemaV3}
+var upgrades = map[int]string{1: schemaV2, 2: schemaV3, 3: schemaV4}
 
 // schemaV2 is what version 2 added to version 1.
 const schemaV2 = `
@@ -137,6 +137,28 @@ UPDATE effects SET state = 'applied' WHERE state = 'done';
 UPDATE effects SET state = 'refused' WHERE state = 'failed';
 -- Nothing looks rows up by state alone; the index only slowed every write.
 DROP INDEX IF EXISTS rows_by_state;
+`
+
+// schemaV4 is what the lifecycle needs: the accounts of the snapshot (what
+// an update compares with, what the leavers' rules protect) and the run of
+// each side effect (what undo takes back).
+const schemaV4 = `
+-- The directory's users when the snapshot was taken, by primary address:
+-- what a row's account is compared with, and who may be a leaver.
+-- fields holds names, organizations, relations and phones as JSON.
+CREATE TABLE accounts (
+	email             TEXT PRIMARY KEY,
+	id                TEXT NOT NULL,
+	org_unit          TEXT NOT NULL DEFAULT '',
+	suspended         INTEGER NOT NULL DEFAULT 0,
+	suspension_reason TEXT NOT NULL DEFAULT '',
+	admin             INTEGER NOT NULL DEFAULT 0,
+	fields            TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+
+-- The run that last attempted each side effect.
+ALTER TABLE effects ADD COLUMN run_id INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX effects_by_run ON effects(run_id, kind);
 `
 
 // migrate creates the schema in a new journal and checks the version of an

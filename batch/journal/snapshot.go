@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -35,7 +36,7 @@ type SnapshotLoader struct {
 // interrupted half-way is never taken for a whole one.
 func (j *Journal) LoadSnapshot(ctx context.Context, domain string, load func(*SnapshotLoader) error) (Snapshot, error) {
 	err := j.write(ctx, durable, func() error {
-		for _, q := range []string{"DELETE FROM names", "DELETE FROM directory_ids", "DELETE FROM meta WHERE key IN ('snapshot_domain', 'snapshot_taken_at')"} {
+		for _, q := range []string{"DELETE FROM names", "DELETE FROM directory_ids", "DELETE FROM accounts", "DELETE FROM meta WHERE key IN ('snapshot_domain', 'snapshot_taken_at')"} {
 			if _, err := j.exec(ctx, q); err != nil {
 				return fmt.Errorf("clear snapshot: %w", err)
 			}
@@ -78,7 +79,7 @@ func (l *SnapshotLoader) AddName(ctx context.Context, name string, kind NameKind
 func (l *SnapshotLoader) AddExternalID(ctx context.Context, externalID, email string) error {
 	return l.j.write(ctx, batched, func() error {
 		l.j.noteLocked(accountIDs, externalID)
-		_, err := l.j.exec(ctx, "INSERT INTO directory_ids (external_id, email) VALUES (?, ?) ON CONFLICT DO NOTHING", externalID, email)
+		_, err := l.j.exec(ctx, "INSERT INTO directory_ids (external_id, email) VALUES (?, ?) ON CONFLICT DO NOTHING", externalID, strings.ToLower(email))
 		if err != nil {
 			return fmt.Errorf("add external ID of %s to snapshot: %w", email, err)
 		}

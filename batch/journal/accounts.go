@@ -1,0 +1,194 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// An Account is a user of the directory as the snapshot saw it, and as the
+// job's own changes left it since: what a row's account is compared with,
+// and what decides whether a user missing from a full file may be
+// touched.
+type Account struct {
+	Email            string // the primary address, lowercased
+	ID               string // the directory's ID of the user
+	OrgUnit          string
+	Suspended        bool
+	SuspensionReason string
+	// Admin marks a super admin or a delegated admin: never touched by
+	// the lifecycle.
+	Admin bool
+	// Fields holds the rest of what the job manages (names,
+	// organizations, relations, phones) as JSON, which the job reads.
+	Fields string
+}
+
+const accountColumns = "email, id, org_unit, suspended, suspension_reason, admin, fields"
+
+func scanAccount(s interface{ Scan(...any) error }) (Account, error) {
+	var a Account
+	err := s.Scan(&a.Email, &a.ID, &a.OrgUnit, &a.Suspended, &a.SuspensionReason, &a.Admin, &a.Fields)
+	return a, err
+}
+
+const accountUpsert = `INSERT INTO accounts (` + accountColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (email) DO UPDATE SET id = excluded.id, org_unit = excluded.org_unit, suspended = excluded.suspended,
+		suspension_reason = excluded.suspension_reason, admin = excluded.admin, fields = excluded.fields`
+
+func (a Account) args() []any {
+	return []any{strings.ToLower(a.Email), a.ID, a.OrgUnit, a.Suspended, a.SuspensionReason, a.Admin, a.Fields}
+}
+
+// AddAccount records a user of the directory in a new snapshot. It is safe
+// for concurrent use.
+func (l *SnapshotLoader) AddAccount(ctx context.Context, a Account) error {
+	return l.j.write(ctx, batched, func() error {
+		if _, err := l.j.exec(ctx, accountUpsert, a.args()...); err != nil {
+			return fmt.Errorf("add the account %s to snapshot: %w", a.Email, err)
+		}
+		return nil
+	})
+}
+
+// SetAccount records what a change the job made left an account as, so
+// that the snapshot stays the journal's view of the directory until the
+// next one. The write is batched, as an outcome's.
+func (j *Journal) SetAccount(ctx context.Context, a Account) error {
+	return j.write(ctx, batched, func() error {
+		if _, err := j.exec(ctx, accountUpsert, a.args()...); err != nil {
+			return fmt.Errorf("record the account %s: %w", a.Email, err)
+		}
+		return nil
+	})
+}
+
+// Account returns the snapshot's account with the primary address email.
+func (j *Journal) Account(ctx context.Context, email string) (Account, bool, error) {
+	var a Account
+	var found bool
+	err := j.read(func() error {
+		q, err := j.queryRow(ctx, "SELECT "+accountColumns+" FROM accounts WHERE email = ?", strings.ToLower(email))
+		if err != nil {
+			return err
+		}
+		switch a, err = scanAccount(q); {
+		case errors.Is(err, sql.ErrNoRows):
+			return nil
+		case err != nil:
+			return fmt.Errorf("read the account %s: %w", email, err)
+		}
+		found = true
+		return nil
+	})
+	return a, found, err
+}
+
+// AccountsOf returns the snapshot's accounts with the given primary
+// addresses, by address, many to a query.
+func (j *Journal) AccountsOf(ctx context.Context, emails []string) (map[string]Account, error) {
+	out := make(map[string]Account, len(emails))
+	for len(emails) > 0 {
+		chunk := emails[:min(len(emails), rowsPerStatement)]
+		emails = emails[len(chunk):]
+		args := make([]any, len(chunk))
+		for i, e := range chunk {
+			args[i] = strings.ToLower(e)
+		}
+		query := "SELECT " + accountColumns + " FROM accounts WHERE email IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ") + ")"
+		err := j.each(ctx, "accounts", query, func(q *sql.Rows) error {
+			a, err := scanAccount(q)
+			if err != nil {
+				return fmt.Errorf("read accounts: %w", err)
+			}
+			out[a.Email] = a
+			return nil
+		}, args...)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// An Absent account is one the snapshot holds with an external ID of the
+// job's type that no row of a run carries: in a file that lists everyone,
+// a leaver.
+type Absent struct {
+	Account
+	// Identity is the key a row with this account's ID has: "id:<value>".
+	Identity string
+	// ExternalID is the ID as the journal keys it ("organization:1001").
+	ExternalID string
+}
+
+// A Scope is the accounts a full file speaks for: those that carry an
+// external ID of one type and are not admins, within some org units.
+type Scope struct {
+	// IDType is the external ID's key prefix: "organization:", or
+	// "custom:<type>:".
+	IDType string
+	// OrgUnits narrow the scope to these org units and those below them;
+	// none means every org unit.
+	OrgUnits []string
+}
+
+// where returns the condition on accounts a and directory IDs d that
+// selects the scope, and its arguments, numbered from ?2.
+func (sc Scope) where() (string, []any) {
+	cond := "substr(d.external_id, 1, length(?2)) = ?2 AND a.admin = 0"
+	args := []any{sc.IDType}
+	if len(sc.OrgUnits) > 0 {
+		var units []string
+		for _, u := range sc.OrgUnits {
+			n := len(args) + 2
+			units = append(units, fmt.Sprintf("a.org_unit = ?%d OR substr(a.org_unit, 1, length(?%d) + 1) = ?%d || '/'", n, n, n))
+			args = append(args, strings.TrimSuffix(u, "/"))
+		}
+		cond += " AND (" + strings.Join(units, " OR ") + ")"
+	}
+	return cond, args
+}
+
+// Absent returns, in address order, the snapshot's accounts in scope whose
+// identity no row of run has: each account once, with the first such ID.
+func (j *Journal) Absent(ctx context.Context, run int64, sc Scope) ([]Absent, error) {
+	var out []Absent
+	seen := map[string]bool{}
+	cond, args := sc.where()
+	err := j.each(ctx, "absent accounts", `SELECT a.email, a.id, a.org_unit, a.suspended, a.suspension_reason, a.admin, a.fields, d.external_id
+		FROM directory_ids d JOIN accounts a ON a.email = d.email
+		WHERE `+cond+`
+			AND NOT EXISTS (SELECT 1 FROM rows r WHERE r.identity = 'id:' || substr(d.external_id, length(?2) + 1) AND r.run_id = ?1)
+		ORDER BY a.email, d.external_id`, func(q *sql.Rows) error {
+		var a Absent
+		if err := q.Scan(&a.Email, &a.ID, &a.OrgUnit, &a.Suspended, &a.SuspensionReason, &a.Admin, &a.Fields, &a.ExternalID); err != nil {
+			return fmt.Errorf("read absent accounts: %w", err)
+		}
+		if seen[a.Email] {
+			return nil
+		}
+		seen[a.Email] = true
+		a.Identity = "id:" + strings.TrimPrefix(a.ExternalID, sc.IDType)
+		out = append(out, a)
+		return nil
+	}, append([]any{run}, args...)...)
+	return out, err
+}
+
+// CountInScope returns how many of the snapshot's accounts are in scope:
+// what a share of leavers is measured against.
+func (j *Journal) CountInScope(ctx context.Context, sc Scope) (int, error) {
+	var n int
+	cond, args := sc.where()
+	err := j.read(func() error {
+		return j.conn.QueryRowContext(ctx, `SELECT count(DISTINCT d.email) FROM directory_ids d JOIN accounts a ON a.email = d.email
+			WHERE ?1 = ?1 AND `+cond, append([]any{0}, args...)...).Scan(&n)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count the accounts with an ID: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,104 @@
+package journal
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func TestJournal_accounts(t *testing.T) {
+	ctx := t.Context()
+	j := openTest(t, filepath.Join(t.TempDir(), "a.journal"), Options{})
+	accounts := []struct {
+		a   Account
+		ids []string
+	}{
+		{Account{Email: "Ann@example.com", ID: "1", OrgUnit: "/Students/2027"}, []string{"organization:E1"}},
+		{Account{Email: "bob@example.com", ID: "2", OrgUnit: "/Students"}, []string{"organization:E2"}},
+		{Account{Email: "cy@example.com", ID: "3", OrgUnit: "/Staff", Admin: true}, []string{"organization:E3"}},
+		{Account{Email: "di@example.com", ID: "4", OrgUnit: "/StudentsOld"}, []string{"organization:E4"}},
+		{Account{Email: "ed@example.com", ID: "5", OrgUnit: "/Students"}, []string{"custom:sis:E5"}},
+		{Account{Email: "fay@example.com", ID: "6", OrgUnit: "/Students", Suspended: true, SuspensionReason: "ADMIN"}, nil},
+	}
+	_, err := j.LoadSnapshot(ctx, "example.com", func(l *SnapshotLoader) error {
+		for _, x := range accounts {
+			if err := l.AddAccount(ctx, x.a); err != nil {
+				return err
+			}
+			for _, id := range x.ids {
+				if err := l.AddExternalID(ctx, id, x.a.Email); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, found, err := j.Account(ctx, "ANN@example.com")
+	if err != nil || !found || a.ID != "1" || a.Email != "ann@example.com" {
+		t.Errorf("Account(ANN@) = %+v, %v, %v; want ann@ with ID 1", a, found, err)
+	}
+	a.OrgUnit = "/Alumni"
+	if err := j.SetAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := j.Account(ctx, "ann@example.com"); got.OrgUnit != "/Alumni" {
+		t.Errorf("after SetAccount the org unit is %q, want /Alumni", got.OrgUnit)
+	}
+	a.OrgUnit = "/Students/2027"
+	if err := j.SetAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	many, err := j.AccountsOf(ctx, []string{"bob@example.com", "nobody@example.com", "Fay@example.com"})
+	if err != nil || len(many) != 2 || many["fay@example.com"].SuspensionReason != "ADMIN" {
+		t.Errorf("AccountsOf = %+v, %v; want bob and fay", many, err)
+	}
+
+	run, err := j.StartRun(ctx, Run{InputPath: "f.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.SaveRow(ctx, Row{Identity: "id:E2", RunID: run.ID, Line: 2, State: Done}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		scope   Scope
+		absent  []string
+		inScope int
+	}{
+		{"every org unit", Scope{IDType: "organization:"}, []string{"ann@example.com", "di@example.com"}, 3},
+		{"below /Students only, not /StudentsOld", Scope{IDType: "organization:", OrgUnits: []string{"/Students/"}}, []string{"ann@example.com"}, 2},
+		{"a custom type", Scope{IDType: "custom:sis:"}, []string{"ed@example.com"}, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			absent, err := j.Absent(ctx, run.ID, tt.scope)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, a := range absent {
+				got = append(got, a.Email)
+				if a.Identity == "" || a.ExternalID == "" {
+					t.Errorf("absent %s has no identity: %+v", a.Email, a)
+				}
+			}
+			if !slices.Equal(got, tt.absent) {
+				t.Errorf("Absent = %q, want %q (admins never, listed rows never)", got, tt.absent)
+			}
+			if n, err := j.CountInScope(ctx, tt.scope); err != nil || n != tt.inScope {
+				t.Errorf("CountInScope = %d, %v; want %d", n, err, tt.inScope)
+			}
+		})
+	}
+
+	if _, err := j.Intent(ctx, "id:E2", SuspendUser, "bob@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	effects, err := j.EffectsOfRun(ctx, run.ID, SuspendUser)
+	if err != nil || len(effects) != 1 || effects[0].Run != run.ID {
+		t.Errorf("EffectsOfRun = %+v, %v; want the suspension of run %d", effects, err, run.ID)
+	}
+}
