@@ -160,7 +160,7 @@ func (s *runner) adoptFound(ctx context.Context, t *task, email string) error {
 	// A name held for the row stays held, unused: releasing it could hand
 	// a name to a later row that plan did not show.
 	s.log.Info("adopting an account that already carries the row's ID", "line", t.rec.Line, "email", email)
-	t.row.Email, t.converge, t.checkOrgUnit = email, true, true
+	t.row.Email, t.converge, t.checkOrgUnit, t.adopting = email, true, true, true
 	t.password, t.passwordSet, t.row.Password = "", false, journal.PasswordNone
 	return s.adopt(ctx, t)
 }
@@ -249,27 +249,42 @@ func (s *runner) newUser(t *task) (*admin.User, error) {
 // or by someone else with the row's external ID, and moves it to the row's
 // org unit when it is elsewhere.
 func (s *runner) adopt(ctx context.Context, t *task) error {
-	u, err := s.dir.GetUser(ctx, t.row.Email)
-	if err != nil {
-		return s.remote(ctx, err, "read the existing account %s", t.row.Email)
+	if t.account == nil || t.row.UserID == "" {
+		if err := s.readAccount(ctx, t); err != nil {
+			return err
+		}
 	}
-	t.row.UserID = u.Id
 	if t.converge {
 		t.row.Status = report.StatusConverged
 	}
 	if err := s.record(ctx, &t.row, evAdopted); err != nil {
 		return err
 	}
-	if u.OrgUnitPath != t.orgUnit {
-		err := s.effect(ctx, t, journal.MoveUser, t.orgUnit, func() (string, error) {
-			_, err := s.dir.PatchUser(ctx, t.row.Email, &admin.User{OrgUnitPath: t.orgUnit}, directory.Settled)
-			return "", err
-		})
-		if err != nil {
-			return s.remote(ctx, err, "move %s to %s", t.row.Email, t.orgUnit)
+	return s.sendUpdate(ctx, t)
+}
+
+// readAccount reads the row's existing account, which the journal's
+// snapshot does not show, and works out what brings it in line.
+func (s *runner) readAccount(ctx context.Context, t *task) error {
+	u, err := s.dir.GetUser(ctx, t.row.Email)
+	if err != nil {
+		return s.remote(ctx, err, "read the existing account %s", t.row.Email)
+	}
+	a, err := directory.AccountOf(u)
+	if err != nil {
+		return rowFailf("read the existing account %s: %v", t.row.Email, err)
+	}
+	acct, err := journalAccount(a)
+	if err != nil {
+		return err
+	}
+	t.row.UserID = u.Id
+	if t.applied == nil {
+		if t.applied, err = s.effects(ctx, t.id.key); err != nil {
+			return &journalFault{err}
 		}
 	}
-	return nil
+	return s.lineUp(t, acct)
 }
 
 // resetLostPassword sets a new password on an account whose generated

@@ -22,6 +22,7 @@ type task struct {
 	// creatable are the groups run may create when they are missing.
 	creatable map[string]bool
 	converge  bool // the account existed before this job
+	adopting  bool // the account carries the row's ID but this journal did not know it: it becomes the row's
 	// checkOrgUnit: the account may be in another org unit than the
 	// row's (it existed before, or the row's placement changed).
 	checkOrgUnit bool
@@ -30,6 +31,14 @@ type task struct {
 	passwordSet  bool                      // the account is known to have password: the report may show it
 	applied      map[string]journal.Effect // earlier effects of the row, by kind and target
 	problems     []string                  // what went wrong after the account existed
+	// An existing account is brought in line: account is what the journal
+	// knows of it (nil until read), update the one change that does it,
+	// changes that change field by field, and restore says the update
+	// lifts this journal's suspension of a leaver who is back.
+	account *journal.Account
+	update  directory.UserUpdate
+	changes []fieldChange
+	restore bool
 }
 
 // rowFailure is a reason a row cannot go on, for the report.
@@ -86,15 +95,22 @@ func (s *runner) work(ctx, work context.Context, t *task) error {
 	if s.job.Mode == Plan {
 		return s.finish(work, t, report.StatusPlanned, strings.Join(t.problems, "; "))
 	}
-	status := report.StatusCreated
-	if t.converge {
+	status, note := report.StatusCreated, ""
+	switch {
+	case t.restore:
+		status, note = report.StatusUnsuspended, describeChanges(t.changes)
+	case t.adopting:
+		status, note = report.StatusConverged, describeChanges(t.changes)
+	case len(t.changes) > 0:
+		status, note = report.StatusUpdated, describeChanges(t.changes)
+	case t.converge:
 		status = report.StatusConverged
 	}
 	if len(t.problems) > 0 {
 		return s.finish(work, t, report.StatusFailed,
 			fmt.Sprintf("line %d: the account %s exists, but: %s", t.rec.Line, t.row.Email, strings.Join(t.problems, "; ")))
 	}
-	return s.finish(work, t, status, "")
+	return s.finish(work, t, status, note)
 }
 
 // apply brings the directory in line with a row, one journaled step at a
@@ -107,7 +123,7 @@ func (s *runner) apply(ctx, work context.Context, t *task) error {
 		if err := s.create(work, t); err != nil {
 			return err
 		}
-	} else if t.checkOrgUnit || t.row.UserID == "" {
+	} else if t.row.UserID == "" || t.account == nil && t.checkOrgUnit || !t.update.IsZero() {
 		if err := s.adopt(work, t); err != nil {
 			return err
 		}
@@ -203,8 +219,15 @@ func (s *runner) plan(ctx context.Context, t *task) error {
 			s.groupsToCreate.add(g)
 		}
 	}
-	if t.converge {
-		t.problems = append(t.problems, fmt.Sprintf("an account with this ID exists (%s): run would bring it in line", t.row.Email))
+	switch {
+	case t.converge && t.account == nil:
+		t.problems = append(t.problems, fmt.Sprintf("an account with this ID exists (%s): run would read it and bring it in line", t.row.Email))
+	case t.restore:
+		t.problems = append(t.problems, fmt.Sprintf("would unsuspend %s: %s", t.row.Email, describeChanges(t.changes)))
+	case len(t.changes) > 0:
+		t.problems = append(t.problems, fmt.Sprintf("would update %s: %s", t.row.Email, describeChanges(t.changes)))
+	case t.converge:
+		t.problems = append(t.problems, fmt.Sprintf("the account %s exists with this ID, as the row says", t.row.Email))
 	}
 	return nil
 }

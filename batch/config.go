@@ -72,6 +72,9 @@ type OrgUnitConfig struct {
 	// CreateMissing creates org units (with their parents) that do not
 	// exist. Otherwise a row whose org unit is missing fails.
 	CreateMissing bool `yaml:"createMissing"`
+	// Keep lists org units whose members are never moved, by a row or as
+	// leavers, such as /Students/Suspended: they and those below them.
+	Keep []string `yaml:"keep"`
 }
 
 // GroupsConfig says which groups accounts join.

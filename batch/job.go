@@ -251,10 +251,14 @@ func (j *Job) newRunner(reader *input.Reader) (*runner, []string, error) {
 		dir:       dir,
 		journal:   j.Journal,
 		placement: placement,
+		columns:   map[string]bool{},
 		log:       j.Logger,
 		counts:    map[string]int{},
 		orgUnits:  newExistence(),
 		groups:    newExistence(),
+	}
+	for _, field := range []string{"title", "department", "manager", "phone"} {
+		s.columns[field] = reader.Provides(field)
 	}
 	s.reserver = naming.NewReserver(naming.Options{
 		Patterns: patterns,

@@ -363,7 +363,8 @@ func TestJob_groupAddressesHeldInFileOrder(t *testing.T) {
 
 // TestJob_rejectKeepsTheAccountOnRecord checks that a row rejected in a
 // later run (here: its org unit template lacks a field) does not make the
-// journal forget the account an earlier run created; fixed, it converges.
+// journal forget the account an earlier run created; fixed, the account
+// is updated: moved to the org unit the row now gives.
 func TestJob_rejectKeepsTheAccountOnRecord(t *testing.T) {
 	e := newEnv(t, emulator.Options{}, "firstname,lastname,id,grade\nAna,Lima,1,5\n")
 	e.cfg.OrgUnit.Default = "/Grade [grade]"
@@ -376,8 +377,8 @@ func TestJob_rejectKeepsTheAccountOnRecord(t *testing.T) {
 	}
 	os.WriteFile(e.input, []byte("firstname,lastname,id,grade\nAna,Lima,1,6\n"), 0o600)
 	sum, err := e.run(t.Context(), Run)
-	if err != nil || sum.Statuses[report.StatusConverged] != 1 {
-		t.Fatalf("third run = %+v, %v", sum, err)
+	if err != nil || sum.Statuses[report.StatusUpdated] != 1 {
+		t.Fatalf("third run = %+v, %v; want 1 updated", sum, err)
 	}
 	if n := len(e.emu.State().Users); n != 1 {
 		t.Errorf("%d accounts, want 1", n)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/provisionhq/provision/batch/directory"
@@ -25,10 +26,13 @@ type runner struct {
 	run       journal.Run
 	finisher  *finisher // the finishing stage: report lines, then the journal
 	placement *placement
-	reserver  *naming.Reserver
-	log       *slog.Logger
-	orgUnits  *existence
-	groups    *existence
+	// columns are the managed fields besides the names that the file has
+	// a column for: title, department, manager, phone.
+	columns  map[string]bool
+	reserver *naming.Reserver
+	log      *slog.Logger
+	orgUnits *existence
+	groups   *existence
 	// groupsToCreate are the missing groups plan found run would create.
 	groupsToCreate stringSet
 
@@ -98,10 +102,18 @@ func (s *runner) count(status string) {
 // rows are read from the journal in one query.
 const readAheadRecords = 128
 
-// prefetched holds the journal's rows of the records read ahead.
+// prefetched holds the journal's rows of the records read ahead, and the
+// snapshot's accounts of those rows.
 type prefetched struct {
-	rows  map[string]journal.Row
-	asked map[string]bool
+	rows     map[string]journal.Row
+	asked    map[string]bool
+	accounts map[string]journal.Account // by lowercased address
+}
+
+// account returns the prefetched account at email, if the snapshot has it.
+func (p *prefetched) account(email string) (journal.Account, bool) {
+	a, ok := p.accounts[strings.ToLower(email)]
+	return a, ok
 }
 
 // take returns the prefetched row of identity, once: a second record with
@@ -166,7 +178,17 @@ func (s *runner) readAhead(reader *input.Reader, fn func(input.Record, *prefetch
 		if err != nil {
 			return err
 		}
-		known := &prefetched{rows: rows, asked: make(map[string]bool, len(c.ids))}
+		var emails []string
+		for _, r := range rows {
+			if r.UserID != "" && r.Email != "" {
+				emails = append(emails, r.Email)
+			}
+		}
+		accounts, err := s.journal.AccountsOf(ctx, emails)
+		if err != nil {
+			return err
+		}
+		known := &prefetched{rows: rows, asked: make(map[string]bool, len(c.ids)), accounts: accounts}
 		for _, id := range c.ids {
 			known.asked[id] = true
 		}

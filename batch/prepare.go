@@ -34,11 +34,18 @@ func (s *runner) prepare(ctx context.Context, rec input.Record, prefetch *prefet
 		return nil, s.reject(ctx, rec, fmt.Sprintf("line:%d", rec.Line), duplicate(rec, line))
 	}
 	row, known, ok := prefetch.take(id.key)
-	if !ok {
+	var account func(email string) (journal.Account, bool, error)
+	if ok {
+		account = func(email string) (journal.Account, bool, error) {
+			a, found := prefetch.account(email)
+			return a, found, nil
+		}
+	} else {
 		var err error
 		if row, known, err = s.journal.Row(ctx, id.key); err != nil {
 			return nil, err
 		}
+		account = func(email string) (journal.Account, bool, error) { return s.journal.Account(ctx, email) }
 	}
 	if known && row.RunID == s.run.ID {
 		if row.Line != rec.Line {
@@ -52,13 +59,15 @@ func (s *runner) prepare(ctx context.Context, rec input.Record, prefetch *prefet
 	if err != nil {
 		return nil, s.reject(ctx, rec, id.key, fmt.Sprintf("line %d: %v", rec.Line, err))
 	}
-	return s.take(ctx, rec, id, row, known, pl)
+	t, err := s.take(ctx, rec, id, row, known, pl, account)
+	return t, err
 }
 
 // take goes on with a record that can be processed, whose journal row is
 // row (when known): it skips it when it was done before and nothing
 // changed, or brings its account in line, or names it.
-func (s *runner) take(ctx context.Context, rec input.Record, id identity, row journal.Row, known bool, pl place) (*task, error) {
+func (s *runner) take(ctx context.Context, rec input.Record, id identity, row journal.Row, known bool, pl place,
+	account func(email string) (journal.Account, bool, error)) (*task, error) {
 	if !known {
 		row = journal.Row{Identity: id.key}
 	}
@@ -68,10 +77,29 @@ func (s *runner) take(ctx context.Context, rec input.Record, id identity, row jo
 	row.FirstName, row.LastName, row.OrgUnit, row.Groups = rec.FirstName, rec.LastName, pl.orgUnit, pl.groups
 	t := &task{rec: rec, id: id, row: row, orgUnit: pl.orgUnit, groups: pl.groups, creatable: pl.create}
 
-	if earlierRun && row.State == journal.Done && !placementChanged {
+	if earlierRun && row.UserID != "" {
+		// The account made or adopted before: compared with what the
+		// snapshot (and this journal's changes since) says it is now.
+		acct, found, err := account(row.Email)
+		if err != nil {
+			return nil, err
+		}
+		if found && acct.Suspended {
+			// Only a suspension of this journal's is lifted: its effects say.
+			if t.applied, err = s.effects(ctx, id.key); err != nil {
+				return nil, err
+			}
+		}
+		if found {
+			if err := s.lineUp(t, acct); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if earlierRun && row.State == journal.Done && !placementChanged && t.update.IsZero() {
 		return nil, s.finish(ctx, t, report.StatusSkipped, fmt.Sprintf("done in an earlier run as %s", row.Email))
 	}
-	if known {
+	if known && t.applied == nil {
 		var err error
 		if t.applied, err = s.effects(ctx, id.key); err != nil {
 			return nil, err
@@ -117,7 +145,7 @@ func (s *runner) nameRow(ctx context.Context, t *task) (*task, error) {
 	case 1:
 		// The directory has an account with this identity: the row is
 		// named after it and adopts it.
-		t.converge, t.checkOrgUnit = true, true
+		t.converge, t.checkOrgUnit, t.adopting = true, true, true
 		t.row.Email = accounts[0]
 		return t, s.record(ctx, &t.row, evNamed)
 	default:

@@ -113,6 +113,31 @@ func (s *runner) settle(ctx context.Context, e journal.Effect, row *journal.Row)
 		// Whether a password was set cannot be read back. The row's
 		// password is still "generated": the next attempt sets a new one.
 		return false, "", 0, nil
+	case journal.UpdateUser:
+		// An update sends whole values: sending it again is harmless, and
+		// the row works out what is still to change.
+		return false, "", 0, nil
+	case journal.SuspendUser, journal.RestoreUser:
+		u, err := s.dir.GetUser(ctx, row.UserID)
+		if directory.IsNotFound(err) {
+			return false, "", 0, nil
+		}
+		if err != nil {
+			return false, "", 0, err
+		}
+		return u.Suspended == (e.Kind == journal.SuspendUser), "", 0, nil
+	case journal.DeleteUser:
+		_, err := s.dir.GetUser(ctx, row.UserID)
+		if directory.IsNotFound(err) {
+			return true, "", 0, nil
+		}
+		return false, "", 0, err
+	case journal.RemoveMember:
+		ok, err := s.dir.HasMember(ctx, e.Target, row.Email)
+		if directory.IsNotFound(err) {
+			return true, "", 0, nil
+		}
+		return err == nil && !ok, "", 0, err
 	}
 	return false, "", 0, fmt.Errorf("unknown kind of effect %q", e.Kind)
 }

@@ -16,7 +16,9 @@ import (
 type Directory interface {
 	GetUser(ctx context.Context, key string) (*admin.User, error)
 	InsertUser(ctx context.Context, u *admin.User) (*admin.User, error)
-	PatchUser(ctx context.Context, key string, patch *admin.User, fresh directory.Freshness) (*admin.User, error)
+	UpdateUser(ctx context.Context, userKey string, u directory.UserUpdate, fresh directory.Freshness) error
+	DeleteUser(ctx context.Context, userKey string) error
+	RemoveMember(ctx context.Context, groupKey, memberKey string) error
 	ResetPassword(ctx context.Context, key, password, hashFunction string, fresh directory.Freshness) error
 	InsertAlias(ctx context.Context, userKey, alias string, fresh directory.Freshness) error
 	GetOrgUnit(ctx context.Context, unitPath string) (*admin.OrgUnit, error)
@@ -25,7 +27,7 @@ type Directory interface {
 	EnsureGroup(ctx context.Context, email, name string) error
 	InsertMember(ctx context.Context, groupKey, memberEmail string, fresh directory.Freshness) error
 	HasMember(ctx context.Context, groupKey, memberKey string) (bool, error)
-	Snapshot(ctx context.Context, sink func([]directory.Name) error) error
+	SnapshotAccounts(ctx context.Context, schemas []string, sink func(directory.AccountBatch) error) error
 }
 
 var _ Directory = (*directory.Client)(nil)
@@ -43,9 +45,13 @@ func (readOnly) InsertUser(context.Context, *admin.User) (*admin.User, error) {
 	return nil, errReadOnly
 }
 
-func (readOnly) PatchUser(context.Context, string, *admin.User, directory.Freshness) (*admin.User, error) {
-	return nil, errReadOnly
+func (readOnly) UpdateUser(context.Context, string, directory.UserUpdate, directory.Freshness) error {
+	return errReadOnly
 }
+
+func (readOnly) DeleteUser(context.Context, string) error { return errReadOnly }
+
+func (readOnly) RemoveMember(context.Context, string, string) error { return errReadOnly }
 
 func (readOnly) ResetPassword(context.Context, string, string, string, directory.Freshness) error {
 	return errReadOnly

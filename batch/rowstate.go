@@ -126,9 +126,10 @@ func transition(r *journal.Row, ev event) (journal.State, error) {
 				return journal.NeedsAttention, nil
 			}
 			return journal.Failed, nil
-		case report.StatusCreated, report.StatusConverged:
+		case report.StatusCreated, report.StatusConverged, report.StatusUpdated, report.StatusUnsuspended,
+			report.StatusSuspended, report.StatusDeleted:
 			if from != journal.Created || r.UserID == "" {
-				return bad("a created or converged row has an account")
+				return bad("a row finished with its account has one")
 			}
 			return journal.Done, nil
 		case report.StatusSkipped:

@@ -10,7 +10,8 @@ import (
 )
 
 // loadSnapshot makes sure the journal holds a recent snapshot of the
-// directory's names and external IDs, taking a new one when it does not.
+// directory's names, external IDs and accounts, taking a new one when it
+// does not.
 func (s *runner) loadSnapshot(ctx context.Context) error {
 	domain := strings.ToLower(s.cfg.Domain)
 	snap, err := s.journal.Snapshot(ctx)
@@ -21,11 +22,20 @@ func (s *runner) loadSnapshot(ctx context.Context) error {
 		s.log.Info("using the directory snapshot in the journal", "taken", snap.Taken, "names", snap.Names)
 		return nil
 	}
-	s.log.Info("taking a snapshot of the directory's names", "domain", domain)
+	s.log.Info("taking a snapshot of the directory's accounts and names", "domain", domain)
 	customerChecked := false
 	snap, err = s.journal.LoadSnapshot(ctx, domain, func(l *journal.SnapshotLoader) error {
-		return s.dir.Snapshot(ctx, func(names []directory.Name) error {
-			for _, n := range names {
+		return s.dir.SnapshotAccounts(ctx, nil, func(b directory.AccountBatch) error {
+			for i := range b.Accounts {
+				a, err := journalAccount(&b.Accounts[i])
+				if err != nil {
+					return err
+				}
+				if err := l.AddAccount(ctx, a); err != nil {
+					return err
+				}
+			}
+			for _, n := range b.Names {
 				if n.Customer != "" && !customerChecked {
 					// The first account listed says which Workspace account
 					// this is: the journal must belong to it.

@@ -155,9 +155,11 @@ type laggingDir struct {
 	resets atomic.Int32
 }
 
-func (d *laggingDir) Snapshot(ctx context.Context, sink func([]directory.Name) error) error {
-	return d.Directory.Snapshot(ctx, func(names []directory.Name) error {
-		return sink(slices.DeleteFunc(names, func(n directory.Name) bool { return d.hidden[strings.ToLower(n.Address)] }))
+func (d *laggingDir) SnapshotAccounts(ctx context.Context, schemas []string, sink func(directory.AccountBatch) error) error {
+	return d.Directory.SnapshotAccounts(ctx, schemas, func(b directory.AccountBatch) error {
+		b.Names = slices.DeleteFunc(b.Names, func(n directory.Name) bool { return d.hidden[strings.ToLower(n.Address)] })
+		b.Accounts = slices.DeleteFunc(b.Accounts, func(a directory.Account) bool { return d.hidden[strings.ToLower(a.PrimaryEmail)] })
+		return sink(b)
 	})
 }
 

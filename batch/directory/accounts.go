@@ -92,6 +92,15 @@ func (c *Client) SnapshotAccounts(ctx context.Context, schemas []string, sink fu
 	})
 }
 
+// AccountOf returns the Account of a user read with users.get.
+func AccountOf(u *admin.User) (*Account, error) {
+	ids, err := ExternalIDs(u)
+	if err != nil {
+		return nil, err
+	}
+	return newAccount(u, ids)
+}
+
 // newAccount makes the Account of a listed user whose external IDs have
 // been read.
 func newAccount(u *admin.User, ids []ExternalID) (*Account, error) {

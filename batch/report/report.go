@@ -21,6 +21,13 @@ const (
 	StatusSkipped   = "skipped"   // nothing to do
 	StatusFailed    = "failed"    // the row could not be processed; see error
 	StatusPlanned   = "planned"   // plan: what run would do
+	// The lifecycle: an account changed to match its row, and a leaver
+	// (an account of a full file's scope that the file no longer lists)
+	// suspended, deleted, or back and unsuspended.
+	StatusUpdated     = "updated"
+	StatusSuspended   = "suspended"
+	StatusUnsuspended = "unsuspended"
+	StatusDeleted     = "deleted"
 )
 
 // reportHeader is the report's first line.

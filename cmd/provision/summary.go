@@ -21,7 +21,8 @@ func printSummary(w io.Writer, s *batch.Summary, csvPath, target, journalPath st
 		resumed = ", resumed"
 	}
 	fmt.Fprintf(w, "\nprovision %s of %s against %s%s\n", verb, csvPath, target, resumed)
-	for _, status := range []string{report.StatusCreated, report.StatusConverged, report.StatusSkipped, report.StatusPlanned, report.StatusFailed} {
+	for _, status := range []string{report.StatusCreated, report.StatusConverged, report.StatusUpdated, report.StatusUnsuspended,
+		report.StatusSuspended, report.StatusDeleted, report.StatusSkipped, report.StatusPlanned, report.StatusFailed} {
 		if n := s.Statuses[status]; n > 0 {
 			fmt.Fprintf(w, "  %-10s %6d\n", status, n)
 		}
@@ -68,7 +69,7 @@ func printSummary(w io.Writer, s *batch.Summary, csvPath, target, journalPath st
 	if s.Halted != nil {
 		fmt.Fprintf(w, "  stopped    the directory refuses the job itself (%s): no row was taken after that, and the rows not finished stay pending\n", s.Halted.Kind)
 	}
-	if s.Mode == batch.Run && s.Halted == nil && total > 0 && s.Statuses[report.StatusCreated] == 0 && s.Statuses[report.StatusConverged] == 0 && s.Failed() == 0 {
+	if s.Mode == batch.Run && s.Halted == nil && total > 0 && total == s.Statuses[report.StatusSkipped] {
 		fmt.Fprintln(w, "  nothing to do: every row was done in an earlier run")
 	}
 }

@@ -1,0 +1,168 @@
+package batch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/provisionhq/provision/batch/directory"
+	"github.com/provisionhq/provision/batch/input"
+	"github.com/provisionhq/provision/batch/journal"
+)
+
+// wantedOf returns what a record says its account's managed fields are:
+// its names always, and title, department, manager and phone when the
+// file has their columns (an empty cell then clears the field).
+func (s *runner) wantedOf(rec input.Record) wanted {
+	w := wanted{givenName: rec.FirstName, familyName: rec.LastName}
+	pick := func(field, value string) *string {
+		if !s.columns[field] {
+			return nil
+		}
+		return &value
+	}
+	w.title = pick("title", rec.Title)
+	w.department = pick("department", rec.Department)
+	w.manager = pick("manager", rec.Manager)
+	w.phone = pick("phone", rec.Phone)
+	return w
+}
+
+// kept reports whether the org unit p is one whose members are never moved
+// (orgUnit.keep): p or one below it.
+func (s *runner) kept(p string) bool {
+	for _, k := range s.cfg.OrgUnit.Keep {
+		k = strings.TrimSuffix(k, "/")
+		if strings.EqualFold(p, k) || len(p) > len(k) && strings.EqualFold(p[:len(k)+1], k+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// lineUp works out the one update that brings the account acct in line
+// with the row: its managed fields, its org unit (unless it is kept where
+// it is) and, for a leaver this journal suspended who is back, the lifting
+// of the suspension. It sets t.account, t.update, t.changes and t.restore.
+func (s *runner) lineUp(t *task, acct journal.Account) error {
+	m, err := managedOf(acct)
+	if err != nil {
+		return err
+	}
+	t.account = &acct
+	t.update, t.changes = updateOf(m, s.wantedOf(t.rec))
+	if !strings.EqualFold(acct.OrgUnit, t.orgUnit) && !s.kept(acct.OrgUnit) {
+		to := t.orgUnit
+		t.update.OrgUnitPath = &to
+		t.changes = append(t.changes, fieldChange{"orgUnit", acct.OrgUnit, to})
+	}
+	if acct.Suspended && s.suspendedByUs(t) {
+		no := false
+		t.update.Suspended, t.restore = &no, true
+		t.changes = append(t.changes, fieldChange{"suspended", "yes (a leaver)", "no"})
+	}
+	return nil
+}
+
+// suspendedByUs reports whether this journal suspended the row's account
+// as a leaver and has not lifted the suspension since: only such a
+// suspension is lifted when the person is back. A suspension by anyone
+// else (an admin, Google for abuse) is left alone.
+func (s *runner) suspendedByUs(t *task) bool {
+	suspended := t.applied[effectKey(journal.SuspendUser, t.row.Email)]
+	if suspended.State != journal.Applied {
+		return false
+	}
+	restored := t.applied[effectKey(journal.RestoreUser, t.row.Email)]
+	return restored.State != journal.Applied || restored.Updated.Before(suspended.Updated)
+}
+
+// updateTarget names an update in the effects table: a digest of what it
+// sends, so that the same change is one effect however often it is tried,
+// and a later, different change is another.
+func updateTarget(u directory.UserUpdate) (string, error) {
+	data, err := json.Marshal(u)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return "fields:" + hex.EncodeToString(sum[:8]), nil
+}
+
+// sendUpdate sends the row's update as one journaled effect and records
+// what it left the account as.
+func (s *runner) sendUpdate(ctx context.Context, t *task) error {
+	if t.update.IsZero() {
+		return nil
+	}
+	target, err := updateTarget(t.update)
+	if err != nil {
+		return err
+	}
+	kind := journal.UpdateUser
+	if t.restore {
+		// Lifting a suspension is its own effect: whether this journal
+		// suspended an account is read from the suspension and the
+		// restore that followed it.
+		kind, target = journal.RestoreUser, t.row.Email
+		delete(t.applied, effectKey(kind, target))
+	}
+	err = s.effect(ctx, t, kind, target, func() (string, error) {
+		return "", s.dir.UpdateUser(ctx, t.row.UserID, t.update, t.fresh)
+	})
+	if err != nil {
+		return s.remote(ctx, err, "update %s (%s)", t.row.Email, describeChanges(t.changes))
+	}
+	if t.account == nil {
+		return nil
+	}
+	updated, err := applyUpdate(*t.account, t.update)
+	if err != nil {
+		return err
+	}
+	if err := s.journal.SetAccount(ctx, updated); err != nil {
+		return &journalFault{err}
+	}
+	return nil
+}
+
+// applyUpdate returns the account as an update leaves it.
+func applyUpdate(a journal.Account, u directory.UserUpdate) (journal.Account, error) {
+	m, err := managedOf(a)
+	if err != nil {
+		return a, err
+	}
+	if u.GivenName != nil {
+		m.GivenName = *u.GivenName
+	}
+	if u.FamilyName != nil {
+		m.FamilyName = *u.FamilyName
+	}
+	if u.Organizations != nil {
+		m.Organizations = *u.Organizations
+	}
+	if u.Relations != nil {
+		m.Relations = *u.Relations
+	}
+	if u.Phones != nil {
+		m.Phones = *u.Phones
+	}
+	if u.OrgUnitPath != nil {
+		a.OrgUnit = *u.OrgUnitPath
+	}
+	if u.Suspended != nil {
+		a.Suspended = *u.Suspended
+		if !a.Suspended {
+			a.SuspensionReason = ""
+		}
+	}
+	fields, err := json.Marshal(m)
+	if err != nil {
+		return a, fmt.Errorf("record the account %s: %w", a.Email, err)
+	}
+	a.Fields = string(fields)
+	return a, nil
+}
