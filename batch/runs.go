@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/provisionhq/provision/batch/journal"
 	"github.com/provisionhq/provision/batch/report"
@@ -31,14 +32,14 @@ func (j *Job) beginRun(ctx context.Context, inputHash string, records int) (run 
 			if err := j.Journal.ResumeRun(ctx, last.ID, fingerprint, summary); err != nil {
 				return journal.Run{}, false, abandonment{}, err
 			}
-			if last.ReportPath != j.ReportPath {
+			if last.ReportPath != absPath(j.ReportPath) {
 				if _, err := os.Lstat(last.ReportPath); errors.Is(err, fs.ErrNotExist) {
 					// The run stopped before its report was created: the
 					// report asked for now is its report.
-					if err := j.Journal.SetRunReport(ctx, last.ID, j.ReportPath); err != nil {
+					if err := j.Journal.SetRunReport(ctx, last.ID, absPath(j.ReportPath)); err != nil {
 						return journal.Run{}, false, abandonment{}, err
 					}
-					last.ReportPath = j.ReportPath
+					last.ReportPath = absPath(j.ReportPath)
 				} else {
 					j.Logger.Warn("a resumed run keeps writing its first report", "report", last.ReportPath)
 				}
@@ -53,14 +54,24 @@ func (j *Job) beginRun(ctx context.Context, inputHash string, records int) (run 
 		}
 	}
 	run, err = j.Journal.StartRun(ctx, journal.Run{
-		InputPath:   j.InputPath,
+		InputPath:   absPath(j.InputPath),
 		InputHash:   inputHash,
 		Fingerprint: fingerprint,
 		Config:      summary,
-		ReportPath:  j.ReportPath,
+		ReportPath:  absPath(j.ReportPath),
 		Records:     records,
 	})
 	return run, false, abandoned, err
+}
+
+// absPath is how the journal records a path: absolute, since the journal
+// outlives the folder a job starts in, and any later command, started
+// anywhere, must find a run's report to know not to write over it.
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil && p != "" {
+		return abs
+	}
+	return p
 }
 
 // protected returns the files the report must never be: the input,

@@ -118,7 +118,11 @@ func (j *Journal) BindDirectory(ctx context.Context, d Directory) error {
 			return err
 		}
 		if found && !known.same(d) {
-			return &WrongDirectoryError{Path: j.path, Journal: known, Asked: d}
+			path := j.path
+			if j.opts.CopyOf != "" {
+				path = j.opts.CopyOf
+			}
+			return &WrongDirectoryError{Path: path, Journal: known, Asked: d}
 		}
 		if found && (known.Customer != "" || d.Customer == "") {
 			return nil

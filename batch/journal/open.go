@@ -37,6 +37,9 @@ type Options struct {
 	// Scratch opens a throwaway copy, such as plan's: nothing is synced to
 	// disk, since nothing in it needs to survive the process.
 	Scratch bool
+	// CopyOf is the journal a scratch journal copies: its refusals (a
+	// journal of another directory) name it, not the copy.
+	CopyOf string
 	// Logger receives warnings; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.

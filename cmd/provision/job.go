@@ -363,7 +363,7 @@ func openJournal(ctx context.Context, mode batch.Mode, path string, logger *slog
 			return nil, nil, err
 		}
 	}
-	j, err := journal.Open(ctx, copyPath, journal.Options{Scratch: true, Logger: logger})
+	j, err := journal.Open(ctx, copyPath, journal.Options{Scratch: true, CopyOf: path, Logger: logger})
 	if err != nil {
 		os.RemoveAll(scratch)
 		return nil, nil, err

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/provisionhq/provision/batch"
@@ -46,13 +48,13 @@ func printSummary(w io.Writer, s *batch.Summary, csvPath, target, journalPath st
 	if s.NoIDColumn {
 		fmt.Fprintln(w, "  note: the file has no ID column, so each row is known by its content; a changed row counts as a new person")
 	}
-	fmt.Fprintf(w, "  report     %s (readable only by you", s.ReportPath)
+	fmt.Fprintf(w, "  report     %s (readable only by you", shownPath(s.ReportPath))
 	if s.Mode == batch.Run && s.Statuses[report.StatusCreated] > 0 {
 		fmt.Fprint(w, "; it holds initial passwords: hand them out, then delete it")
 	}
 	fmt.Fprintln(w, ")")
 	if s.Rotated != "" {
-		fmt.Fprintf(w, "  earlier report kept as %s\n", s.Rotated)
+		fmt.Fprintf(w, "  earlier report kept as %s\n", shownPath(s.Rotated))
 	}
 	if s.Mode == batch.Run {
 		fmt.Fprintf(w, "  journal    %s\n", journalPath)
@@ -76,7 +78,7 @@ func printSummary(w io.Writer, s *batch.Summary, csvPath, target, journalPath st
 
 // printPlan writes what run would create besides accounts.
 func printPlan(w io.Writer, s *batch.Summary) {
-	fmt.Fprintf(w, "%d rows planned, %d failed; every username is in %s\n", s.Statuses[report.StatusPlanned], s.Failed(), s.ReportPath)
+	fmt.Fprintf(w, "%d rows planned, %d failed; every username is in %s\n", s.Statuses[report.StatusPlanned], s.Failed(), shownPath(s.ReportPath))
 	for _, list := range []struct {
 		what  string
 		items []string
@@ -89,6 +91,19 @@ func printPlan(w io.Writer, s *batch.Summary) {
 			fmt.Fprintf(w, "  %s\n", it)
 		}
 	}
+}
+
+// shownPath is how a path the journal records (absolute) is shown: from
+// the current folder when it is below it, as the admin likely typed it.
+func shownPath(p string) string {
+	wd, err := os.Getwd()
+	if err != nil || !filepath.IsAbs(p) {
+		return p
+	}
+	if rel, err := filepath.Rel(wd, p); err == nil && filepath.IsLocal(rel) {
+		return rel
+	}
+	return p
 }
 
 func sum(m map[string]int) int {
