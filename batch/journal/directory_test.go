@@ -104,7 +104,7 @@ func TestOpen_refusesWhatIsNotAJournal(t *testing.T) {
 	}{
 		{"a folder", dir, "folder"},
 		{"a CSV file", csv, "not a journal"},
-		{"a damaged journal", damaged, ""},
+		{"a damaged journal", damaged, "it is damaged"},
 	}
 	for _, tt := range tests {
 		for _, readOnly := range []bool{false, true} {

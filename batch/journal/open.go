@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the database/sql driver "sqlite3"
+	"github.com/mattn/go-sqlite3" // also the database/sql driver "sqlite3"
 )
 
 // busyTimeout is how long SQLite waits for a lock held by another
@@ -255,18 +255,33 @@ func (j *Journal) openDB(ctx context.Context) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		db.Close()
-		return &UnusableError{Path: j.path, Err: err}
+		return j.damaged(&UnusableError{Path: j.path, Err: err})
 	}
 	j.db, j.conn = db, conn
 	if err := j.checkPragmas(ctx); err != nil {
 		j.closeDB()
-		return err
+		return j.damaged(err)
 	}
 	if err := j.quickCheck(ctx); err != nil {
 		j.closeDB()
-		return err
+		return j.damaged(err)
 	}
 	return nil
+}
+
+// damagedHint is what to do about a damaged journal.
+const damagedHint = "restore it from a backup, or move it away and let the next run start a new one " +
+	"(the directory snapshot and the accounts' external IDs will keep anyone from being created twice)"
+
+// damaged says err in the words of a damaged journal when SQLite found
+// the file corrupt, wherever in the file the damage is: quick_check
+// reports damage in the tables, SQLite's own error damage in the header.
+func (j *Journal) damaged(err error) error {
+	var se sqlite3.Error
+	if !errors.As(err, &se) || se.Code != sqlite3.ErrCorrupt && se.Code != sqlite3.ErrNotADB {
+		return err
+	}
+	return &UnusableError{Path: j.path, Err: fmt.Errorf("it is damaged (%v)", se), Hint: damagedHint}
 }
 
 // quickCheck runs SQLite's quick_check: a journal damaged by a disk, a
@@ -292,8 +307,7 @@ func (j *Journal) quickCheck(ctx context.Context) error {
 		return &UnusableError{Path: j.path, Err: err}
 	}
 	if len(problems) > 0 {
-		return &UnusableError{Path: j.path, Err: fmt.Errorf("it is damaged (%s)", strings.Join(problems, "; ")),
-			Hint: "restore it from a backup, or move it away and let the next run start a new one (the directory snapshot and the accounts' external IDs will keep anyone from being created twice)"}
+		return &UnusableError{Path: j.path, Err: fmt.Errorf("it is damaged (%s)", strings.Join(problems, "; ")), Hint: damagedHint}
 	}
 	return nil
 }
