@@ -60,7 +60,11 @@ func (s *runner) create(ctx context.Context, t *task) error {
 		case err == nil:
 			t.row.UserID, t.row.Status = ins.userID, report.StatusCreated
 			t.fresh = directory.JustCreated
-			return s.record(ctx, &t.row, evCreated)
+			if err := s.record(ctx, &t.row, evCreated); err != nil {
+				return err
+			}
+			user.Id = ins.userID
+			return s.recordAccount(ctx, user)
 		case errors.As(err, new(*unsettledError)):
 			return rowFailf("%v", err)
 		case errors.Is(ins.outcome, errAdopted):
@@ -163,6 +167,28 @@ func (s *runner) adoptFound(ctx context.Context, t *task, email string) error {
 	t.row.Email, t.converge, t.checkOrgUnit, t.adopting = email, true, true, true
 	t.password, t.passwordSet, t.row.Password = "", false, journal.PasswordNone
 	return s.adopt(ctx, t)
+}
+
+// recordAccount keeps in the journal an account the job created or read,
+// as the next snapshot would show it: a later run in the snapshot's
+// lifetime compares with it, and a full file finds it in scope.
+func (s *runner) recordAccount(ctx context.Context, u *admin.User) error {
+	a, err := directory.AccountOf(u)
+	if err != nil {
+		return nil // unreadable IDs identify nobody
+	}
+	acct, err := journalAccount(a)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(a.ExternalIDs))
+	for i, id := range a.ExternalIDs {
+		ids[i] = idKey(id)
+	}
+	if err := s.journal.RecordAccount(ctx, acct, ids); err != nil {
+		return &journalFault{err}
+	}
+	return nil
 }
 
 // knowAccount records the external IDs of an account a point read showed.
@@ -276,6 +302,9 @@ func (s *runner) readAccount(ctx context.Context, t *task) error {
 	}
 	acct, err := journalAccount(a)
 	if err != nil {
+		return err
+	}
+	if err := s.recordAccount(ctx, u); err != nil {
 		return err
 	}
 	t.row.UserID = u.Id

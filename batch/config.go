@@ -43,6 +43,7 @@ type Config struct {
 	OrgUnit  OrgUnitConfig  `yaml:"orgUnit"`
 	Groups   GroupsConfig   `yaml:"groups"`
 	Password PasswordConfig `yaml:"password"`
+	Leavers  LeaversConfig  `yaml:"leavers"`
 
 	// Concurrency is how many rows are worked on at once.
 	Concurrency int `yaml:"concurrency"`
@@ -218,6 +219,9 @@ func (c Config) WithDefaults() Config {
 	if c.Quota == 0 {
 		c.Quota = DefaultQuota
 	}
+	if c.Leavers.Action == "" {
+		c.Leavers.Action = LeaverSuspend
+	}
 	return c
 }
 
@@ -231,6 +235,7 @@ func (c Config) Validate() error {
 	c.validateNaming(&p)
 	c.validateInput(&p)
 	c.validatePlacement(&p)
+	c.validateLeavers(&p)
 	if c.Password.Length < minPasswordLength || c.Password.Length > 100 {
 		p.add("password.length %d is out of range: use %d to 100", c.Password.Length, minPasswordLength)
 	}
@@ -440,6 +445,7 @@ func (c Config) Fingerprint() (fingerprint, summary string) {
 	}
 	line("password.length", c.Password.Length)
 	line("password.changeAtNextLogin", *c.Password.ChangeAtNextLogin)
+	c.leaversFingerprint(line)
 	sum := sha256.Sum256([]byte(b.String()))
 	return hex.EncodeToString(sum[:]), b.String()
 }

@@ -60,6 +60,9 @@ type Job struct {
 	// templates name fields the input has no column for; otherwise that
 	// is a warning.
 	Strict bool
+	// MaxLeavers, when positive, lets this run act on up to that many
+	// leavers whatever the limits of the config (--max-leavers).
+	MaxLeavers int
 	// SnapshotMaxAge is how old the journal's directory snapshot may be
 	// and still be used. Zero means one hour.
 	SnapshotMaxAge time.Duration
@@ -158,6 +161,13 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 	}
 	if err := s.loadSnapshot(ctx); err != nil {
 		return nil, err
+	}
+	if j.Config.Leavers.Full {
+		// Before the first row: a run whose leavers exceed the limits
+		// changes nothing at all.
+		if s.leavers, s.leaverInfo, err = s.findLeavers(ctx); err != nil {
+			return nil, err
+		}
 	}
 	out, rotated, err := report.Open(b.run.ReportPath, b.resumed, b.protected)
 	if err != nil {
@@ -297,6 +307,9 @@ func (s *runner) pipeline(ctx, work context.Context, src *source, out *report.Fi
 	}
 	s.finisher = newFinisher(s, out)
 	err := s.process(ctx, work, src.reader)
+	if err == nil && ctx.Err() == nil && s.halted() == nil {
+		err = s.applyLeavers(ctx, work, s.leavers)
+	}
 	if ferr := s.finisher.close(); ferr != nil && err == nil {
 		err = ferr
 	}

@@ -35,6 +35,10 @@ type runner struct {
 	groups   *existence
 	// groupsToCreate are the missing groups plan found run would create.
 	groupsToCreate stringSet
+	// leavers are the accounts a full file leaves out, acted on after the
+	// last row; leaverInfo says what was found.
+	leavers    []leaver
+	leaverInfo *Leavers
 
 	mu     sync.Mutex
 	counts map[string]int // statuses of rows finished by this invocation

@@ -36,6 +36,10 @@ type Summary struct {
 	OrgUnitsToCreate []string
 	GroupsToCreate   []string
 
+	// Leavers is what a full file meant for the accounts it does not
+	// list; nil when the file is not full.
+	Leavers *Leavers
+
 	// Abandoned is an earlier run left unfinished whose input changed
 	// before it was run again: rows of it that were not in this input are
 	// still unfinished.
@@ -68,6 +72,7 @@ func (j *Job) summarize(ctx context.Context, s *runner, b beginning, src *source
 		ThisInvocation: s.counts,
 		Elapsed:        elapsed,
 		Warnings:       warnings,
+		Leavers:        s.leaverInfo,
 	}
 	if j.Stats != nil {
 		summary.Directory = j.Stats()

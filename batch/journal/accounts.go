@@ -65,6 +65,25 @@ func (j *Journal) SetAccount(ctx context.Context, a Account) error {
 	})
 }
 
+// RecordAccount records an account the job made or read since the
+// snapshot, with the external IDs it carries (keyed as AddExternalID's):
+// until the next snapshot, the journal's view of the directory holds it,
+// as a listing that lags would not. The write is batched.
+func (j *Journal) RecordAccount(ctx context.Context, a Account, externalIDs []string) error {
+	return j.write(ctx, batched, func() error {
+		if _, err := j.exec(ctx, accountUpsert, a.args()...); err != nil {
+			return fmt.Errorf("record the account %s: %w", a.Email, err)
+		}
+		for _, id := range externalIDs {
+			j.noteLocked(accountIDs, id)
+			if _, err := j.exec(ctx, "INSERT OR IGNORE INTO known_ids (external_id, email) VALUES (?, ?)", id, strings.ToLower(a.Email)); err != nil {
+				return fmt.Errorf("record the account %s: %w", a.Email, err)
+			}
+		}
+		return nil
+	})
+}
+
 // Account returns the snapshot's account with the primary address email.
 func (j *Journal) Account(ctx context.Context, email string) (Account, bool, error) {
 	var a Account
@@ -113,10 +132,9 @@ func (j *Journal) AccountsOf(ctx context.Context, emails []string) (map[string]A
 	return out, nil
 }
 
-// An Absent account is one the snapshot holds with an external ID of the
-// job's type that no row of a run carries: in a file that lists everyone,
-// a leaver.
-type Absent struct {
+// A Scoped account is one of a full file's scope: an account with an
+// external ID of the job's type.
+type Scoped struct {
 	Account
 	// Identity is the key a row with this account's ID has: "id:<value>".
 	Identity string
@@ -152,30 +170,29 @@ func (sc Scope) where() (string, []any) {
 	return cond, args
 }
 
-// Absent returns, in address order, the snapshot's accounts in scope whose
-// identity no row of run has: each account once, with the first such ID.
-func (j *Journal) Absent(ctx context.Context, run int64, sc Scope) ([]Absent, error) {
-	var out []Absent
-	seen := map[string]bool{}
+// EachInScope calls fn, in address order, for each of the snapshot's
+// accounts in scope, once each (with its first ID of the scope's type),
+// until fn returns an error. The journal is locked while it runs: fn must
+// not call it.
+func (j *Journal) EachInScope(ctx context.Context, sc Scope, fn func(Scoped) error) error {
+	last := ""
 	cond, args := sc.where()
-	err := j.each(ctx, "absent accounts", `SELECT a.email, a.id, a.org_unit, a.suspended, a.suspension_reason, a.admin, a.fields, d.external_id
-		FROM directory_ids d JOIN accounts a ON a.email = d.email
-		WHERE `+cond+`
-			AND NOT EXISTS (SELECT 1 FROM rows r WHERE r.identity = 'id:' || substr(d.external_id, length(?2) + 1) AND r.run_id = ?1)
+	return j.each(ctx, "accounts in scope", `SELECT a.email, a.id, a.org_unit, a.suspended, a.suspension_reason, a.admin, a.fields, d.external_id
+		FROM (SELECT external_id, email FROM directory_ids UNION SELECT external_id, email FROM known_ids) d
+		JOIN accounts a ON a.email = d.email
+		WHERE ?1 = ?1 AND `+cond+`
 		ORDER BY a.email, d.external_id`, func(q *sql.Rows) error {
-		var a Absent
+		var a Scoped
 		if err := q.Scan(&a.Email, &a.ID, &a.OrgUnit, &a.Suspended, &a.SuspensionReason, &a.Admin, &a.Fields, &a.ExternalID); err != nil {
-			return fmt.Errorf("read absent accounts: %w", err)
+			return fmt.Errorf("read accounts in scope: %w", err)
 		}
-		if seen[a.Email] {
+		if a.Email == last {
 			return nil
 		}
-		seen[a.Email] = true
+		last = a.Email
 		a.Identity = "id:" + strings.TrimPrefix(a.ExternalID, sc.IDType)
-		out = append(out, a)
-		return nil
-	}, append([]any{run}, args...)...)
-	return out, err
+		return fn(a)
+	}, append([]any{0}, args...)...)
 }
 
 // CountInScope returns how many of the snapshot's accounts are in scope:
@@ -184,7 +201,8 @@ func (j *Journal) CountInScope(ctx context.Context, sc Scope) (int, error) {
 	var n int
 	cond, args := sc.where()
 	err := j.read(func() error {
-		return j.conn.QueryRowContext(ctx, `SELECT count(DISTINCT d.email) FROM directory_ids d JOIN accounts a ON a.email = d.email
+		return j.conn.QueryRowContext(ctx, `SELECT count(DISTINCT d.email) FROM (SELECT external_id, email FROM directory_ids UNION SELECT external_id, email FROM known_ids) d
+		JOIN accounts a ON a.email = d.email
 			WHERE ?1 = ?1 AND `+cond, append([]any{0}, args...)...).Scan(&n)
 	})
 	if err != nil {

@@ -35,7 +35,7 @@ var header = []string{"line", "id", "firstname", "lastname", "email", "orgunit",
 
 // A Line is one row of the report.
 type Line struct {
-	Line      int
+	Line      int // 0 for an account the input does not list (a leaver)
 	ID        string
 	FirstName string
 	LastName  string
@@ -48,7 +48,11 @@ type Line struct {
 }
 
 func (l Line) record() []string {
-	rec := []string{strconv.Itoa(l.Line), l.ID, l.FirstName, l.LastName, l.Email, l.OrgUnit,
+	line := "" // an account the file does not list: a leaver
+	if l.Line > 0 {
+		line = strconv.Itoa(l.Line)
+	}
+	rec := []string{line, l.ID, l.FirstName, l.LastName, l.Email, l.OrgUnit,
 		strings.Join(l.Groups, ";"), l.Status, l.Error, l.Password}
 	for i := range rec {
 		rec[i] = safeCell(rec[i])

@@ -57,6 +57,8 @@ type jobFlags struct {
 	yes         bool
 	force       bool
 	strict      bool
+	full        bool
+	maxLeavers  int
 }
 
 func (f *jobFlags) register(fs *flagSet, mode batch.Mode) {
@@ -78,6 +80,8 @@ func (f *jobFlags) register(fs *flagSet, mode batch.Mode) {
 	fs.BoolVar(&f.yes, "yes", false, "do not ask for confirmation (needed without a terminal)")
 	fs.BoolVar(&f.force, "force", false, "resume an interrupted run although the config changed")
 	fs.BoolVar(&f.strict, "strict", false, "stop, before any change, when a pattern or template names a field no column provides (otherwise a warning)")
+	fs.BoolVar(&f.full, "full", false, "the file lists everyone in scope: accounts in scope it leaves out are leavers (config leavers:)")
+	fs.IntVar(&f.maxLeavers, "max-leavers", 0, "let this run act on up to `N` leavers, above the config's leavers limits")
 }
 
 // loadConfig reads the config file, if any, and lays the flags that were
@@ -110,6 +114,9 @@ func (f *jobFlags) loadConfig(fs *flagSet) (batch.Config, error) {
 	}
 	if set["quota"] {
 		cfg.Quota = f.quota
+	}
+	if set["full"] {
+		cfg.Leavers.Full = f.full
 	}
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -204,6 +211,7 @@ func runJob(ctx context.Context, mode batch.Mode, args []string, stdin io.Reader
 		Mode:       mode,
 		Force:      f.force,
 		Strict:     f.strict,
+		MaxLeavers: f.maxLeavers,
 		Abort:      abort,
 		Stats:      conn.client.Stats,
 		Logger:     logger,
@@ -238,6 +246,9 @@ func jobError(name string, summary *batch.Summary, err error) error {
 		return withHint(usageErrorf("%s: %v", name, err), "give the journal of this directory with --journal (or leave --journal out for its default), or the directory flags of the journal's own; nothing was changed")
 	case errors.As(err, &unsafe):
 		return withHint(usageErrorf("%s: %v", name, err), "choose another --report; nothing was changed")
+	case errors.As(err, new(*batch.LeaverLimitError)):
+		return withHint(usageErrorf("%s: %v", name, err),
+			"check that the file is complete; if these people have left, give --max-leavers N for this run (or raise leavers.maxCount / leavers.maxPercent)")
 	case errors.As(err, new(*batch.UnknownFieldsError)):
 		return withHint(usageErrorf("%s: %v", name, err), "fix the pattern or template, or name the column in the config's columns; nothing was changed")
 	case errors.As(err, &changed):

@@ -45,6 +45,7 @@ func printSummary(w io.Writer, s *batch.Summary, csvPath, target, journalPath st
 	for _, warning := range s.Warnings {
 		fmt.Fprintf(w, "  warning: %s\n", input.Visible(warning))
 	}
+	printLeavers(w, s)
 	if s.NoIDColumn {
 		fmt.Fprintln(w, "  note: the file has no ID column, so each row is known by its content; a changed row counts as a new person")
 	}
@@ -73,6 +74,32 @@ func printSummary(w io.Writer, s *batch.Summary, csvPath, target, journalPath st
 	}
 	if s.Mode == batch.Run && s.Halted == nil && total > 0 && total == s.Statuses[report.StatusSkipped] {
 		fmt.Fprintln(w, "  nothing to do: every row was done in an earlier run")
+	}
+}
+
+// maxListed is how many leavers a summary lists; the report has them all.
+const maxListed = 50
+
+// printLeavers says what a full file meant for the accounts it leaves out.
+func printLeavers(w io.Writer, s *batch.Summary) {
+	l := s.Leavers
+	if l == nil {
+		return
+	}
+	fmt.Fprintf(w, "  %-10s %6d of the %d accounts in scope (limits: %d, or %g%% = %d)\n", "leavers", len(l.Planned), l.InScope,
+		l.MaxCount, l.MaxPercent, int(l.MaxPercent/100*float64(l.InScope)))
+	if l.HeldBack != "" {
+		fmt.Fprintf(w, "  %-10s none is touched: %s\n", "", input.Visible(l.HeldBack))
+	}
+	if s.Mode != batch.Plan {
+		return
+	}
+	for i, p := range l.Planned {
+		if i == maxListed {
+			fmt.Fprintf(w, "             … and %d more, in the report\n", len(l.Planned)-maxListed)
+			break
+		}
+		fmt.Fprintf(w, "             %s\n", input.Visible(p))
 	}
 }
 

@@ -1,0 +1,359 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/provisionhq/provision/batch/directory"
+	"github.com/provisionhq/provision/batch/input"
+	"github.com/provisionhq/provision/batch/journal"
+	"github.com/provisionhq/provision/batch/report"
+)
+
+// A full file lists everyone in scope: the accounts with an external ID
+// of the job's type (identity.type), within leavers.scope.orgUnits if set,
+// admins never. An account in scope that the file does not list is a
+// leaver. Before the first row, the job works out every leaver and what
+// becomes of it, and checks the safety limits: a run whose leavers exceed
+// them changes nothing at all. After the last row, each leaver is
+// suspended (or moved), taken out of the groups the journal knows it in,
+// or deleted once leavers.deleteAfter has passed since this journal
+// suspended it; each change a journaled effect, each leaver a report line.
+
+// leaverAction is what becomes of a leaver.
+type leaverAction int
+
+const (
+	suspendLeaver leaverAction = iota + 1 // suspend (and move to leavers.moveTo, if set)
+	moveLeaver                            // move to leavers.moveTo
+	deleteLeaver                          // delete: suspended by this journal long enough ago
+)
+
+func (a leaverAction) String() string {
+	return [...]string{"", "suspend", "move", "delete"}[a]
+}
+
+// leaver is an account of the scope that the file does not list.
+type leaver struct {
+	account journal.Scoped
+	action  leaverAction
+}
+
+// Leavers is what a full file means for the accounts it does not list.
+type Leavers struct {
+	// InScope counts the accounts the file speaks for.
+	InScope int
+	// Planned lists each leaver as "address: action".
+	Planned []string
+	// MaxCount and MaxPercent are the limits the run was held to.
+	MaxCount   int
+	MaxPercent float64
+	// HeldBack says why no leaver is touched this run, if none is.
+	HeldBack string
+}
+
+// LeaverLimitError stops a run whose leavers exceed the safety limits,
+// before it changes anything.
+type LeaverLimitError struct {
+	Leavers    []string // "address: action"
+	InScope    int
+	MaxCount   int
+	MaxPercent float64
+}
+
+func (e *LeaverLimitError) Error() string {
+	return fmt.Sprintf("the file leaves out %d people who have accounts in scope, more than the limit of %d (leavers.maxCount) or %g%% of the %d accounts in scope (leavers.maxPercent); nothing was changed:\n  %s",
+		len(e.Leavers), e.MaxCount, e.MaxPercent, e.InScope, strings.Join(e.Leavers, "\n  "))
+}
+
+// scope returns the accounts a full file speaks for.
+func (c Config) scope() journal.Scope {
+	return journal.Scope{
+		IDType:   idKey(directory.ExternalID{Type: c.Identity.Type, CustomType: c.Identity.CustomType}),
+		OrgUnits: c.Leavers.Scope.OrgUnits,
+	}
+}
+
+// findLeavers works out the leavers of a full file and checks the limits.
+// It returns the leavers to act on (none when they are held back), what to
+// say of them, and a *LeaverLimitError when a run must not go on.
+func (s *runner) findLeavers(ctx context.Context) ([]leaver, *Leavers, error) {
+	count, percent := s.cfg.Leavers.limits()
+	out := &Leavers{MaxCount: count, MaxPercent: percent}
+	listed, heldBack, err := s.job.listedIdentities()
+	if err != nil {
+		return nil, nil, err
+	}
+	if heldBack != "" {
+		out.HeldBack = heldBack
+		s.log.Warn("no leaver is touched this run", "why", heldBack)
+		return nil, out, nil
+	}
+	sc := s.cfg.scope()
+	if out.InScope, err = s.journal.CountInScope(ctx, sc); err != nil {
+		return nil, nil, err
+	}
+	var candidates []leaver
+	err = s.journal.EachInScope(ctx, sc, func(a journal.Scoped) error {
+		if listed[a.Identity] || s.kept(a.OrgUnit) {
+			return nil
+		}
+		candidates = append(candidates, leaver{account: a})
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	var leavers []leaver
+	for _, l := range candidates {
+		if l.action, err = s.leaverAction(ctx, l.account); err != nil {
+			return nil, nil, err
+		}
+		if l.action != 0 {
+			leavers = append(leavers, l)
+			out.Planned = append(out.Planned, fmt.Sprintf("%s: %s", l.account.Email, l.action))
+		}
+	}
+	n := len(leavers)
+	over := n > count || float64(n) > percent/100*float64(out.InScope)
+	if over && s.job.MaxLeavers > 0 && n <= s.job.MaxLeavers {
+		s.log.Warn("more leavers than the limits allow; --max-leavers allows them for this run", "leavers", n, "max_leavers", s.job.MaxLeavers)
+		over = false
+	}
+	if over && s.job.Mode == Run {
+		return nil, nil, &LeaverLimitError{Leavers: out.Planned, InScope: out.InScope, MaxCount: count, MaxPercent: percent}
+	}
+	if over {
+		out.HeldBack = fmt.Sprintf("%d leavers exceed the limits: run would stop and change nothing", n)
+	}
+	return leavers, out, nil
+}
+
+// leaverAction decides what becomes of an account the file does not list:
+// nothing when it is already as a leaver should be, and deletion only of
+// an account this journal suspended at least leavers.deleteAfter ago.
+func (s *runner) leaverAction(ctx context.Context, a journal.Scoped) (leaverAction, error) {
+	l := s.cfg.Leavers
+	if l.Action == LeaverMove {
+		if strings.EqualFold(a.OrgUnit, l.MoveTo) {
+			return 0, nil
+		}
+		return moveLeaver, nil
+	}
+	if !a.Suspended {
+		return suspendLeaver, nil
+	}
+	if l.DeleteAfter <= 0 {
+		return 0, nil
+	}
+	since, err := s.suspendedSince(ctx, a)
+	if err != nil || since.IsZero() || s.job.now().Sub(since) < time.Duration(l.DeleteAfter) {
+		return 0, err
+	}
+	return deleteLeaver, nil
+}
+
+// suspendedSince returns when this journal suspended the account, or zero
+// when it did not (or lifted the suspension since).
+func (s *runner) suspendedSince(ctx context.Context, a journal.Scoped) (time.Time, error) {
+	applied, err := s.effects(ctx, a.Identity)
+	if err != nil {
+		return time.Time{}, err
+	}
+	t := &task{row: journal.Row{Email: a.Email}, applied: applied}
+	if !s.suspendedByUs(t) {
+		return time.Time{}, nil
+	}
+	return applied[effectKey(journal.SuspendUser, a.Email)].Updated, nil
+}
+
+// listedIdentities reads the input once more and returns the identities
+// it lists. When a record cannot be read, or has no ID, the file cannot
+// say who it leaves out: heldBack says so, and no leaver is touched.
+func (j *Job) listedIdentities() (listed map[string]bool, heldBack string, err error) {
+	in, err := os.Open(j.InputPath)
+	if err != nil {
+		return nil, "", fmt.Errorf("open input: %w", err)
+	}
+	defer in.Close()
+	delim, _ := j.Config.delimiter()
+	r, err := input.NewReader(in, input.ReaderOptions{Delimiter: delim, Columns: j.Config.Columns, Domain: j.Config.Domain, Encoding: j.Config.Encoding})
+	if err != nil {
+		return nil, "", err
+	}
+	if !r.HasID() {
+		return nil, "the file has no ID column, so it cannot say who it leaves out; --full needs one", nil
+	}
+	listed = map[string]bool{}
+	var unreadable []int
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("read input %s: %w", j.InputPath, err)
+		}
+		if rec.ID == "" {
+			unreadable = append(unreadable, rec.Line)
+			continue
+		}
+		// A row that fails for another reason still lists its person.
+		listed["id:"+rec.ID] = true
+	}
+	if len(unreadable) > 0 {
+		return nil, fmt.Sprintf("%d records have no readable ID (line %d first), and may be people who have not left", len(unreadable), unreadable[0]), nil
+	}
+	return listed, "", nil
+}
+
+// applyLeavers acts on each leaver, one after the other, until ctx ends:
+// a leaver not reached is found again by the next run.
+func (s *runner) applyLeavers(ctx, work context.Context, leavers []leaver) error {
+	for _, l := range leavers {
+		if ctx.Err() != nil || s.halted() != nil {
+			return nil
+		}
+		if err := s.applyLeaver(work, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyLeaver suspends, moves or deletes one leaver, as journaled effects,
+// and reports it.
+func (s *runner) applyLeaver(ctx context.Context, l leaver) error {
+	t, err := s.leaverTask(ctx, l.account)
+	if err != nil {
+		return err
+	}
+	if err := s.record(ctx, &t.row, evSeen); err != nil {
+		return err
+	}
+	if s.job.Mode == Plan {
+		return s.finish(ctx, t, report.StatusPlanned, fmt.Sprintf("would %s %s: in scope, but not in the file", l.action, t.row.Email))
+	}
+	status, note, err := s.actOnLeaver(ctx, t, l.action)
+	var halt *haltError
+	switch {
+	case errors.As(err, &halt):
+		s.halt(halt.sys)
+		return s.record(ctx, &t.row, evStopped)
+	case isRowFailure(err):
+		return s.finish(ctx, t, report.StatusFailed, fmt.Sprintf("a leaver (in scope, not in the file): %v", err))
+	case err != nil && ctx.Err() != nil:
+		return s.record(ctx, &t.row, evStopped)
+	case err != nil:
+		return err
+	}
+	return s.finish(ctx, t, status, note)
+}
+
+// actOnLeaver makes the changes of one leaver and returns its report
+// status and note.
+func (s *runner) actOnLeaver(ctx context.Context, t *task, action leaverAction) (status, note string, err error) {
+	l := s.cfg.Leavers
+	if action == deleteLeaver {
+		err := s.effect(ctx, t, journal.DeleteUser, t.row.Email, func() (string, error) {
+			return "", s.dir.DeleteUser(ctx, t.row.UserID)
+		})
+		if err != nil {
+			return "", "", s.remote(ctx, err, "delete %s", t.row.Email)
+		}
+		return report.StatusDeleted, fmt.Sprintf("a leaver suspended more than %s ago; Google keeps it restorable for 20 days", time.Duration(l.DeleteAfter)), nil
+	}
+	var changes []fieldChange
+	if l.MoveTo != "" && !strings.EqualFold(t.account.OrgUnit, l.MoveTo) {
+		to := l.MoveTo
+		t.update.OrgUnitPath = &to
+		changes = append(changes, fieldChange{"orgUnit", t.account.OrgUnit, to})
+	}
+	kind, target := journal.UpdateUser, ""
+	status = report.StatusUpdated
+	if action == suspendLeaver {
+		yes := true
+		t.update.Suspended = &yes
+		kind, target, status = journal.SuspendUser, t.row.Email, report.StatusSuspended
+		changes = append(changes, fieldChange{"suspended", "no", "yes"})
+		// A leaver suspended before, back, and gone again is suspended
+		// again: the effect is not taken for done.
+		delete(t.applied, effectKey(kind, target))
+	} else if target, err = updateTarget(t.update); err != nil {
+		return "", "", err
+	}
+	err = s.effect(ctx, t, kind, target, func() (string, error) {
+		return "", s.dir.UpdateUser(ctx, t.row.UserID, t.update, directory.Settled)
+	})
+	if err != nil {
+		return "", "", s.remote(ctx, err, "%s %s", action, t.row.Email)
+	}
+	updated, err := applyUpdate(*t.account, t.update)
+	if err != nil {
+		return "", "", err
+	}
+	if err := s.journal.SetAccount(ctx, updated); err != nil {
+		return "", "", &journalFault{err}
+	}
+	note = "a leaver (in scope, not in the file): " + describeChanges(changes)
+	if left := s.leaveGroups(ctx, t); left != "" {
+		note += "; " + left
+	}
+	return status, note, nil
+}
+
+// leaveGroups takes a leaver out of the groups the journal knows it joined
+// for its row, and says what it did.
+func (s *runner) leaveGroups(ctx context.Context, t *task) string {
+	var left, failed []string
+	for _, g := range t.row.Groups {
+		delete(t.applied, effectKey(journal.RemoveMember, g))
+		err := s.effect(ctx, t, journal.RemoveMember, g, func() (string, error) {
+			return "", s.dir.RemoveMember(ctx, g, t.row.UserID)
+		})
+		if err != nil {
+			failed = append(failed, fmt.Sprintf("%s (%s)", g, plainError(err)))
+			continue
+		}
+		left = append(left, g)
+	}
+	var parts []string
+	if len(left) > 0 {
+		parts = append(parts, "removed from "+strings.Join(left, ", "))
+	}
+	if len(failed) > 0 {
+		parts = append(parts, "could not remove from "+strings.Join(failed, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// leaverTask is the task of a leaver: its journal row, or a new one for an
+// account this journal did not make, and its effects.
+func (s *runner) leaverTask(ctx context.Context, a journal.Scoped) (*task, error) {
+	row, known, err := s.journal.Row(ctx, a.Identity)
+	if err != nil {
+		return nil, err
+	}
+	m, err := managedOf(a.Account)
+	if err != nil {
+		return nil, err
+	}
+	if !known {
+		row = journal.Row{Identity: a.Identity, ExternalID: a.ExternalID, FirstName: m.GivenName, LastName: m.FamilyName}
+	}
+	row.RunID, row.Line, row.Email, row.UserID, row.OrgUnit = s.run.ID, 0, a.Email, a.ID, a.OrgUnit
+	row.State, row.Status, row.Error = journal.Done, "", ""
+	applied, err := s.effects(ctx, a.Identity)
+	if err != nil {
+		return nil, err
+	}
+	acct := a.Account
+	rec := input.Record{ID: externalValue(a.ExternalID), FirstName: row.FirstName, LastName: row.LastName}
+	return &task{rec: rec, id: identity{key: a.Identity}, row: row, orgUnit: a.OrgUnit, groups: row.Groups,
+		applied: applied, account: &acct}, nil
+}
