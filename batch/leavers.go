@@ -67,8 +67,16 @@ type LeaverLimitError struct {
 }
 
 func (e *LeaverLimitError) Error() string {
-	return fmt.Sprintf("the file leaves out %d people who have accounts in scope, more than the limit of %d (leavers.maxCount) or %g%% of the %d accounts in scope (leavers.maxPercent); nothing was changed:\n  %s",
-		len(e.Leavers), e.MaxCount, e.MaxPercent, e.InScope, strings.Join(e.Leavers, "\n  "))
+	n := len(e.Leavers)
+	var over []string
+	if n > e.MaxCount {
+		over = append(over, fmt.Sprintf("leavers.maxCount %d", e.MaxCount))
+	}
+	if share := e.MaxPercent / 100 * float64(e.InScope); float64(n) > share {
+		over = append(over, fmt.Sprintf("leavers.maxPercent %g%% of the %d accounts in scope (%.1f)", e.MaxPercent, e.InScope, share))
+	}
+	return fmt.Sprintf("the file leaves out %d people who have accounts in scope, more than %s allows; nothing was changed:\n  %s",
+		n, strings.Join(over, " and "), strings.Join(e.Leavers, "\n  "))
 }
 
 // scope returns the accounts a full file speaks for.
@@ -114,6 +122,14 @@ func (s *runner) findLeavers(ctx context.Context) ([]leaver, *Leavers, error) {
 		if l.action, err = s.leaverAction(ctx, l.account); err != nil {
 			return nil, nil, err
 		}
+		if l.action == 0 {
+			// A leaver this run began with and did not finish (the
+			// process stopped): its account may look done already, its
+			// groups not yet.
+			if l.action, err = s.unfinishedLeaver(ctx, l.account); err != nil {
+				return nil, nil, err
+			}
+		}
 		if l.action != 0 {
 			leavers = append(leavers, l)
 			out.Planned = append(out.Planned, fmt.Sprintf("%s: %s", l.account.Email, l.action))
@@ -156,6 +172,19 @@ func (s *runner) leaverAction(ctx context.Context, a journal.Scoped) (leaverActi
 		return 0, err
 	}
 	return deleteLeaver, nil
+}
+
+// unfinishedLeaver returns the action of a leaver an earlier invocation of
+// this run began and did not report, or 0.
+func (s *runner) unfinishedLeaver(ctx context.Context, a journal.Scoped) (leaverAction, error) {
+	row, known, err := s.journal.Row(ctx, a.Identity)
+	if err != nil || !known || row.RunID != s.run.ID || row.Line != 0 || row.State.Terminal() {
+		return 0, err
+	}
+	if s.cfg.Leavers.Action == LeaverMove {
+		return moveLeaver, nil
+	}
+	return suspendLeaver, nil
 }
 
 // suspendedSince returns when this journal suspended the account, or zero
@@ -281,9 +310,7 @@ func (s *runner) actOnLeaver(ctx context.Context, t *task, action leaverAction) 
 		t.update.Suspended = &yes
 		kind, target, status = journal.SuspendUser, t.row.Email, report.StatusSuspended
 		changes = append(changes, fieldChange{"suspended", "no", "yes"})
-		// A leaver suspended before, back, and gone again is suspended
-		// again: the effect is not taken for done.
-		delete(t.applied, effectKey(kind, target))
+		s.forgetEarlierRuns(t, kind, target)
 	} else if target, err = updateTarget(t.update); err != nil {
 		return "", "", err
 	}
@@ -307,12 +334,22 @@ func (s *runner) actOnLeaver(ctx context.Context, t *task, action leaverAction) 
 	return status, note, nil
 }
 
+// forgetEarlierRuns makes an effect an earlier run applied count as not
+// done: a leaver suspended before, back, and gone again is suspended again.
+// One this run applied stays done, for a run resumed half-way.
+func (s *runner) forgetEarlierRuns(t *task, kind, target string) {
+	key := effectKey(kind, target)
+	if e, ok := t.applied[key]; ok && e.Run != s.run.ID {
+		delete(t.applied, key)
+	}
+}
+
 // leaveGroups takes a leaver out of the groups the journal knows it joined
 // for its row, and says what it did.
 func (s *runner) leaveGroups(ctx context.Context, t *task) string {
 	var left, failed []string
 	for _, g := range t.row.Groups {
-		delete(t.applied, effectKey(journal.RemoveMember, g))
+		s.forgetEarlierRuns(t, journal.RemoveMember, g)
 		err := s.effect(ctx, t, journal.RemoveMember, g, func() (string, error) {
 			return "", s.dir.RemoveMember(ctx, g, t.row.UserID)
 		})

@@ -108,7 +108,7 @@ func (s *runner) sendUpdate(ctx context.Context, t *task) error {
 		// suspended an account is read from the suspension and the
 		// restore that followed it.
 		kind, target = journal.RestoreUser, t.row.Email
-		delete(t.applied, effectKey(kind, target))
+		s.forgetEarlierRuns(t, kind, target)
 	}
 	err = s.effect(ctx, t, kind, target, func() (string, error) {
 		return "", s.dir.UpdateUser(ctx, t.row.UserID, t.update, t.fresh)
