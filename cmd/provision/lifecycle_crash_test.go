@@ -28,7 +28,9 @@ func TestLeaverSuspensionSurvivesSIGKILL(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	people := []string{"Ann,Adams,E1", "Ben,Brown,E2", "Cy,Cole,E3", "Di,Dean,E4", "Ed,Eady,E5", "Flo,Ford,E6"}
-	csv := func(ps []string) string { return "firstname,lastname,id,groups\n" + strings.Join(ps, ",club-a\n") + ",club-a\n" }
+	csv := func(ps []string) string {
+		return "firstname,lastname,id,groups\n" + strings.Join(ps, ",club-a\n") + ",club-a\n"
+	}
 	for _, failpoint := range []string{"intent:1", "applied:1", "outcome:1", "intent:2", "applied:3"} {
 		t.Run(failpoint, func(t *testing.T) {
 			emu, err := emulator.New(emulator.Options{Domain: "example.org"})
