@@ -153,5 +153,8 @@ func (s *runner) finish(_ context.Context, t *task, status, reason string) error
 		line.Password = t.password
 	}
 	t.row.Status, t.row.Error = status, reason
+	if status == report.StatusDeleted {
+		t.row.UserID, t.row.Email = "", ""
+	}
 	return s.finisher.add(finishing{row: t.row, line: line})
 }

@@ -295,6 +295,9 @@ func (s *runner) actOnLeaver(ctx context.Context, t *task, action leaverAction) 
 		if err != nil {
 			return "", "", s.remote(ctx, err, "delete %s", t.row.Email)
 		}
+		if err := s.journal.ForgetAccount(ctx, t.row.Email); err != nil {
+			return "", "", &journalFault{err}
+		}
 		return report.StatusDeleted, fmt.Sprintf("a leaver suspended more than %s ago; Google keeps it restorable for 20 days", time.Duration(l.DeleteAfter)), nil
 	}
 	var changes []fieldChange

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/provisionhq/provision/batch/directory/emulator"
+	"github.com/provisionhq/provision/batch/journal"
 	"github.com/provisionhq/provision/batch/report"
 )
 
@@ -177,5 +178,93 @@ func untouched(t *testing.T, e *env) {
 		if !ok || u.Suspended || u.OrgUnitPath != "/" {
 			t.Errorf("%s was touched: %+v", addr, u)
 		}
+	}
+}
+
+// undo runs an Undo of the env's journal.
+func (e *env) undo(u Undo) (*UndoPlan, map[string]int, error) {
+	e.t.Helper()
+	j, err := journal.Open(e.t.Context(), e.journal, journal.Options{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer j.Close()
+	u.Config, u.Journal, u.Directory, u.Target = e.cfg.WithDefaults(), j, e.client, e.target
+	if u.ReportPath == "" {
+		u.ReportPath = filepath.Join(e.dir, "undo.report.csv")
+	}
+	return u.Do(e.t.Context())
+}
+
+// An undo takes back the accounts the last run created, and the
+// memberships it added, and nothing else: not the accounts of an earlier
+// run, not an account it adopted, not one made by hand.
+func TestUndo(t *testing.T) {
+	e := newEnv(t, emulator.Options{}, "")
+	e.addAccounts(
+		emulator.User{PrimaryEmail: "helpdesk@example.org", GivenName: "Help", FamilyName: "Desk", OrgUnitPath: "/"},
+		emulator.User{PrimaryEmail: "old.hand@example.org", GivenName: "Old", FamilyName: "Hand", OrgUnitPath: "/",
+			ExternalIDs: []emulator.ExternalID{{Type: "organization", Value: "E9"}}},
+	)
+	e.cfg.OrgUnit.Default = "/Staff/[title]"
+	if sum, _, err := e.night("first", "firstname,lastname,id,title,groups\nAnn,Adams,E1,Teachers,club-a\n"); err != nil || sum.Statuses[report.StatusCreated] != 1 {
+		t.Fatalf("first run = %+v, %v", sum, err)
+	}
+	sum, _, err := e.night("second", "firstname,lastname,id,title,groups\nAnn,Adams,E1,Teachers,club-a\n"+
+		"Ben,Brown,E2,Coaches,club-b\nCy,Cole,E3,Coaches,club-b;club-a\nDi,Dean,E4,Coaches,\nOld,Hand,E9,Teachers,club-a\n")
+	if err != nil || sum.Statuses[report.StatusCreated] != 3 || sum.Statuses[report.StatusConverged] != 1 {
+		t.Fatalf("second run = %+v, %v; want 3 created, 1 adopted", sum, err)
+	}
+	maxCount := 2
+	e.cfg.Leavers.MaxCount = &maxCount
+	if _, _, err = e.undo(Undo{}); !errors.As(err, new(*UndoLimitError)) {
+		t.Fatalf("undo of 3 with leavers.maxCount 2 = %v, want an *UndoLimitError", err)
+	}
+	e.cfg.Leavers.MaxCount = nil
+	confirmed := false
+	plan, counts, err := e.undo(Undo{Confirm: func(p *UndoPlan) error { confirmed = true; return nil }})
+	if err != nil || !confirmed || len(plan.Accounts) != 3 || plan.Memberships != 3 || counts[report.StatusSuspended] != 3 {
+		t.Fatalf("undo = %+v, %v, %v (confirmed %v); want 3 accounts and 3 memberships taken back", plan, counts, err, confirmed)
+	}
+	for _, id := range []string{"E2", "E3", "E4"} {
+		if u := mustUser(t, e, id); !u.Suspended || len(e.groupsOf(u.PrimaryEmail)) != 0 {
+			t.Errorf("%s after the undo: suspended %v, groups %v", u.PrimaryEmail, u.Suspended, e.groupsOf(u.PrimaryEmail))
+		}
+	}
+	for _, addr := range []string{"annadams@example.org", "helpdesk@example.org", "old.hand@example.org"} {
+		if u, _ := e.user(addr); u.Suspended {
+			t.Errorf("%s, not the run's, was suspended", addr)
+		}
+	}
+	if got := e.groupsOf("old.hand@example.org"); len(got) != 1 {
+		t.Errorf("the adopted account lost its groups: %v", got)
+	}
+	if _, _, err := e.undo(Undo{}); !errors.As(err, new(*UndoneError)) {
+		t.Errorf("a second undo = %v, want an *UndoneError", err)
+	}
+
+	// Deleting: the accounts go, and the groups and org units the run
+	// created, when empty.
+	_, counts, err = e.undo(Undo{Run: plan.Run.ID, Delete: true})
+	if err != nil || counts[report.StatusDeleted] != 3 {
+		t.Fatalf("undo --delete = %v, %v; want 3 deleted", counts, err)
+	}
+	st := e.emu.State()
+	if len(st.Users) != 3 {
+		t.Errorf("%d accounts left, want Ann, the helpdesk and the adopted one", len(st.Users))
+	}
+	for _, g := range st.Groups {
+		if g.Email == "club-b@example.org" {
+			t.Errorf("club-b, created by the run and now empty, is still there")
+		}
+	}
+	for _, ou := range st.OrgUnits {
+		if ou.Path == "/Staff/Coaches" {
+			t.Errorf("/Staff/Coaches, created by the run and now empty, is still there")
+		}
+	}
+	// The people are back in the next file: they get new accounts.
+	if sum, _, err := e.night("third", "firstname,lastname,id,title\nBen,Brown,E2,Coaches\n"); err != nil || sum.Statuses[report.StatusCreated] != 1 {
+		t.Errorf("a deleted person back in a file = %+v, %v; want created again\n%v", sum, err, readCSV(t, e.report))
 	}
 }

@@ -19,6 +19,8 @@ type Directory interface {
 	UpdateUser(ctx context.Context, userKey string, u directory.UserUpdate, fresh directory.Freshness) error
 	DeleteUser(ctx context.Context, userKey string) error
 	RemoveMember(ctx context.Context, groupKey, memberKey string) error
+	DeleteEmptyGroup(ctx context.Context, email string) error
+	DeleteEmptyOrgUnit(ctx context.Context, unitPath string) error
 	ResetPassword(ctx context.Context, key, password, hashFunction string, fresh directory.Freshness) error
 	InsertAlias(ctx context.Context, userKey, alias string, fresh directory.Freshness) error
 	GetOrgUnit(ctx context.Context, unitPath string) (*admin.OrgUnit, error)
@@ -52,6 +54,10 @@ func (readOnly) UpdateUser(context.Context, string, directory.UserUpdate, direct
 func (readOnly) DeleteUser(context.Context, string) error { return errReadOnly }
 
 func (readOnly) RemoveMember(context.Context, string, string) error { return errReadOnly }
+
+func (readOnly) DeleteEmptyGroup(context.Context, string) error { return errReadOnly }
+
+func (readOnly) DeleteEmptyOrgUnit(context.Context, string) error { return errReadOnly }
 
 func (readOnly) ResetPassword(context.Context, string, string, string, directory.Freshness) error {
 	return errReadOnly

@@ -126,8 +126,15 @@ func transition(r *journal.Row, ev event) (journal.State, error) {
 				return journal.NeedsAttention, nil
 			}
 			return journal.Failed, nil
+		case report.StatusDeleted:
+			// The account is gone: the row forgets it (and its name), so
+			// that the person, back in a later file, gets a new one.
+			if from != journal.Created || r.UserID != "" || r.Email != "" {
+				return bad("a deleted row has had an account, and forgets it")
+			}
+			return journal.Done, nil
 		case report.StatusCreated, report.StatusConverged, report.StatusUpdated, report.StatusUnsuspended,
-			report.StatusSuspended, report.StatusDeleted:
+			report.StatusSuspended:
 			if from != journal.Created || r.UserID == "" {
 				return bad("a row finished with its account has one")
 			}

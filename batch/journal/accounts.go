@@ -84,6 +84,39 @@ func (j *Journal) RecordAccount(ctx context.Context, a Account, externalIDs []st
 	})
 }
 
+// ForgetAccount forgets an account the job deleted: its record, the
+// external IDs it carried and its create (Undone), so that the person,
+// back in a later file, is neither taken for having it nor for having
+// been created. The write is batched.
+func (j *Journal) ForgetAccount(ctx context.Context, email string) error {
+	email = strings.ToLower(email)
+	return j.write(ctx, batched, func() error {
+		for _, q := range []string{"DELETE FROM accounts WHERE email = ?", "DELETE FROM directory_ids WHERE email = ?", "DELETE FROM known_ids WHERE email = ?"} {
+			if _, err := j.exec(ctx, q, email); err != nil {
+				return fmt.Errorf("forget the account %s: %w", email, err)
+			}
+		}
+		return j.markUndoneLocked(ctx, CreateUser, email)
+	})
+}
+
+// MarkUndone records that the job took back what the applied effects of
+// kind on target did, such as the creation of a group it deleted: they
+// are no longer done, and a later row that needs the group creates it
+// again. The write is batched.
+func (j *Journal) MarkUndone(ctx context.Context, kind, target string) error {
+	return j.write(ctx, batched, func() error { return j.markUndoneLocked(ctx, kind, target) })
+}
+
+func (j *Journal) markUndoneLocked(ctx context.Context, kind, target string) error {
+	_, err := j.exec(ctx, "UPDATE effects SET state = 'undone', updated_at = ? WHERE kind = ? AND lower(target) = lower(?) AND state = 'applied'",
+		timestamp(j.opts.Now()), kind, target)
+	if err != nil {
+		return fmt.Errorf("record %s %s as undone: %w", kind, target, err)
+	}
+	return nil
+}
+
 // Account returns the snapshot's account with the primary address email.
 func (j *Journal) Account(ctx context.Context, email string) (Account, bool, error) {
 	var a Account

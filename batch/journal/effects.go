@@ -18,6 +18,9 @@ const (
 	Applied EffectState = "applied"
 	// Refused: the directory refused it, or it was found not applied.
 	Refused EffectState = "refused"
+	// Undone: applied, then taken back by the job: the create of an
+	// account the job deleted since.
+	Undone EffectState = "undone"
 )
 
 // Kinds of side effect.

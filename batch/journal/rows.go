@@ -161,10 +161,10 @@ func (j *Journal) SaveRows(ctx context.Context, rows []*Row) error {
 // of its own before (its run, line, names, address and place); the first
 // value is the time.
 func rowFinish(n int) string {
-	values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
+	values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
 	return `UPDATE rows SET run_id = v.column2, line = v.column3, firstname = v.column4, lastname = v.column5, state = v.column6,
 		status = v.column7, error = v.column8, password = v.column9, reported_run = v.column10, email = v.column11,
-		org_unit = v.column12, groups = v.column13, updated_at = ?
+		org_unit = v.column12, groups = v.column13, user_id = v.column14, updated_at = ?
 		FROM (VALUES ` + values + `) AS v WHERE rows.identity = v.column1`
 }
 
@@ -190,14 +190,14 @@ func (j *Journal) FinishRows(ctx context.Context, rows []*Row) error {
 		for len(stored) > 0 {
 			chunk := stored[:min(len(stored), rowsPerStatement)]
 			stored = stored[len(chunk):]
-			args := make([]any, 0, 1+13*len(chunk))
+			args := make([]any, 0, 1+14*len(chunk))
 			args = append(args, now)
 			for _, r := range chunk {
 				if r.Password == "" {
 					r.Password = PasswordNone
 				}
 				args = append(args, r.Identity, r.RunID, r.Line, r.FirstName, r.LastName, string(r.State), r.Status, r.Error,
-					string(r.Password), r.ReportedRun, r.Email, r.OrgUnit, strings.Join(r.Groups, ";"))
+					string(r.Password), r.ReportedRun, r.Email, r.OrgUnit, strings.Join(r.Groups, ";"), r.UserID)
 			}
 			if _, err := j.exec(ctx, rowFinish(len(chunk)), args...); err != nil {
 				return fmt.Errorf("record %d rows from %s (line %d) as finished: %w", len(chunk), chunk[0].Identity, chunk[0].Line, err)
