@@ -34,6 +34,7 @@ func commands() []command {
 	return append([]command{
 		{"run", "create, place and group the accounts of a CSV file", runRun},
 		{"plan", "show what run would do, changing nothing", runPlan},
+		{"undo", "take back what a run did: suspend (or delete) the accounts it created", runUndo},
 		{"status", "show what a journal holds", runStatus},
 		{"report", "export the report of the last run from its journal", runReport},
 		{"suggest", "print available usernames for one person", runSuggest},
