@@ -22,6 +22,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
+
+	"github.com/provisionhq/provision/batch"
 )
 
 // manifestKinds are the Kubernetes objects deploy/ may hold, by
@@ -165,6 +167,9 @@ func TestDeployManifests(t *testing.T) {
 					continue
 				}
 				t.Logf("%s:%d: %s", file, doc.line, id)
+				if id == "v1/ConfigMap" {
+					checkConfigs(t, file, doc)
+				}
 				// The test must be able to fail on this very document.
 				for _, mutant := range mutants(t, doc.yaml) {
 					if _, err := decodeManifest(mutant.yaml); err == nil {
@@ -173,6 +178,33 @@ func TestDeployManifests(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkConfigs loads each provision config (a .yaml key) of a ConfigMap as
+// provision does, strictly, and validates it: a misspelt setting such as
+// leavers.maxcount fails here, not on the first night.
+func checkConfigs(t *testing.T, file string, doc manifest) {
+	t.Helper()
+	var cm corev1.ConfigMap
+	if err := yaml.Unmarshal(doc.yaml, &cm); err != nil {
+		t.Fatal(err)
+	}
+	for key, content := range cm.Data {
+		if !strings.HasSuffix(key, ".yaml") {
+			continue
+		}
+		path := filepath.Join(t.TempDir(), key)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := batch.LoadConfig(path)
+		if err == nil {
+			err = cfg.WithDefaults().Validate()
+		}
+		if err != nil {
+			t.Errorf("%s:%d: the config %s: %v", file, doc.line, key, err)
+		}
 	}
 }
 
