@@ -77,8 +77,7 @@ func (j *Job) unfinishedIn(ctx context.Context, old journal.Run) (int, bool, err
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return 0, false, nil
 	}
-	delim, _ := j.Config.delimiter()
-	reader, err := input.NewReader(f, input.ReaderOptions{Delimiter: delim, Columns: j.Config.Columns, Domain: j.Config.Domain})
+	reader, err := input.NewReader(f, j.readerOptions())
 	if err != nil {
 		return 0, false, nil
 	}

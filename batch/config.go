@@ -38,6 +38,10 @@ type Config struct {
 	// Encoding is the CSV file's character encoding: utf-8 (the
 	// default), windows-1252, iso-8859-1, iso-8859-15 or utf-16.
 	Encoding string `yaml:"encoding"`
+	// Format is the input's format: csv, or oneroster (a OneRoster v1.1
+	// users.csv); empty means recognised from the header.
+	Format    string          `yaml:"format"`
+	OneRoster OneRosterConfig `yaml:"oneroster"`
 
 	Identity IdentityConfig `yaml:"identity"`
 	OrgUnit  OrgUnitConfig  `yaml:"orgUnit"`
@@ -236,6 +240,7 @@ func (c Config) Validate() error {
 	c.validateInput(&p)
 	c.validatePlacement(&p)
 	c.validateLeavers(&p)
+	c.validateOneRoster(&p)
 	if c.Password.Length < minPasswordLength || c.Password.Length > 100 {
 		p.add("password.length %d is out of range: use %d to 100", c.Password.Length, minPasswordLength)
 	}
@@ -446,6 +451,7 @@ func (c Config) Fingerprint() (fingerprint, summary string) {
 	line("password.length", c.Password.Length)
 	line("password.changeAtNextLogin", *c.Password.ChangeAtNextLogin)
 	c.leaversFingerprint(line)
+	c.oneRosterFingerprint(line)
 	sum := sha256.Sum256([]byte(b.String()))
 	return hex.EncodeToString(sum[:]), b.String()
 }

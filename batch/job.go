@@ -89,6 +89,10 @@ type Job struct {
 	// changed is set once the directory may have applied a change of the
 	// job: a write that succeeded, or whose outcome is unknown.
 	changed atomic.Bool
+	// format is the input's format, roster what a OneRoster input needs
+	// besides (nil for a plain CSV).
+	format string
+	roster *oneRoster
 }
 
 // noteChange records that a write answered with err may have changed the
@@ -162,7 +166,7 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 	if err := s.loadSnapshot(ctx); err != nil {
 		return nil, err
 	}
-	if j.Config.Leavers.Full {
+	if j.Config.Leavers.Full || j.format == FormatOneRoster {
 		// Before the first row: a run whose leavers exceed the limits
 		// changes nothing at all.
 		if s.leavers, s.leaverInfo, err = s.findLeavers(ctx); err != nil {
@@ -224,8 +228,18 @@ func (j *Job) openInput() (*source, error) {
 		in.Close()
 		return nil, fmt.Errorf("read input %s: %w", j.InputPath, err)
 	}
-	delim, _ := j.Config.delimiter()
-	src.reader, err = input.NewReader(in, input.ReaderOptions{Delimiter: delim, Columns: j.Config.Columns, Domain: j.Config.Domain, Encoding: j.Config.Encoding})
+	if j.format, err = detectFormat(j.InputPath, j.Config.Format); err != nil {
+		in.Close()
+		return nil, err
+	}
+	if j.format == FormatOneRoster {
+		if j.roster, err = loadOneRoster(j.Config.OneRoster, j.InputPath); err != nil {
+			in.Close()
+			return nil, err
+		}
+		j.Logger.Info("the input is a OneRoster users.csv", "orgs", len(j.roster.orgs))
+	}
+	src.reader, err = input.NewReader(in, j.readerOptions())
 	if err != nil {
 		in.Close()
 		return nil, err
@@ -244,7 +258,7 @@ func (j *Job) newRunner(reader *input.Reader) (*runner, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	warnings := unknownFields(j.Config, patterns, reader, filepath.Base(j.InputPath))
+	warnings := unknownFields(j.Config, patterns, reader, filepath.Base(j.InputPath), j.format == FormatOneRoster)
 	if len(warnings) > 0 && j.Strict {
 		return nil, nil, &UnknownFieldsError{Problems: warnings}
 	}

@@ -75,8 +75,12 @@ func (e *LeaverLimitError) Error() string {
 	if share := e.MaxPercent / 100 * float64(e.InScope); float64(n) > share {
 		over = append(over, fmt.Sprintf("leavers.maxPercent %g%% of the %d accounts in scope (%.1f)", e.MaxPercent, e.InScope, share))
 	}
-	return fmt.Sprintf("the file leaves out %d people who have accounts in scope, more than %s allows; nothing was changed:\n  %s",
-		n, strings.Join(over, " and "), strings.Join(e.Leavers, "\n  "))
+	people := "people who have"
+	if n == 1 {
+		people = "person who has"
+	}
+	return fmt.Sprintf("the file leaves out (or marks as leaving) %d %s accounts in scope, more than %s allows; nothing was changed:\n  %s",
+		n, people, strings.Join(over, " and "), strings.Join(e.Leavers, "\n  "))
 }
 
 // scope returns the accounts a full file speaks for.
@@ -93,13 +97,14 @@ func (c Config) scope() journal.Scope {
 func (s *runner) findLeavers(ctx context.Context) ([]leaver, *Leavers, error) {
 	count, percent := s.cfg.Leavers.limits()
 	out := &Leavers{MaxCount: count, MaxPercent: percent}
-	listed, heldBack, err := s.job.listedIdentities()
+	file, err := s.job.listedIdentities()
 	if err != nil {
 		return nil, nil, err
 	}
-	if heldBack != "" {
-		out.HeldBack = heldBack
-		s.log.Warn("no leaver is touched this run", "why", heldBack)
+	full := s.cfg.Leavers.Full
+	if full && file.heldBack != "" {
+		out.HeldBack = file.heldBack
+		s.log.Warn("no leaver is touched this run", "why", file.heldBack)
 		return nil, out, nil
 	}
 	sc := s.cfg.scope()
@@ -107,15 +112,30 @@ func (s *runner) findLeavers(ctx context.Context) ([]leaver, *Leavers, error) {
 		return nil, nil, err
 	}
 	var candidates []leaver
-	err = s.journal.EachInScope(ctx, sc, func(a journal.Scoped) error {
-		if listed[a.Identity] || s.kept(a.OrgUnit) {
+	seen := map[string]bool{}
+	if full {
+		err = s.journal.EachInScope(ctx, sc, func(a journal.Scoped) error {
+			if file.listed[a.Identity] || s.kept(a.OrgUnit) {
+				return nil
+			}
+			seen[a.Email] = true
+			candidates = append(candidates, leaver{account: a})
 			return nil
+		})
+		if err != nil {
+			return nil, nil, err
 		}
-		candidates = append(candidates, leaver{account: a})
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
+	}
+	// People the file marks as leaving, full file or not.
+	for _, id := range file.leaving {
+		a, found, err := s.accountOf(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if found && !seen[a.Email] && !a.Admin && !s.kept(a.OrgUnit) {
+			seen[a.Email] = true
+			candidates = append(candidates, leaver{account: a})
+		}
 	}
 	var leavers []leaver
 	for _, l := range candidates {
@@ -201,24 +221,46 @@ func (s *runner) suspendedSince(ctx context.Context, a journal.Scoped) (time.Tim
 	return applied[effectKey(journal.SuspendUser, a.Email)].Updated, nil
 }
 
-// listedIdentities reads the input once more and returns the identities
-// it lists. When a record cannot be read, or has no ID, the file cannot
-// say who it leaves out: heldBack says so, and no leaver is touched.
-func (j *Job) listedIdentities() (listed map[string]bool, heldBack string, err error) {
+// accountOf returns the account, in scope's terms, that carries the ID of
+// a person the file marks as leaving.
+func (s *runner) accountOf(ctx context.Context, id directory.ExternalID) (journal.Scoped, bool, error) {
+	emails, err := s.journal.AccountsWithID(ctx, idKey(id))
+	if err != nil || len(emails) != 1 {
+		return journal.Scoped{}, false, err
+	}
+	a, found, err := s.journal.Account(ctx, emails[0])
+	if err != nil || !found {
+		return journal.Scoped{}, false, err
+	}
+	return journal.Scoped{Account: a, Identity: "id:" + id.Value, ExternalID: idKey(id)}, true, nil
+}
+
+// fileIdentities is who a file lists, and who it marks as leaving.
+type fileIdentities struct {
+	listed  map[string]bool        // identity keys of the people listed and staying
+	leaving []directory.ExternalID // the IDs of those marked as leaving (OneRoster)
+	// heldBack says why the file cannot say who it leaves out, if it
+	// cannot: a record without a readable ID may be anyone.
+	heldBack string
+}
+
+// listedIdentities reads the input once more for who it lists.
+func (j *Job) listedIdentities() (fileIdentities, error) {
+	var out fileIdentities
 	in, err := os.Open(j.InputPath)
 	if err != nil {
-		return nil, "", fmt.Errorf("open input: %w", err)
+		return out, fmt.Errorf("open input: %w", err)
 	}
 	defer in.Close()
-	delim, _ := j.Config.delimiter()
-	r, err := input.NewReader(in, input.ReaderOptions{Delimiter: delim, Columns: j.Config.Columns, Domain: j.Config.Domain, Encoding: j.Config.Encoding})
+	r, err := input.NewReader(in, j.readerOptions())
 	if err != nil {
-		return nil, "", err
+		return out, err
 	}
 	if !r.HasID() {
-		return nil, "the file has no ID column, so it cannot say who it leaves out; --full needs one", nil
+		out.heldBack = "the file has no ID column, so it cannot say who it leaves out; --full needs one"
+		return out, nil
 	}
-	listed = map[string]bool{}
+	out.listed = map[string]bool{}
 	var unreadable []int
 	for {
 		rec, err := r.Next()
@@ -226,19 +268,22 @@ func (j *Job) listedIdentities() (listed map[string]bool, heldBack string, err e
 			break
 		}
 		if err != nil {
-			return nil, "", fmt.Errorf("read input %s: %w", j.InputPath, err)
+			return out, fmt.Errorf("read input %s: %w", j.InputPath, err)
 		}
-		if rec.ID == "" {
+		switch {
+		case rec.ID == "":
 			unreadable = append(unreadable, rec.Line)
-			continue
+		case j.roster != nil && rec.Err == nil && leaving(rec) != "":
+			out.leaving = append(out.leaving, directory.ExternalID{Type: j.Config.Identity.Type, CustomType: j.Config.Identity.CustomType, Value: rec.ID})
+		default:
+			// A row that fails for another reason still lists its person.
+			out.listed["id:"+rec.ID] = true
 		}
-		// A row that fails for another reason still lists its person.
-		listed["id:"+rec.ID] = true
 	}
 	if len(unreadable) > 0 {
-		return nil, fmt.Sprintf("%d records have no readable ID (line %d first), and may be people who have not left", len(unreadable), unreadable[0]), nil
+		out.heldBack = fmt.Sprintf("%d records have no readable ID (line %d first), and may be people who have not left", len(unreadable), unreadable[0])
 	}
-	return listed, "", nil
+	return out, nil
 }
 
 // applyLeavers acts on each leaver, one after the other, until ctx ends:

@@ -23,6 +23,15 @@ type placement struct {
 	domains  map[string]bool
 	reserved naming.NameSet
 	create   GroupCreation
+	// roles place the people of each OneRoster role instead of orgUnit
+	// and addition, where the config says.
+	roles map[string]rolePlace
+}
+
+// rolePlace is where the people of a OneRoster role go.
+type rolePlace struct {
+	orgUnit  *template // nil: orgUnit.default
+	addition []template
 }
 
 func newPlacement(c Config) (*placement, error) {
@@ -47,6 +56,27 @@ func newPlacement(c Config) (*placement, error) {
 		}
 		p.addition = append(p.addition, t)
 	}
+	for role, rp := range c.OneRoster.Roles {
+		if p.roles == nil {
+			p.roles = map[string]rolePlace{}
+		}
+		var place rolePlace
+		if rp.OrgUnit != "" {
+			t, err := parseTemplate(rp.OrgUnit)
+			if err != nil {
+				return nil, fmt.Errorf("oneroster.roles.%s.orgUnit: %w", role, err)
+			}
+			place.orgUnit = &t
+		}
+		for _, g := range rp.Groups {
+			t, err := parseTemplate(g)
+			if err != nil {
+				return nil, fmt.Errorf("oneroster.roles.%s.groups %q: %w", role, g, err)
+			}
+			place.addition = append(place.addition, t)
+		}
+		p.roles[role] = place
+	}
 	return p, nil
 }
 
@@ -64,8 +94,15 @@ type place struct {
 func (p *placement) of(rec input.Record) (place, error) {
 	fields := rec.Fields()
 	pl := place{orgUnit: rec.OrgUnit, create: map[string]bool{}}
+	ouTemplate, addition := p.orgUnit, p.addition
+	if rp, ok := p.roles[strings.ToLower(rec.Custom["role"])]; ok {
+		if rp.orgUnit != nil {
+			ouTemplate = *rp.orgUnit
+		}
+		addition = append(slices.Clone(addition), rp.addition...)
+	}
 	if pl.orgUnit == "" {
-		ou, err := p.orgUnit.expand(fields, func(v string) string {
+		ou, err := ouTemplate.expand(fields, func(v string) string {
 			// A value is one level of the path, never several.
 			return strings.ReplaceAll(v, "/", "-")
 		})
@@ -87,7 +124,7 @@ func (p *placement) of(rec input.Record) (place, error) {
 			pl.create[addr] = true
 		}
 	}
-	for _, t := range p.addition {
+	for _, t := range addition {
 		g, err := t.expand(fields, naming.Normalize)
 		if err != nil {
 			return place{}, fmt.Errorf("group: %w", err)

@@ -158,6 +158,9 @@ func (s *runner) readAhead(reader *input.Reader, fn func(input.Record, *prefetch
 					c.err = fmt.Errorf("read input %s: %w", s.job.InputPath, err)
 					break
 				}
+				if rec.Err == nil && s.job.roster != nil {
+					s.job.roster.enrich(&rec)
+				}
 				c.recs = append(c.recs, rec)
 				if rec.Err == nil {
 					c.ids = append(c.ids, identityOf(rec, s.cfg).key)

@@ -2,6 +2,8 @@ package batch
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/provisionhq/provision/batch/input"
@@ -22,16 +24,28 @@ func (e *UnknownFieldsError) Error() string {
 // that name a field no column of the input provides: a typo such as
 // [fristname] would otherwise skip that pattern for every row, in silence,
 // and give everyone the next one.
-func unknownFields(c Config, patterns []naming.Pattern, reader *input.Reader, input string) []string {
+func unknownFields(c Config, patterns []naming.Pattern, reader *input.Reader, input string, oneRoster bool) []string {
+	provides := reader.Provides
+	if oneRoster {
+		// school and grade come from orgs.csv and grades.
+		provides = func(f string) bool { return f == "school" || f == "grade" || reader.Provides(f) }
+	}
 	var problems []string
 	for i, p := range patterns {
 		for _, f := range p.Fields() {
-			if !reader.Provides(f) {
+			if !provides(f) {
 				problems = append(problems, fmt.Sprintf("pattern %d %q names the field %s, which no column of %s provides: the pattern is skipped for every row", i+1, p.String(), f, input))
 			}
 		}
 	}
 	templates := append([]string{"orgUnit.default " + c.OrgUnit.Default}, prefixed("groups.add ", c.Groups.Add)...)
+	for _, role := range slices.Sorted(maps.Keys(c.OneRoster.Roles)) {
+		rp := c.OneRoster.Roles[role]
+		if rp.OrgUnit != "" {
+			templates = append(templates, "oneroster.roles."+role+".orgUnit "+rp.OrgUnit)
+		}
+		templates = append(templates, prefixed("oneroster.roles."+role+".groups ", rp.Groups)...)
+	}
 	for _, text := range templates {
 		key, tpl, _ := strings.Cut(text, " ")
 		t, err := parseTemplate(tpl)
@@ -39,7 +53,7 @@ func unknownFields(c Config, patterns []naming.Pattern, reader *input.Reader, in
 			continue // Validate reported it
 		}
 		for _, piece := range t.pieces {
-			if piece.field != "" && !reader.Provides(piece.field) {
+			if piece.field != "" && !provides(piece.field) {
 				problems = append(problems, fmt.Sprintf("%s %q names the field %s, which no column of %s provides: every row will fail", key, tpl, piece.field, input))
 			}
 		}

@@ -30,6 +30,14 @@ func (s *runner) prepare(ctx context.Context, rec input.Record, prefetch *prefet
 			"lines", fmt.Sprintf("%d–%d", rec.Line, rec.EndLine))
 	}
 	id := identityOf(rec, s.cfg)
+	if r := s.job.roster; r != nil {
+		if why := leaving(rec); why != "" {
+			return nil, s.ignore(ctx, rec, id.key, fmt.Sprintf("marked as leaving in the file (%s); an account it has is a leaver", why))
+		}
+		if why := r.unprovisioned(rec); why != "" {
+			return nil, s.ignore(ctx, rec, id.key, why)
+		}
+	}
 	if line, queued := s.finisher.queued(id.key); queued {
 		return nil, s.reject(ctx, rec, fmt.Sprintf("line:%d", rec.Line), duplicate(rec, line))
 	}
@@ -343,6 +351,24 @@ func (s *runner) reject(ctx context.Context, rec input.Record, key, reason strin
 	}
 	row.RunID, row.Line, row.FirstName, row.LastName = s.run.ID, rec.Line, rec.FirstName, rec.LastName
 	return s.finish(ctx, &task{rec: rec, row: row}, report.StatusFailed, reason)
+}
+
+// ignore finishes a record the file or the config says not to provision,
+// keeping what the journal knows of the person.
+func (s *runner) ignore(ctx context.Context, rec input.Record, key, reason string) error {
+	existing, known, err := s.journal.Row(ctx, key)
+	if err != nil {
+		return err
+	}
+	if known && existing.RunID == s.run.ID && existing.Line == rec.Line && existing.ReportedRun == s.run.ID {
+		return nil // reported by an earlier invocation of this run
+	}
+	row := journal.Row{Identity: key, ExternalID: idKey(identityOf(rec, s.cfg).externalID)}
+	if known {
+		row = existing
+	}
+	row.RunID, row.Line, row.FirstName, row.LastName = s.run.ID, rec.Line, rec.FirstName, rec.LastName
+	return s.finish(ctx, &task{rec: rec, row: row}, report.StatusIgnored, fmt.Sprintf("line %d: not provisioned: %s", rec.Line, reason))
 }
 
 // missingGroup says that a group is missing and will not be created.

@@ -144,7 +144,7 @@ func transition(r *journal.Row, ev event) (journal.State, error) {
 				return bad("only a row done before is skipped")
 			}
 			return journal.Done, nil
-		case report.StatusPlanned:
+		case report.StatusPlanned, report.StatusIgnored:
 			return journal.Done, nil
 		}
 		return bad(fmt.Sprintf("unknown status %q", r.Status))

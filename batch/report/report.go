@@ -28,6 +28,9 @@ const (
 	StatusSuspended   = "suspended"
 	StatusUnsuspended = "unsuspended"
 	StatusDeleted     = "deleted"
+	// StatusIgnored: the row is not provisioned, as the file or the
+	// config says (a OneRoster role not configured, a person leaving).
+	StatusIgnored = "ignored"
 )
 
 // reportHeader is the report's first line.

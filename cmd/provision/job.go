@@ -59,6 +59,7 @@ type jobFlags struct {
 	strict      bool
 	full        bool
 	maxLeavers  int
+	format      string
 }
 
 func (f *jobFlags) register(fs *flagSet, mode batch.Mode) {
@@ -80,6 +81,7 @@ func (f *jobFlags) register(fs *flagSet, mode batch.Mode) {
 	fs.BoolVar(&f.yes, "yes", false, "do not ask for confirmation (needed without a terminal)")
 	fs.BoolVar(&f.force, "force", false, "resume an interrupted run although the config changed")
 	fs.BoolVar(&f.strict, "strict", false, "stop, before any change, when a pattern or template names a field no column provides (otherwise a warning)")
+	fs.StringVar(&f.format, "format", "", "input `format`: csv, or oneroster (a OneRoster v1.1 users.csv) (default: recognised from the header)")
 	fs.BoolVar(&f.full, "full", false, "the file lists everyone in scope: accounts in scope it leaves out are leavers (config leavers:)")
 	fs.IntVar(&f.maxLeavers, "max-leavers", 0, "let this run act on up to `N` leavers, above the config's leavers limits")
 }
@@ -117,6 +119,9 @@ func (f *jobFlags) loadConfig(fs *flagSet) (batch.Config, error) {
 	}
 	if set["full"] {
 		cfg.Leavers.Full = f.full
+	}
+	if set["format"] {
+		cfg.Format = f.format
 	}
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {

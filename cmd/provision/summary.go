@@ -24,7 +24,7 @@ func printSummary(w io.Writer, s *batch.Summary, csvPath, target, journalPath st
 	}
 	fmt.Fprintf(w, "\nprovision %s of %s against %s%s\n", verb, csvPath, target, resumed)
 	for _, status := range []string{report.StatusCreated, report.StatusConverged, report.StatusUpdated, report.StatusUnsuspended,
-		report.StatusSuspended, report.StatusDeleted, report.StatusSkipped, report.StatusPlanned, report.StatusFailed} {
+		report.StatusSuspended, report.StatusDeleted, report.StatusSkipped, report.StatusIgnored, report.StatusPlanned, report.StatusFailed} {
 		if n := s.Statuses[status]; n > 0 {
 			fmt.Fprintf(w, "  %-10s %6d\n", status, n)
 		}
