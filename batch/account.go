@@ -286,7 +286,10 @@ func (s *runner) adopt(ctx context.Context, t *task) error {
 	if err := s.record(ctx, &t.row, evAdopted); err != nil {
 		return err
 	}
-	return s.sendUpdate(ctx, t)
+	if err := s.sendUpdate(ctx, t); err != nil {
+		return err
+	}
+	return s.moveAddress(ctx, t)
 }
 
 // readAccount reads the row's existing account, which the journal's

@@ -39,6 +39,7 @@ type task struct {
 	update  directory.UserUpdate
 	changes []fieldChange
 	restore bool
+	moveTo  string // the address a rename moves the account to (rename: alias)
 }
 
 // rowFailure is a reason a row cannot go on, for the report.
@@ -123,7 +124,7 @@ func (s *runner) apply(ctx, work context.Context, t *task) error {
 		if err := s.create(work, t); err != nil {
 			return err
 		}
-	} else if t.row.UserID == "" || t.account == nil && t.checkOrgUnit || !t.update.IsZero() {
+	} else if t.row.UserID == "" || t.account == nil && t.checkOrgUnit || !t.update.IsZero() || t.moveTo != "" {
 		if err := s.adopt(work, t); err != nil {
 			return err
 		}

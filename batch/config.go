@@ -48,6 +48,11 @@ type Config struct {
 	Groups   GroupsConfig   `yaml:"groups"`
 	Password PasswordConfig `yaml:"password"`
 	Leavers  LeaversConfig  `yaml:"leavers"`
+	// Rename says what a name change does to an existing account's
+	// address: keep (the default) keeps it; alias gives the account the
+	// address the patterns give the new name, keeping the old one as an
+	// alias.
+	Rename string `yaml:"rename"`
 
 	// Concurrency is how many rows are worked on at once.
 	Concurrency int `yaml:"concurrency"`

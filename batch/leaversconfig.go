@@ -43,6 +43,12 @@ type LeaversConfig struct {
 	} `yaml:"scope"`
 }
 
+// What a name change does to an address (Config.Rename).
+const (
+	RenameKeep  = "keep"
+	RenameAlias = "alias"
+)
+
 // Leaver actions.
 const (
 	LeaverSuspend = "suspend"
@@ -86,6 +92,11 @@ func (c Config) validateLeavers(p *problems) {
 			p.add("%q in leavers.scope.orgUnits or orgUnit.keep is not an org unit path such as /Students", u)
 		}
 	}
+	switch c.Rename {
+	case "", RenameKeep, RenameAlias:
+	default:
+		p.add("rename %q is not keep or alias", c.Rename)
+	}
 	if l.DeleteAfter < 0 {
 		p.add("leavers.deleteAfter must not be negative")
 	}
@@ -101,6 +112,9 @@ func (c Config) validateLeavers(p *problems) {
 // leaversFingerprint adds the leavers' settings to a config summary, when
 // a file is full: they change what a run does.
 func (c Config) leaversFingerprint(line func(string, any)) {
+	if c.Rename == RenameAlias {
+		line("rename", c.Rename)
+	}
 	if len(c.OrgUnit.Keep) > 0 {
 		line("orgUnit.keep", strings.Join(c.OrgUnit.Keep, " "))
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -266,5 +267,34 @@ func TestUndo(t *testing.T) {
 	// The people are back in the next file: they get new accounts.
 	if sum, _, err := e.night("third", "firstname,lastname,id,title\nBen,Brown,E2,Coaches\n"); err != nil || sum.Statuses[report.StatusCreated] != 1 {
 		t.Errorf("a deleted person back in a file = %+v, %v; want created again\n%v", sum, err, readCSV(t, e.report))
+	}
+}
+
+// With rename: alias, a changed surname moves the account to the address
+// the patterns give the new name, and keeps the old one as an alias.
+func TestJob_renameAlias(t *testing.T) {
+	e := newEnv(t, emulator.Options{}, "")
+	e.cfg.Patterns = []string{"[firstname].[lastname]"}
+	e.cfg.Rename = RenameAlias
+	if sum, _, err := e.night("one", "firstname,lastname,id\nCara,Jones,E3\nDan,Diaz,E4\n"); err != nil || sum.Statuses[report.StatusCreated] != 2 {
+		t.Fatalf("first run = %+v, %v", sum, err)
+	}
+	sum, lines, err := e.night("two", "firstname,lastname,id\nCara,Smith-Jones,E3\nDan,Díaz,E4\n")
+	if err != nil || sum.Statuses[report.StatusUpdated] != 2 {
+		t.Fatalf("second run = %+v, %v; want 2 updated", sum, err)
+	}
+	cara := mustUser(t, e, "E3")
+	if cara.PrimaryEmail != "cara.smith-jones@example.org" || !slices.Contains(cara.Aliases, "cara.jones@example.org") || cara.FamilyName != "Smith-Jones" {
+		t.Errorf("Cara is %s (aliases %v) %s, want cara.smith-jones@ with the alias cara.jones@", cara.PrimaryEmail, cara.Aliases, cara.FamilyName)
+	}
+	if l := lines["E3"]; !strings.Contains(l.Error, "address: cara.jones@example.org → cara.smith-jones@example.org") || l.Email != "cara.smith-jones@example.org" {
+		t.Errorf("Cara's report line = %+v", l)
+	}
+	// An accent the patterns do not see changes the name, not the address.
+	if dan := mustUser(t, e, "E4"); dan.PrimaryEmail != "dan.diaz@example.org" || dan.FamilyName != "Díaz" {
+		t.Errorf("Dan is %s %s, want dan.diaz@ kept, named Díaz", dan.PrimaryEmail, dan.FamilyName)
+	}
+	if sum, _, err := e.night("three", "firstname,lastname,id\nCara,Smith-Jones,E3\nDan,Díaz,E4\n"); err != nil || sum.Statuses[report.StatusSkipped] != 2 {
+		t.Errorf("third run = %+v, %v; want both skipped", sum, err)
 	}
 }

@@ -113,6 +113,9 @@ func (s *runner) take(ctx context.Context, rec input.Record, id identity, row jo
 			return nil, err
 		}
 	}
+	if err := s.planAddress(ctx, t); err != nil {
+		return nil, s.failRow(ctx, t, err)
+	}
 	if err := s.holdGroups(ctx, t); err != nil {
 		return nil, s.failRow(ctx, t, err)
 	}

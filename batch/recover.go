@@ -113,6 +113,19 @@ func (s *runner) settle(ctx context.Context, e journal.Effect, row *journal.Row)
 		// Whether a password was set cannot be read back. The row's
 		// password is still "generated": the next attempt sets a new one.
 		return false, "", 0, nil
+	case journal.RenameUser:
+		u, err := s.dir.GetUser(ctx, row.UserID)
+		if err != nil {
+			return false, "", 0, err
+		}
+		if !strings.EqualFold(u.PrimaryEmail, e.Target) {
+			return false, "", 0, nil
+		}
+		if err := s.journal.MoveAccount(ctx, row.Email, e.Target); err != nil {
+			return false, "", 0, err
+		}
+		row.Email = strings.ToLower(e.Target)
+		return true, "", evAdopted, nil
 	case journal.UpdateUser:
 		// An update sends whole values: sending it again is harmless, and
 		// the row works out what is still to change.

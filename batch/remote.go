@@ -17,6 +17,7 @@ type Directory interface {
 	GetUser(ctx context.Context, key string) (*admin.User, error)
 	InsertUser(ctx context.Context, u *admin.User) (*admin.User, error)
 	UpdateUser(ctx context.Context, userKey string, u directory.UserUpdate, fresh directory.Freshness) error
+	RenameUser(ctx context.Context, userKey, from, to string, fresh directory.Freshness) error
 	DeleteUser(ctx context.Context, userKey string) error
 	RemoveMember(ctx context.Context, groupKey, memberKey string) error
 	DeleteEmptyGroup(ctx context.Context, email string) error
@@ -48,6 +49,10 @@ func (readOnly) InsertUser(context.Context, *admin.User) (*admin.User, error) {
 }
 
 func (readOnly) UpdateUser(context.Context, string, directory.UserUpdate, directory.Freshness) error {
+	return errReadOnly
+}
+
+func (readOnly) RenameUser(context.Context, string, string, string, directory.Freshness) error {
 	return errReadOnly
 }
 

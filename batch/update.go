@@ -11,6 +11,7 @@ import (
 	"github.com/provisionhq/provision/batch/directory"
 	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/batch/journal"
+	"github.com/provisionhq/provision/naming"
 )
 
 // wantedOf returns what a record says its account's managed fields are:
@@ -165,4 +166,64 @@ func applyUpdate(a journal.Account, u directory.UserUpdate) (journal.Account, er
 	}
 	a.Fields = string(fields)
 	return a, nil
+}
+
+// planAddress works out, in file order, the address a renamed person's
+// account moves to when rename is alias: the target of a move an earlier
+// invocation began, or the name the patterns give the new name, held for
+// the row. Nothing moves for a row with an explicit address, or when the
+// names changed only in ways the patterns do not see (case, accents).
+func (s *runner) planAddress(ctx context.Context, t *task) error {
+	if s.cfg.Rename != RenameAlias || t.rec.Email != "" || t.account == nil || t.row.Email == "" {
+		return nil
+	}
+	m, err := managedOf(*t.account)
+	if err != nil {
+		return err
+	}
+	if naming.Normalize(m.GivenName) == naming.Normalize(t.rec.FirstName) && naming.Normalize(m.FamilyName) == naming.Normalize(t.rec.LastName) {
+		return nil
+	}
+	to := ""
+	for _, e := range t.applied {
+		if e.Kind == journal.RenameUser && e.State != journal.Applied && !strings.EqualFold(e.Target, t.row.Email) {
+			to = e.Target // begun, not known to be done: the same move again
+		}
+	}
+	if to == "" {
+		local, err := s.reserver.Reserve(ctx, t.id.key, t.rec.Fields())
+		if err != nil {
+			return rowFailf("no new address for the new name: %v", err)
+		}
+		to = local + "@" + strings.ToLower(s.cfg.Domain)
+	}
+	if strings.EqualFold(to, t.row.Email) {
+		return nil
+	}
+	t.moveTo = to
+	t.changes = append(t.changes, fieldChange{"address", t.row.Email, to + " (the old one kept as an alias)"})
+	return nil
+}
+
+// moveAddress gives the account its new address, keeping the old one as
+// an alias, as one journaled effect.
+func (s *runner) moveAddress(ctx context.Context, t *task) error {
+	if t.moveTo == "" {
+		return nil
+	}
+	from := t.row.Email
+	err := s.effect(ctx, t, journal.RenameUser, t.moveTo, func() (string, error) {
+		return "", s.dir.RenameUser(ctx, t.row.UserID, from, t.moveTo, t.fresh)
+	})
+	if err != nil {
+		return s.remote(ctx, err, "give %s the address %s", from, t.moveTo)
+	}
+	t.row.Email = t.moveTo
+	if err := s.record(ctx, &t.row, evAdopted); err != nil {
+		return err
+	}
+	if err := s.journal.MoveAccount(ctx, from, t.moveTo); err != nil {
+		return &journalFault{err}
+	}
+	return nil
 }

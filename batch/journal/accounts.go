@@ -117,6 +117,21 @@ func (j *Journal) markUndoneLocked(ctx context.Context, kind, target string) err
 	return nil
 }
 
+// MoveAccount records that the account at from now has the address to.
+// The write is batched.
+func (j *Journal) MoveAccount(ctx context.Context, from, to string) error {
+	from, to = strings.ToLower(from), strings.ToLower(to)
+	return j.write(ctx, batched, func() error {
+		for _, q := range []string{"UPDATE OR REPLACE accounts SET email = ?2 WHERE email = ?1", "UPDATE OR REPLACE directory_ids SET email = ?2 WHERE email = ?1",
+			"UPDATE OR REPLACE known_ids SET email = ?2 WHERE email = ?1"} {
+			if _, err := j.exec(ctx, q, from, to); err != nil {
+				return fmt.Errorf("record the new address %s of %s: %w", to, from, err)
+			}
+		}
+		return nil
+	})
+}
+
 // Account returns the snapshot's account with the primary address email.
 func (j *Journal) Account(ctx context.Context, email string) (Account, bool, error) {
 	var a Account

@@ -33,6 +33,7 @@ const (
 	CreateOrgUnit = "create-orgunit"
 	CreateGroup   = "create-group"
 	UpdateUser    = "update-user"    // target: a digest of the change
+	RenameUser    = "rename-user"    // target: the new address
 	SuspendUser   = "suspend-user"   // target: the address
 	RestoreUser   = "restore-user"   // target: the address; lifts a suspension
 	DeleteUser    = "delete-user"    // target: the address
