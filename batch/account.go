@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/provisionhq/provision/batch/journal"
 	"github.com/provisionhq/provision/batch/report"
 	admin "google.golang.org/api/admin/directory/v1"
+	"google.golang.org/api/googleapi"
 )
 
 // maxRenames bounds how often a row takes the next name because the
@@ -267,6 +269,25 @@ func (s *runner) newUser(t *task) (*admin.User, error) {
 	}
 	if rec.Phone != "" {
 		u.Phones = []admin.UserPhone{{Type: "work", Value: rec.Phone}}
+	}
+	for schema, values := range s.customOf(rec) {
+		set := map[string]string{}
+		for field, v := range values {
+			if v != "" {
+				set[field] = v
+			}
+		}
+		if len(set) == 0 {
+			continue
+		}
+		raw, err := json.Marshal(set)
+		if err != nil {
+			return nil, err
+		}
+		if u.CustomSchemas == nil {
+			u.CustomSchemas = map[string]googleapi.RawMessage{}
+		}
+		u.CustomSchemas[schema] = raw
 	}
 	return u, nil
 }

@@ -53,6 +53,12 @@ type Config struct {
 	// address the patterns give the new name, keeping the old one as an
 	// alias.
 	Rename string `yaml:"rename"`
+	// CustomSchemas maps the account's custom schema fields to the
+	// input's fields: {Employment: {costCenter: cost_center}} sets the
+	// field costCenter of the schema Employment from the column
+	// cost_center, on create and on every update. The schemas must exist
+	// in the domain (Admin console, Directory, Custom attributes).
+	CustomSchemas map[string]map[string]string `yaml:"customSchemas"`
 
 	// Concurrency is how many rows are worked on at once.
 	Concurrency int `yaml:"concurrency"`

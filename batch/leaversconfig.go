@@ -2,6 +2,8 @@ package batch
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -92,6 +94,19 @@ func (c Config) validateLeavers(p *problems) {
 			p.add("%q in leavers.scope.orgUnits or orgUnit.keep is not an org unit path such as /Students", u)
 		}
 	}
+	for schema, fields := range c.CustomSchemas {
+		if !isSchemaName(schema) {
+			p.add("customSchemas: %q is not a custom schema name (letters, digits and _)", schema)
+		}
+		for field, from := range fields {
+			if !isSchemaName(field) {
+				p.add("customSchemas.%s: %q is not a field name (letters, digits and _)", schema, field)
+			}
+			if input.FieldName(from) != from {
+				p.add("customSchemas.%s.%s: %q is not an input field name (lower case, such as cost_center)", schema, field, from)
+			}
+		}
+	}
 	switch c.Rename {
 	case "", RenameKeep, RenameAlias:
 	default:
@@ -112,6 +127,11 @@ func (c Config) validateLeavers(p *problems) {
 // leaversFingerprint adds the leavers' settings to a config summary, when
 // a file is full: they change what a run does.
 func (c Config) leaversFingerprint(line func(string, any)) {
+	for _, schema := range slices.Sorted(maps.Keys(c.CustomSchemas)) {
+		for _, field := range slices.Sorted(maps.Keys(c.CustomSchemas[schema])) {
+			line("customSchemas."+schema+"."+field, c.CustomSchemas[schema][field])
+		}
+	}
 	if c.Rename == RenameAlias {
 		line("rename", c.Rename)
 	}
@@ -129,6 +149,20 @@ func (c Config) leaversFingerprint(line func(string, any)) {
 	line("leavers.deleteAfter", time.Duration(l.DeleteAfter))
 	line("leavers.limits", fmt.Sprintf("%d, %g%%", count, percent))
 	line("leavers.scope.orgUnits", strings.Join(l.Scope.OrgUnits, " "))
+}
+
+// isSchemaName reports whether s can name a custom schema or one of its
+// fields: letters, digits and underscores, as Google allows.
+func isSchemaName(s string) bool {
+	if s == "" || len(s) > 100 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Duration is a length of time in a config file: Go's form (720h, 90m)

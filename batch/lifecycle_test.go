@@ -298,3 +298,30 @@ func TestJob_renameAlias(t *testing.T) {
 		t.Errorf("third run = %+v, %v; want both skipped", sum, err)
 	}
 }
+
+// Custom schema fields the config maps are set on create and kept in line
+// by updates, one field at a time; an emptied cell clears the field.
+func TestJob_customSchemas(t *testing.T) {
+	e := newEnv(t, emulator.Options{}, "")
+	e.cfg.CustomSchemas = map[string]map[string]string{"Employment": {"costCenter": "cost_center", "badge": "badge"}}
+	if sum, _, err := e.night("one", "firstname,lastname,id,cost_center,badge\nCara,Jones,E3,CC-1,B7\n"); err != nil || sum.Statuses[report.StatusCreated] != 1 {
+		t.Fatalf("first run = %+v, %v", sum, err)
+	}
+	custom := func() string { return string(mustUser(t, e, "E3").Extra["customSchemas"]) }
+	if got := custom(); !strings.Contains(got, `"costCenter":"CC-1"`) || !strings.Contains(got, `"badge":"B7"`) {
+		t.Errorf("after create, customSchemas = %s", got)
+	}
+	sum, lines, err := e.night("two", "firstname,lastname,id,cost_center,badge\nCara,Jones,E3,CC-2,\n")
+	if err != nil || sum.Statuses[report.StatusUpdated] != 1 {
+		t.Fatalf("second run = %+v, %v; want 1 updated", sum, err)
+	}
+	if got := custom(); !strings.Contains(got, `"costCenter":"CC-2"`) || strings.Contains(got, "B7") {
+		t.Errorf("after the update, customSchemas = %s; want costCenter CC-2 and no badge", got)
+	}
+	if l := lines["E3"]; !strings.Contains(l.Error, "Employment.costCenter: CC-1 → CC-2") || !strings.Contains(l.Error, "Employment.badge: B7 → (none)") {
+		t.Errorf("the report line = %+v", l)
+	}
+	if sum, _, err := e.night("three", "firstname,lastname,id,cost_center,badge\nCara,Jones,E3,CC-2,\n"); err != nil || sum.Statuses[report.StatusSkipped] != 1 {
+		t.Errorf("third run = %+v, %v; want skipped", sum, err)
+	}
+}

@@ -3,6 +3,7 @@ package batch
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -22,14 +23,32 @@ type managed struct {
 	Organizations []admin.UserOrganization `json:"organizations,omitempty"`
 	Relations     []admin.UserRelation     `json:"relations,omitempty"`
 	Phones        []admin.UserPhone        `json:"phones,omitempty"`
+	// Custom holds the custom schema fields the config maps, as text:
+	// schema → field → value.
+	Custom map[string]map[string]string `json:"custom,omitempty"`
 }
 
 // journalAccount is how the journal keeps an account of the directory.
 func journalAccount(a *directory.Account) (journal.Account, error) {
-	fields, err := json.Marshal(managed{
+	m := managed{
 		GivenName: a.GivenName, FamilyName: a.FamilyName,
 		Organizations: a.Organizations, Relations: a.Relations, Phones: a.Phones,
-	})
+	}
+	for schema, values := range a.CustomSchemas {
+		for field, v := range values {
+			switch v.(type) {
+			case string, float64, bool:
+				if m.Custom == nil {
+					m.Custom = map[string]map[string]string{}
+				}
+				if m.Custom[schema] == nil {
+					m.Custom[schema] = map[string]string{}
+				}
+				m.Custom[schema][field] = fmt.Sprint(v)
+			}
+		}
+	}
+	fields, err := json.Marshal(m)
 	if err != nil {
 		return journal.Account{}, fmt.Errorf("record the account %s: %w", a.PrimaryEmail, err)
 	}
@@ -80,6 +99,7 @@ type wanted struct {
 	givenName, familyName string
 	title, department     *string
 	manager, phone        *string
+	custom                map[string]map[string]string // the mapped custom schema fields
 }
 
 // updateOf returns the one update that brings the account's managed fields
@@ -120,6 +140,26 @@ func updateOf(m managed, w wanted) (directory.UserUpdate, []fieldChange) {
 		if changed {
 			u.Phones = &phones
 			changes = append(changes, fieldChange{"phone", from, *w.phone})
+		}
+	}
+	for _, schema := range slices.Sorted(maps.Keys(w.custom)) {
+		for _, field := range slices.Sorted(maps.Keys(w.custom[schema])) {
+			cur, want := m.Custom[schema][field], w.custom[schema][field]
+			if cur == want {
+				continue
+			}
+			if u.CustomSchemas == nil {
+				u.CustomSchemas = map[string]map[string]any{}
+			}
+			if u.CustomSchemas[schema] == nil {
+				u.CustomSchemas[schema] = map[string]any{}
+			}
+			var v any // nil clears the field
+			if want != "" {
+				v = want
+			}
+			u.CustomSchemas[schema][field] = v
+			changes = append(changes, fieldChange{schema + "." + field, cur, want})
 		}
 	}
 	return u, changes

@@ -3,6 +3,8 @@ package batch
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/provisionhq/provision/batch/directory"
@@ -25,7 +27,7 @@ func (s *runner) loadSnapshot(ctx context.Context) error {
 	s.log.Info("taking a snapshot of the directory's accounts and names", "domain", domain)
 	customerChecked := false
 	snap, err = s.journal.LoadSnapshot(ctx, domain, func(l *journal.SnapshotLoader) error {
-		return s.dir.SnapshotAccounts(ctx, nil, func(b directory.AccountBatch) error {
+		return s.dir.SnapshotAccounts(ctx, slices.Sorted(maps.Keys(s.cfg.CustomSchemas)), func(b directory.AccountBatch) error {
 			for i := range b.Accounts {
 				a, err := journalAccount(&b.Accounts[i])
 				if err != nil {

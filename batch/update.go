@@ -29,7 +29,25 @@ func (s *runner) wantedOf(rec input.Record) wanted {
 	w.department = pick("department", rec.Department)
 	w.manager = pick("manager", rec.Manager)
 	w.phone = pick("phone", rec.Phone)
+	w.custom = s.customOf(rec)
 	return w
+}
+
+// customOf returns the custom schema fields the config maps, with the
+// record's values.
+func (s *runner) customOf(rec input.Record) map[string]map[string]string {
+	if len(s.cfg.CustomSchemas) == 0 {
+		return nil
+	}
+	fields := rec.Fields()
+	out := make(map[string]map[string]string, len(s.cfg.CustomSchemas))
+	for schema, mapping := range s.cfg.CustomSchemas {
+		out[schema] = make(map[string]string, len(mapping))
+		for field, from := range mapping {
+			out[schema][field] = fields.Get(from)
+		}
+	}
+	return out
 }
 
 // kept reports whether the org unit p is one whose members are never moved
@@ -150,6 +168,21 @@ func applyUpdate(a journal.Account, u directory.UserUpdate) (journal.Account, er
 	}
 	if u.Phones != nil {
 		m.Phones = *u.Phones
+	}
+	for schema, values := range u.CustomSchemas {
+		for field, v := range values {
+			if m.Custom == nil {
+				m.Custom = map[string]map[string]string{}
+			}
+			if m.Custom[schema] == nil {
+				m.Custom[schema] = map[string]string{}
+			}
+			if v == nil {
+				delete(m.Custom[schema], field)
+				continue
+			}
+			m.Custom[schema][field] = fmt.Sprint(v)
+		}
 	}
 	if u.OrgUnitPath != nil {
 		a.OrgUnit = *u.OrgUnitPath
