@@ -311,7 +311,11 @@ func (s *runner) applyLeaver(ctx context.Context, l leaver) error {
 		return err
 	}
 	if s.job.Mode == Plan {
-		return s.finish(ctx, t, report.StatusPlanned, fmt.Sprintf("would %s %s: in scope, but not in the file", l.action, t.row.Email))
+		note := fmt.Sprintf("would %s %s: in scope, but not in the file", l.action, t.row.Email)
+		if info := s.leaverInfo; info != nil && info.HeldBack != "" {
+			note = fmt.Sprintf("a leaver (%s), but %s", t.row.Email, info.HeldBack)
+		}
+		return s.finish(ctx, t, report.StatusPlanned, note)
 	}
 	status, note, err := s.actOnLeaver(ctx, t, l.action)
 	var halt *haltError
