@@ -379,14 +379,16 @@ func hostileCorpus() []hostileCase {
 			created: []int{2, 5},
 		},
 		{
-			// A blank ID is no ID: the row is known by its content.
+			// A blank ID in a file with an ID column fails the row: known
+			// by its content instead, the person would be someone new to
+			// whoever has their account under their ID, or will have.
 			file: "blank_ids.csv",
 			content: lines("firstname,lastname,id",
 				"Ada,Lovelace,   ",
 				"Grace,Hopper,23002",
 				"Ada,Lovelace,"),
-			failed:  map[int]string{4: "line 4: the same content as line 2"},
-			created: []int{2, 3},
+			failed:  map[int]string{2: "line 2: id is empty", 4: "line 4: id is empty"},
+			created: []int{3},
 		},
 		{
 			// Names with = are refused (Google refuses them); the other

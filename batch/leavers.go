@@ -64,6 +64,7 @@ type LeaverLimitError struct {
 	InScope    int
 	MaxCount   int
 	MaxPercent float64
+	MaxLeavers int // --max-leavers, when given
 }
 
 func (e *LeaverLimitError) Error() string {
@@ -79,8 +80,12 @@ func (e *LeaverLimitError) Error() string {
 	if n == 1 {
 		people = "person who has"
 	}
-	return fmt.Sprintf("the file leaves out (or marks as leaving) %d %s accounts in scope, more than %s allows; nothing was changed:\n  %s",
-		n, people, strings.Join(over, " and "), strings.Join(e.Leavers, "\n  "))
+	allows := strings.Join(over, " and ") + " allows"
+	if e.MaxLeavers > 0 {
+		allows = fmt.Sprintf("%s allows, and --max-leavers %d", allows, e.MaxLeavers)
+	}
+	return fmt.Sprintf("the file leaves out (or marks as leaving) %d %s accounts in scope, more than %s; nothing was changed:\n  %s",
+		n, people, allows, strings.Join(e.Leavers, "\n  "))
 }
 
 // scope returns the accounts a full file speaks for.
@@ -102,6 +107,12 @@ func (s *runner) findLeavers(ctx context.Context) ([]leaver, *Leavers, error) {
 		return nil, nil, err
 	}
 	full := s.cfg.Leavers.Full
+	if full && file.noID {
+		return nil, nil, &FullNeedsIDError{Input: s.job.InputPath}
+	}
+	if full && file.heldBack == "" && len(file.listed) == 0 {
+		file.heldBack = "the file lists nobody: an empty export says nothing about who left"
+	}
 	if full && file.heldBack != "" {
 		out.HeldBack = file.heldBack
 		s.log.Warn("no leaver is touched this run", "why", file.heldBack)
@@ -156,18 +167,52 @@ func (s *runner) findLeavers(ctx context.Context) ([]leaver, *Leavers, error) {
 		}
 	}
 	n := len(leavers)
+	if err := s.checkMoveTo(ctx, n, out); err != nil {
+		return nil, nil, err
+	}
 	over := n > count || float64(n) > percent/100*float64(out.InScope)
 	if over && s.job.MaxLeavers > 0 && n <= s.job.MaxLeavers {
 		s.log.Warn("more leavers than the limits allow; --max-leavers allows them for this run", "leavers", n, "max_leavers", s.job.MaxLeavers)
 		over = false
 	}
 	if over && s.job.Mode == Run {
-		return nil, nil, &LeaverLimitError{Leavers: out.Planned, InScope: out.InScope, MaxCount: count, MaxPercent: percent}
+		return nil, nil, &LeaverLimitError{Leavers: out.Planned, InScope: out.InScope, MaxCount: count, MaxPercent: percent, MaxLeavers: s.job.MaxLeavers}
 	}
 	if over {
 		out.HeldBack = fmt.Sprintf("%d leavers exceed the limits: run would stop and change nothing", n)
 	}
 	return leavers, out, nil
+}
+
+// MoveToMissingError stops a run whose leavers would be moved to an org
+// unit that does not exist, before it changes anything.
+type MoveToMissingError struct{ OrgUnit string }
+
+func (e *MoveToMissingError) Error() string {
+	return fmt.Sprintf("leavers.moveTo %s does not exist, so no leaver could be moved there; nothing was changed", e.OrgUnit)
+}
+
+// checkMoveTo makes sure, when n leavers would be moved, that
+// leavers.moveTo exists or may be created (orgUnit.createMissing).
+func (s *runner) checkMoveTo(ctx context.Context, n int, out *Leavers) error {
+	to := s.cfg.Leavers.MoveTo
+	if to == "" || n == 0 {
+		return nil
+	}
+	ok, err := exists(s.dir.GetOrgUnit(ctx, to))
+	switch {
+	case err != nil:
+		return fmt.Errorf("look up leavers.moveTo %s: %w", to, err)
+	case ok:
+		return nil
+	case !s.cfg.OrgUnit.CreateMissing && s.job.Mode == Run:
+		return &MoveToMissingError{OrgUnit: to}
+	case !s.cfg.OrgUnit.CreateMissing:
+		out.HeldBack = fmt.Sprintf("leavers.moveTo %s does not exist: run would stop and change nothing", to)
+	default:
+		s.createMoveTo = true
+	}
+	return nil
 }
 
 // leaverAction decides what becomes of an account the file does not list:
@@ -242,6 +287,16 @@ type fileIdentities struct {
 	// heldBack says why the file cannot say who it leaves out, if it
 	// cannot: a record without a readable ID may be anyone.
 	heldBack string
+	noID     bool // the file has no ID column
+}
+
+// FullNeedsIDError stops a full run of a file without an ID column before
+// it changes anything: without IDs, the file cannot say who it leaves out,
+// and its people are known by their content, not as the accounts' owners.
+type FullNeedsIDError struct{ Input string }
+
+func (e *FullNeedsIDError) Error() string {
+	return fmt.Sprintf("%s has no ID column: a full file (--full) needs one, to tell who it lists and who left; nothing was changed", e.Input)
 }
 
 // listedIdentities reads the input once more for who it lists.
@@ -257,7 +312,7 @@ func (j *Job) listedIdentities() (fileIdentities, error) {
 		return out, err
 	}
 	if !r.HasID() {
-		out.heldBack = "the file has no ID column, so it cannot say who it leaves out; --full needs one"
+		out.heldBack, out.noID = "the file has no ID column, so it cannot say who it leaves out", true
 		return out, nil
 	}
 	out.listed = map[string]bool{}
@@ -289,6 +344,11 @@ func (j *Job) listedIdentities() (fileIdentities, error) {
 // applyLeavers acts on each leaver, one after the other, until ctx ends:
 // a leaver not reached is found again by the next run.
 func (s *runner) applyLeavers(ctx, work context.Context, leavers []leaver) error {
+	if s.createMoveTo && len(leavers) > 0 && s.job.Mode == Run {
+		if err := s.dir.EnsureOrgUnit(work, s.cfg.Leavers.MoveTo, directory.CreateParents); err != nil {
+			return fmt.Errorf("create leavers.moveTo %s: %w", s.cfg.Leavers.MoveTo, err)
+		}
+	}
 	for _, l := range leavers {
 		if ctx.Err() != nil || s.halted() != nil {
 			return nil
@@ -310,6 +370,24 @@ func (s *runner) applyLeaver(ctx context.Context, l leaver) error {
 	if err := s.record(ctx, &t.row, evSeen); err != nil {
 		return err
 	}
+	// What the listing showed may be hours old: the account as it is now
+	// decides. An admin, an account moved into orgUnit.keep, or one
+	// suspended by someone else since is left alone.
+	why, err := s.leaveAlone(ctx, t, l.action)
+	var halt *haltError
+	switch {
+	case errors.As(err, &halt):
+		s.halt(halt.sys)
+		return s.record(ctx, &t.row, evStopped)
+	case err != nil && ctx.Err() != nil:
+		return s.record(ctx, &t.row, evStopped)
+	case isRowFailure(err):
+		return s.finish(ctx, t, report.StatusFailed, fmt.Sprintf("a leaver (in scope, not in the file): %v", err))
+	case err != nil:
+		return err
+	case why != "":
+		return s.finish(ctx, t, report.StatusIgnored, fmt.Sprintf("a leaver (in scope, not in the file), left alone: %s", why))
+	}
 	if s.job.Mode == Plan {
 		note := fmt.Sprintf("would %s %s: in scope, but not in the file", l.action, t.row.Email)
 		if info := s.leaverInfo; info != nil && info.HeldBack != "" {
@@ -318,7 +396,6 @@ func (s *runner) applyLeaver(ctx context.Context, l leaver) error {
 		return s.finish(ctx, t, report.StatusPlanned, note)
 	}
 	status, note, err := s.actOnLeaver(ctx, t, l.action)
-	var halt *haltError
 	switch {
 	case errors.As(err, &halt):
 		s.halt(halt.sys)
@@ -331,6 +408,43 @@ func (s *runner) applyLeaver(ctx context.Context, l leaver) error {
 		return err
 	}
 	return s.finish(ctx, t, status, note)
+}
+
+// leaveAlone reads a leaver's account as it is now and says why it must be
+// left alone, or "": it is an admin now, in orgUnit.keep, gone, or (for a
+// suspension) suspended by someone else; for a deletion, no longer
+// suspended. The task's account becomes the one read.
+func (s *runner) leaveAlone(ctx context.Context, t *task, action leaverAction) (string, error) {
+	u, err := s.dir.GetUser(ctx, t.row.UserID)
+	if directory.IsNotFound(err) {
+		return "the account is gone", nil
+	}
+	if err != nil {
+		return "", s.remote(ctx, err, "read the account %s", t.row.Email)
+	}
+	a, err := directory.AccountOf(u)
+	if err != nil {
+		return "", rowFailf("read the account %s: %v", t.row.Email, err)
+	}
+	acct, err := journalAccount(a)
+	if err != nil {
+		return "", err
+	}
+	t.account, t.orgUnit, t.row.OrgUnit = &acct, a.OrgUnitPath, a.OrgUnitPath
+	suspendedThisRun := t.applied[effectKey(journal.SuspendUser, t.row.Email)].Run == s.run.ID
+	switch {
+	case a.IsAdmin || a.IsDelegatedAdmin:
+		return "it is an admin: admins are never touched", nil
+	case s.kept(a.OrgUnitPath):
+		return fmt.Sprintf("it is in %s, which orgUnit.keep keeps", a.OrgUnitPath), nil
+	case action == suspendLeaver && a.Suspended && !suspendedThisRun && !s.suspendedByUs(t):
+		return "it was suspended already, by someone else: it stays so, and is not lifted when the person is back", nil
+	case action == suspendLeaver && a.Suspended && !suspendedThisRun:
+		return "suspended already, by an earlier run", nil
+	case action == deleteLeaver && !a.Suspended:
+		return "it is no longer suspended: someone lifted the suspension, so it is not deleted", nil
+	}
+	return "", nil
 }
 
 // actOnLeaver makes the changes of one leaver and returns its report
@@ -380,7 +494,11 @@ func (s *runner) actOnLeaver(ctx context.Context, t *task, action leaverAction) 
 		return "", "", &journalFault{err}
 	}
 	note = "a leaver (in scope, not in the file): " + describeChanges(changes)
-	if left := s.leaveGroups(ctx, t); left != "" {
+	left, err := s.leaveGroups(ctx, t)
+	if err != nil {
+		return "", "", err
+	}
+	if left != "" {
 		note += "; " + left
 	}
 	return status, note, nil
@@ -398,7 +516,7 @@ func (s *runner) forgetEarlierRuns(t *task, kind, target string) {
 
 // leaveGroups takes a leaver out of the groups the journal knows it joined
 // for its row, and says what it did.
-func (s *runner) leaveGroups(ctx context.Context, t *task) string {
+func (s *runner) leaveGroups(ctx context.Context, t *task) (string, error) {
 	var left, failed []string
 	for _, g := range t.row.Groups {
 		s.forgetEarlierRuns(t, journal.RemoveMember, g)
@@ -406,6 +524,11 @@ func (s *runner) leaveGroups(ctx context.Context, t *task) string {
 			return "", s.dir.RemoveMember(ctx, g, t.row.UserID)
 		})
 		if err != nil {
+			if err := s.remote(ctx, err, "remove %s from %s", t.row.Email, g); !isRowFailure(err) {
+				// Interrupted, or the job cannot go on: the row stays
+				// unfinished, and the removal is tried again.
+				return "", err
+			}
 			failed = append(failed, fmt.Sprintf("%s (%s)", g, plainError(err)))
 			continue
 		}
@@ -418,7 +541,7 @@ func (s *runner) leaveGroups(ctx context.Context, t *task) string {
 	if len(failed) > 0 {
 		parts = append(parts, "could not remove from "+strings.Join(failed, ", "))
 	}
-	return strings.Join(parts, "; ")
+	return strings.Join(parts, "; "), nil
 }
 
 // leaverTask is the task of a leaver: its journal row, or a new one for an

@@ -112,6 +112,12 @@ func (c Config) validateLeavers(p *problems) {
 	default:
 		p.add("rename %q is not keep or alias", c.Rename)
 	}
+	if l.MoveTo != "" && l.DeleteAfter > 0 && len(l.Scope.OrgUnits) > 0 && !withinAny(l.MoveTo, l.Scope.OrgUnits) {
+		p.add("leavers.moveTo %s is outside leavers.scope.orgUnits: moved leavers would leave the scope, and deleteAfter would never find them; add %s to the scope", l.MoveTo, l.MoveTo)
+	}
+	if l.DeleteAfter > 0 && time.Duration(l.DeleteAfter) < 24*time.Hour {
+		p.add("leavers.deleteAfter %s is less than a day: give a leaver time to come back (30d, 90d)", time.Duration(l.DeleteAfter))
+	}
 	if l.DeleteAfter < 0 {
 		p.add("leavers.deleteAfter must not be negative")
 	}
@@ -149,6 +155,19 @@ func (c Config) leaversFingerprint(line func(string, any)) {
 	line("leavers.deleteAfter", time.Duration(l.DeleteAfter))
 	line("leavers.limits", fmt.Sprintf("%d, %g%%", count, percent))
 	line("leavers.scope.orgUnits", strings.Join(l.Scope.OrgUnits, " "))
+}
+
+// withinAny reports whether the org unit p is one of units or below one,
+// case aside.
+func withinAny(p string, units []string) bool {
+	p = strings.ToLower(strings.TrimSuffix(p, "/"))
+	for _, u := range units {
+		u = strings.ToLower(strings.TrimSuffix(u, "/"))
+		if p == u || strings.HasPrefix(p, u+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // isSchemaName reports whether s can name a custom schema or one of its

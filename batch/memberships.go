@@ -64,6 +64,11 @@ func (s *runner) addAlias(ctx context.Context, t *task, alias string) error {
 // addMember adds the row's account to a group, creating the group first
 // when it is missing and the config allows.
 func (s *runner) addMember(ctx context.Context, t *task, group string) error {
+	added := effectKey(journal.AddMember, group)
+	if removed := t.applied[effectKey(journal.RemoveMember, group)]; removed.State == journal.Applied && !removed.Updated.Before(t.applied[added].Updated) {
+		// Taken out since (a leaver, an undo) and back: joined again.
+		delete(t.applied, added)
+	}
 	err := s.effect(ctx, t, journal.AddMember, group, func() (string, error) {
 		err := s.dir.InsertMember(ctx, group, t.row.Email, t.fresh)
 		if err == nil || !directory.IsNotFound(err) {

@@ -37,8 +37,9 @@ type runner struct {
 	groupsToCreate stringSet
 	// leavers are the accounts a full file leaves out, acted on after the
 	// last row; leaverInfo says what was found.
-	leavers    []leaver
-	leaverInfo *Leavers
+	leavers      []leaver
+	leaverInfo   *Leavers
+	createMoveTo bool // leavers.moveTo is missing and may be created
 
 	mu     sync.Mutex
 	counts map[string]int // statuses of rows finished by this invocation

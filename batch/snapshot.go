@@ -20,7 +20,12 @@ func (s *runner) loadSnapshot(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if snap.Domain == domain && !snap.Taken.IsZero() && s.job.now().Sub(snap.Taken) < s.job.SnapshotMaxAge {
+	maxAge := s.job.SnapshotMaxAge
+	if s.cfg.Leavers.Full || s.job.format == FormatOneRoster {
+		// Who is a leaver is decided on the directory as it is now.
+		maxAge = 0
+	}
+	if snap.Domain == domain && !snap.Taken.IsZero() && s.job.now().Sub(snap.Taken) < maxAge {
 		s.log.Info("using the directory snapshot in the journal", "taken", snap.Taken, "names", snap.Names)
 		return nil
 	}

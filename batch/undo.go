@@ -55,6 +55,9 @@ type UndoPlan struct {
 	Memberships int
 	Groups      []string // groups the run created, deleted when empty (Delete)
 	OrgUnits    []string // org units the run created, deleted when empty (Delete), deepest first
+	// Suspended counts the leavers the run suspended: undo does not lift
+	// those (the file that lists them does).
+	Suspended int
 }
 
 // undoInputPrefix names an undo in the runs table, where a run's input
@@ -98,6 +101,9 @@ func (u *Undo) Do(ctx context.Context) (*UndoPlan, map[string]int, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if len(plan.Accounts) == 0 && len(plan.Groups) == 0 && len(plan.OrgUnits) == 0 {
+		return plan, nil, &UndoRefusedError{fmt.Sprintf("run %d (%s) created nothing that is still there: there is nothing to undo", undone.ID, undone.InputPath)}
+	}
 	if count, _ := u.Config.Leavers.limits(); len(plan.Accounts) > count && len(plan.Accounts) > u.Max {
 		return plan, nil, &UndoLimitError{Accounts: len(plan.Accounts), MaxCount: count}
 	}
@@ -134,6 +140,12 @@ func (u *Undo) notDoneYet(ctx context.Context, name string) error {
 	return nil
 }
 
+// UndoRefusedError refuses an undo that has nothing to take back, before
+// it changes anything.
+type UndoRefusedError struct{ Why string }
+
+func (e *UndoRefusedError) Error() string { return e.Why + "; nothing was changed" }
+
 // UndoneError refuses an undo done already.
 type UndoneError struct {
 	What string
@@ -155,15 +167,15 @@ func (u *Undo) runToUndo(ctx context.Context) (journal.Run, error) {
 		r := runs[i]
 		switch {
 		case u.Run != 0 && r.ID == u.Run && strings.HasPrefix(r.InputPath, undoInputPrefix):
-			return journal.Run{}, fmt.Errorf("run %d is an undo itself (%s); it cannot be undone", r.ID, r.InputPath)
+			return journal.Run{}, &UndoRefusedError{fmt.Sprintf("run %d is an undo itself (%s); it cannot be undone", r.ID, r.InputPath)}
 		case u.Run != 0 && r.ID == u.Run, u.Run == 0 && !strings.HasPrefix(r.InputPath, undoInputPrefix):
 			return r, nil
 		}
 	}
 	if u.Run != 0 {
-		return journal.Run{}, fmt.Errorf("the journal has no run %d (provision status lists its runs)", u.Run)
+		return journal.Run{}, &UndoRefusedError{fmt.Sprintf("the journal has no run %d", u.Run)}
 	}
-	return journal.Run{}, errors.New("the journal has no run to undo")
+	return journal.Run{}, &UndoRefusedError{"the journal has no run to undo"}
 }
 
 // plan reads from the journal what the run did that can be taken back.
@@ -201,6 +213,15 @@ func (u *Undo) plan(ctx context.Context, run journal.Run) (*UndoPlan, []undoTarg
 			plan.Memberships += len(joined[e.Identity])
 		}
 	}
+	suspended, err := u.Journal.EffectsOfRun(ctx, run.ID, journal.SuspendUser)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, e := range suspended {
+		if e.State == journal.Applied {
+			plan.Suspended++
+		}
+	}
 	if u.Delete {
 		for kind, list := range map[string]*[]string{journal.CreateGroup: &plan.Groups, journal.CreateOrgUnit: &plan.OrgUnits} {
 			effects, err := u.Journal.EffectsOfRun(ctx, run.ID, kind)
@@ -231,6 +252,13 @@ func (u *Undo) apply(ctx context.Context, name string, plan *UndoPlan, targets [
 		return nil, err
 	}
 	s.run = run
+	// Calls in flight when ctx ends get the grace period to finish and
+	// have their outcome journaled, as a run's do.
+	work, stopWork := job.workContext(ctx)
+	defer stopWork()
+	if err := s.reconcile(work); err != nil {
+		return nil, err
+	}
 	out, _, err := report.Open(run.ReportPath, resumed, u.Protected)
 	if err != nil {
 		return nil, err
@@ -241,7 +269,7 @@ func (u *Undo) apply(ctx context.Context, name string, plan *UndoPlan, targets [
 		if ctx.Err() != nil {
 			break
 		}
-		if err = s.undoAccount(ctx, target, plan); err != nil {
+		if err = s.undoAccount(work, target, plan); err != nil {
 			break
 		}
 	}
@@ -249,7 +277,7 @@ func (u *Undo) apply(ctx context.Context, name string, plan *UndoPlan, targets [
 		err = ferr
 	}
 	if err == nil && ctx.Err() == nil && u.Delete {
-		err = s.deleteEmpty(ctx, plan)
+		err = s.deleteEmpty(work, plan)
 	}
 	if err != nil {
 		return s.counts, err
@@ -304,6 +332,13 @@ func (s *runner) undoAccount(ctx context.Context, target undoTarget, plan *UndoP
 		return &DirectoryStoppedError{Err: halt.sys}
 	case isRowFailure(err):
 		return s.finish(ctx, t, report.StatusFailed, fmt.Sprintf("undo: %v", err))
+	case err != nil && ctx.Err() != nil:
+		// Cut short: the account stays unfinished, for the same undo
+		// again to settle and finish.
+		if rerr := s.record(context.WithoutCancel(ctx), &t.row, evStopped); rerr != nil {
+			return rerr
+		}
+		return ErrInterrupted
 	case err != nil:
 		return err
 	}
@@ -334,7 +369,11 @@ func (s *runner) takeBack(ctx context.Context, t *task, memberships []string, pl
 	}
 	t.row.Groups = memberships
 	note = fmt.Sprintf("undo of run %d: suspended", plan.Run.ID)
-	if left := s.leaveGroups(ctx, t); left != "" {
+	left, err := s.leaveGroups(ctx, t)
+	if err != nil {
+		return "", "", err
+	}
+	if left != "" {
 		note += "; " + left
 	}
 	return report.StatusSuspended, note, nil

@@ -112,6 +112,11 @@ func (r *Reader) checkField(field string, rec *Record, c cellRow, custom map[str
 	case "lastname":
 		return checkName(c.LastName)
 	case "id":
+		if strings.TrimSpace(c.ID) == "" {
+			// Known by content instead, the person would be someone new:
+			// a second account for whoever has one under their ID.
+			return errors.New("is empty; in a file with an ID column every person needs theirs, or they would be taken for someone new")
+		}
 		return checkText(c.ID, maxCellBytes)
 	case "email":
 		return r.checkOptionalAddress(c.Email, rec.Email)

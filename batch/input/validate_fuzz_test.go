@@ -273,7 +273,7 @@ func rowOracle(columns, row []string, line int, domain string) (want Record, bad
 			name != "" && utf8.RuneCountInString(name) <= 60 && !strings.ContainsAny(name, "<>=") &&
 			!hidden(name)
 	}
-	ok["id"] = text(cell["id"], 1024)
+	ok["id"] = text(cell["id"], 1024) && strings.TrimSpace(cell["id"]) != ""
 	// A custom column may hold multi-line notes: line breaks and tabs pass.
 	note := strings.NewReplacer("\n", " ", "\r", " ", "\t", " ").Replace(cell["region"])
 	ok["region"] = utf8.ValidString(note) && !strings.Contains(note, "\x00") && !hidden(note) && len(note) <= 1024

@@ -210,8 +210,9 @@ func (sc Scope) where() (string, []any) {
 		var units []string
 		for _, u := range sc.OrgUnits {
 			n := len(args) + 2
-			units = append(units, fmt.Sprintf("a.org_unit = ?%d OR substr(a.org_unit, 1, length(?%d) + 1) = ?%d || '/'", n, n, n))
-			args = append(args, strings.TrimSuffix(u, "/"))
+			// Google's org unit paths are case-insensitive.
+			units = append(units, fmt.Sprintf("lower(a.org_unit) = ?%d OR substr(lower(a.org_unit), 1, length(?%d) + 1) = ?%d || '/'", n, n, n))
+			args = append(args, strings.ToLower(strings.TrimSuffix(u, "/")))
 		}
 		cond += " AND (" + strings.Join(units, " OR ") + ")"
 	}

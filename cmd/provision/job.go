@@ -251,6 +251,10 @@ func jobError(name string, summary *batch.Summary, err error) error {
 		return withHint(usageErrorf("%s: %v", name, err), "give the journal of this directory with --journal (or leave --journal out for its default), or the directory flags of the journal's own; nothing was changed")
 	case errors.As(err, &unsafe):
 		return withHint(usageErrorf("%s: %v", name, err), "choose another --report; nothing was changed")
+	case errors.As(err, new(*batch.MoveToMissingError)):
+		return withHint(usageErrorf("%s: %v", name, err), "create the org unit, or set orgUnit.createMissing: true")
+	case errors.As(err, new(*batch.FullNeedsIDError)):
+		return withHint(usageErrorf("%s: %v", name, err), "add the people's IDs as a column (map it with columns: in the config), or run without --full")
 	case errors.As(err, new(*batch.LeaverLimitError)):
 		return withHint(usageErrorf("%s: %v", name, err),
 			"check that the file is complete; if these people have left, give --max-leavers N for this run (or raise leavers.maxCount / leavers.maxPercent)")

@@ -106,6 +106,9 @@ func printUndoPlan(w io.Writer, plan *batch.UndoPlan, target string) {
 		fmt.Fprintf(w, "  delete the org unit %s it created, if empty\n", ou)
 	}
 	fmt.Fprintln(w, "  nothing else: accounts it adopted or updated, and everything other runs did, stay as they are")
+	if plan.Suspended > 0 {
+		fmt.Fprintf(w, "  (it also suspended %d leavers: undo does not lift those; the file that lists them does)\n", plan.Suspended)
+	}
 }
 
 // undoError maps what an undo returned to what the command returns.
@@ -120,6 +123,8 @@ func undoError(err error, counts map[string]int) error {
 		return withHint(usageErrorf("undo: %v", err), "check the run is the one to undo (provision status lists them), then give --max N")
 	case errors.As(err, new(*batch.UndoneError)):
 		return usageErrorf("undo: %v", err)
+	case errors.As(err, new(*batch.UndoRefusedError)):
+		return withHint(usageErrorf("undo: %v", err), "provision status lists the journal's runs; give --run N")
 	case errors.As(err, &wrong):
 		return withHint(usageErrorf("undo: %v", err), "give the journal of this directory with --journal, or the directory flags of the journal's own; nothing was changed")
 	case errors.Is(err, batch.ErrInterrupted):
