@@ -2,6 +2,7 @@ package batch
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/provisionhq/provision/batch/directory"
 	"github.com/provisionhq/provision/batch/directory/emulator"
 	"github.com/provisionhq/provision/batch/journal"
 	"github.com/provisionhq/provision/batch/report"
@@ -21,12 +23,18 @@ import (
 // the env's journal, and returns the summary and the report's lines by ID.
 func (e *env) night(name, csv string) (*Summary, map[string]report.Line, error) {
 	e.t.Helper()
+	return e.nightWith(e.client, name, csv)
+}
+
+// nightWith is night against dir.
+func (e *env) nightWith(dir Directory, name, csv string) (*Summary, map[string]report.Line, error) {
+	e.t.Helper()
 	e.input = filepath.Join(e.dir, name+".csv")
 	e.report = filepath.Join(e.dir, name+".report.csv")
 	if err := os.WriteFile(e.input, []byte(csv), 0o600); err != nil {
 		e.t.Fatal(err)
 	}
-	sum, err := e.run(e.t.Context(), Run)
+	sum, err := e.runWith(e.t.Context(), dir, nil)
 	lines := map[string]report.Line{}
 	if _, serr := os.Stat(e.report); serr == nil {
 		report.Read(e.report, func(l report.Line) error {
@@ -323,5 +331,133 @@ func TestJob_customSchemas(t *testing.T) {
 	}
 	if sum, _, err := e.night("three", "firstname,lastname,id,cost_center,badge\nCara,Jones,E3,CC-2,\n"); err != nil || sum.Statuses[report.StatusSkipped] != 1 {
 		t.Errorf("third run = %+v, %v; want skipped", sum, err)
+	}
+}
+
+// setUser changes an account in the emulator's directory, as an admin
+// does in the console, behind the job's back.
+func (e *env) setUser(addr string, change func(*emulator.User)) {
+	e.t.Helper()
+	st := e.emu.State()
+	for i := range st.Users {
+		if st.Users[i].PrimaryEmail == addr {
+			change(&st.Users[i])
+		}
+	}
+	var b bytes.Buffer
+	if err := json.NewEncoder(&b).Encode(st); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.emu.LoadState(&b); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// A leaver is read as it is now before it is touched: one made an admin,
+// one moved into orgUnit.keep and one suspended by hand since the job
+// last saw them are left alone, and the one suspended by hand is not
+// unsuspended when back. A leaver back in the file rejoins its groups.
+func TestJob_leaversReadBeforeTouched(t *testing.T) {
+	e := newEnv(t, emulator.Options{}, "")
+	maxCount, maxPercent := 10, 100.0
+	e.cfg.Leavers = LeaversConfig{Full: true, MaxCount: &maxCount, MaxPercent: &maxPercent}
+	e.cfg.OrgUnit.Keep = []string{"/Hold"}
+	all := []string{"Ann,Adams,E1,club", "Ben,Brown,E2,club", "Cy,Cole,E3,club", "Di,Dean,E4,club", "Ed,Eady,E5,club"}
+	csv := func(ps ...string) string { return "firstname,lastname,id,groups\n" + strings.Join(ps, "\n") + "\n" }
+	if sum, _, err := e.night("one", csv(all...)); err != nil || sum.Statuses[report.StatusCreated] != 5 {
+		t.Fatalf("first night = %+v, %v", sum, err)
+	}
+	if err := e.client.EnsureOrgUnit(t.Context(), "/Hold", directory.CreateParents); err != nil {
+		t.Fatal(err)
+	}
+	e.setUser("benbrown@example.org", func(u *emulator.User) { u.IsAdmin = true })
+	e.setUser("cycole@example.org", func(u *emulator.User) { u.OrgUnitPath = "/Hold" })
+	e.setUser("didean@example.org", func(u *emulator.User) { u.Suspended, u.SuspensionReason = true, "ADMIN" })
+
+	// The listing has not caught up: it shows the three as they were.
+	stale := &staleDir{Directory: e.client, before: map[string]bool{"benbrown@example.org": true, "cycole@example.org": true, "didean@example.org": true}}
+	sum, lines, err := e.nightWith(stale, "two", csv(all[0]))
+	if err != nil || sum.Statuses[report.StatusSuspended] != 1 {
+		t.Fatalf("second night = %+v, %v; want only Ed suspended", sum, err)
+	}
+	for id, want := range map[string]string{"E2": "admin", "E3": "orgUnit.keep", "E4": "by someone else"} {
+		if l := lines[id]; l.Status != report.StatusIgnored || !strings.Contains(l.Error, want) {
+			t.Errorf("%s: %+v, want ignored because of %s", id, l, want)
+		}
+	}
+	for addr, suspended := range map[string]bool{"benbrown@example.org": false, "cycole@example.org": false, "didean@example.org": true, "edeady@example.org": true} {
+		if u, _ := e.user(addr); u.Suspended != suspended {
+			t.Errorf("%s suspended = %v, want %v", addr, u.Suspended, suspended)
+		}
+	}
+	if got := e.groupsOf("edeady@example.org"); len(got) != 0 {
+		t.Errorf("the leaver Ed is still in %v", got)
+	}
+
+	// Everyone is back: Ed is unsuspended and rejoins his group; Di,
+	// suspended by hand, stays suspended.
+	sum, _, err = e.night("three", csv(all...))
+	if err != nil || sum.Statuses[report.StatusUnsuspended] != 1 {
+		t.Fatalf("third night = %+v, %v; want Ed unsuspended", sum, err)
+	}
+	if u, _ := e.user("didean@example.org"); !u.Suspended {
+		t.Errorf("Di, suspended by hand, was unsuspended")
+	}
+	if got := e.groupsOf("edeady@example.org"); len(got) != 1 {
+		t.Errorf("Ed, back, is in %v, want club@ again", got)
+	}
+}
+
+// staleDir is a directory whose listing shows some accounts as they were
+// when the job made them: not admins, in /, not suspended.
+type staleDir struct {
+	Directory
+	before map[string]bool
+}
+
+func (d *staleDir) SnapshotAccounts(ctx context.Context, schemas []string, sink func(directory.AccountBatch) error) error {
+	return d.Directory.SnapshotAccounts(ctx, schemas, func(b directory.AccountBatch) error {
+		for i, a := range b.Accounts {
+			if d.before[strings.ToLower(a.PrimaryEmail)] {
+				b.Accounts[i].IsAdmin, b.Accounts[i].OrgUnitPath, b.Accounts[i].Suspended = false, "/", false
+			}
+		}
+		return sink(b)
+	})
+}
+
+// Full files that cannot say who left are refused, or touch nobody.
+func TestJob_fullFileGuards(t *testing.T) {
+	for _, tt := range []struct {
+		name, second string
+		moveTo       string
+		wantErr      any
+	}{
+		{name: "no ID column", second: "firstname,lastname\nAnn,Adams\n", wantErr: new(*FullNeedsIDError)},
+		{name: "an empty file", second: "firstname,lastname,id\n"},
+		{name: "a missing moveTo", second: "firstname,lastname,id\nAnn,Adams,E1\n", moveTo: "/Leavers", wantErr: new(*MoveToMissingError)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, emulator.Options{}, "")
+			maxCount, maxPercent := 10, 100.0
+			e.cfg.Leavers = LeaversConfig{Full: true, MaxCount: &maxCount, MaxPercent: &maxPercent, MoveTo: tt.moveTo}
+			e.cfg.OrgUnit.CreateMissing = false
+			if _, _, err := e.night("one", "firstname,lastname,id\nAnn,Adams,E1\nBen,Brown,E2\n"); err != nil {
+				t.Fatal(err)
+			}
+			sum, _, err := e.night("two", tt.second)
+			if tt.wantErr != nil {
+				if !errors.As(err, tt.wantErr) {
+					t.Fatalf("second night = %v, want %T", err, tt.wantErr)
+				}
+			} else if err != nil || sum.Leavers == nil || sum.Leavers.HeldBack == "" {
+				t.Fatalf("second night = %+v, %v; want the leavers held back", sum, err)
+			}
+			for _, u := range e.emu.State().Users {
+				if u.Suspended || u.OrgUnitPath != "/" {
+					t.Errorf("%s was touched: %+v", u.PrimaryEmail, u)
+				}
+			}
+		})
 	}
 }
