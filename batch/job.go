@@ -244,6 +244,10 @@ func (j *Job) openInput() (*source, error) {
 		in.Close()
 		return nil, err
 	}
+	if j.format == FormatOneRoster && !src.reader.HasID() {
+		in.Close()
+		return nil, &input.HeaderError{Err: errors.New("the file is read as OneRoster (format: oneroster), but it has no sourcedId column; is it a OneRoster users.csv?")}
+	}
 	return src, nil
 }
 
@@ -258,7 +262,7 @@ func (j *Job) newRunner(reader *input.Reader) (*runner, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	warnings := unknownFields(j.Config, patterns, reader, filepath.Base(j.InputPath), j.format == FormatOneRoster)
+	warnings := unknownFields(j.Config, patterns, reader, filepath.Base(j.InputPath), j.roster)
 	if len(warnings) > 0 && j.Strict {
 		return nil, nil, &UnknownFieldsError{Problems: warnings}
 	}
@@ -284,6 +288,7 @@ func (j *Job) newRunner(reader *input.Reader) (*runner, []string, error) {
 	for _, field := range []string{"title", "department", "manager", "phone"} {
 		s.columns[field] = reader.Provides(field)
 	}
+	s.provides = reader.Provides
 	s.reserver = naming.NewReserver(naming.Options{
 		Patterns: patterns,
 		Reserved: j.Config.reserved(),

@@ -29,6 +29,7 @@ type runner struct {
 	// columns are the managed fields besides the names that the file has
 	// a column for: title, department, manager, phone.
 	columns  map[string]bool
+	provides func(field string) bool // whether the file gives a field (Reader.Provides)
 	reserver *naming.Reserver
 	log      *slog.Logger
 	orgUnits *existence

@@ -24,11 +24,13 @@ func (e *UnknownFieldsError) Error() string {
 // that name a field no column of the input provides: a typo such as
 // [fristname] would otherwise skip that pattern for every row, in silence,
 // and give everyone the next one.
-func unknownFields(c Config, patterns []naming.Pattern, reader *input.Reader, input string, oneRoster bool) []string {
+func unknownFields(c Config, patterns []naming.Pattern, reader *input.Reader, input string, roster *oneRoster) []string {
 	provides := reader.Provides
-	if oneRoster {
-		// school and grade come from orgs.csv and grades.
-		provides = func(f string) bool { return f == "school" || f == "grade" || reader.Provides(f) }
+	if roster != nil {
+		// grade comes from grades, school from the orgs.csv, if any.
+		provides = func(f string) bool {
+			return f == "grade" && reader.Provides("grades") || f == "school" && len(roster.orgs) > 0 || reader.Provides(f)
+		}
 	}
 	var problems []string
 	for i, p := range patterns {
@@ -45,6 +47,13 @@ func unknownFields(c Config, patterns []naming.Pattern, reader *input.Reader, in
 			templates = append(templates, "oneroster.roles."+role+".orgUnit "+rp.OrgUnit)
 		}
 		templates = append(templates, prefixed("oneroster.roles."+role+".groups ", rp.Groups)...)
+	}
+	for _, schema := range slices.Sorted(maps.Keys(c.CustomSchemas)) {
+		for _, field := range slices.Sorted(maps.Keys(c.CustomSchemas[schema])) {
+			if from := c.CustomSchemas[schema][field]; !provides(from) {
+				problems = append(problems, fmt.Sprintf("customSchemas.%s.%s names the field %s, which no column of %s provides: the field is left as it is", schema, field, from, input))
+			}
+		}
 	}
 	for _, text := range templates {
 		key, tpl, _ := strings.Cut(text, " ")

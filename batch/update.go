@@ -42,8 +42,13 @@ func (s *runner) customOf(rec input.Record) map[string]map[string]string {
 	fields := rec.Fields()
 	out := make(map[string]map[string]string, len(s.cfg.CustomSchemas))
 	for schema, mapping := range s.cfg.CustomSchemas {
-		out[schema] = make(map[string]string, len(mapping))
 		for field, from := range mapping {
+			if !s.provides(from) {
+				continue // no column: not managed, never cleared
+			}
+			if out[schema] == nil {
+				out[schema] = map[string]string{}
+			}
 			out[schema][field] = fields.Get(from)
 		}
 	}
