@@ -29,6 +29,7 @@ type env struct {
 	report  string
 	cfg     Config
 	target  journal.Directory // the emulator, as the journal records it
+	now     func() time.Time  // the jobs' clock; nil for time.Now
 }
 
 func newEnv(t *testing.T, opts emulator.Options, csv string) *env {

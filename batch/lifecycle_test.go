@@ -461,3 +461,33 @@ func TestJob_fullFileGuards(t *testing.T) {
 		})
 	}
 }
+
+// A leaver this journal suspended is deleted once leavers.deleteAfter has
+// passed, and the person, back later, gets a new account.
+func TestJob_leaverDeletedAfter(t *testing.T) {
+	e := newEnv(t, emulator.Options{}, "")
+	maxCount, maxPercent := 10, 100.0
+	e.cfg.Leavers = LeaversConfig{Full: true, MaxCount: &maxCount, MaxPercent: &maxPercent, DeleteAfter: Duration(90 * 24 * time.Hour)}
+	both := "firstname,lastname,id\nAnn,Adams,E1\nBen,Brown,E2\n"
+	if _, _, err := e.night("one", both); err != nil {
+		t.Fatal(err)
+	}
+	if sum, _, err := e.night("two", "firstname,lastname,id\nAnn,Adams,E1\n"); err != nil || sum.Statuses[report.StatusSuspended] != 1 {
+		t.Fatalf("night two = %+v, %v; want Ben suspended", sum, err)
+	}
+	e.now = func() time.Time { return time.Now().Add(30 * 24 * time.Hour) }
+	if sum, _, err := e.night("three", "firstname,lastname,id\nAnn,Adams,E1\n"); err != nil || sum.Statuses[report.StatusDeleted] != 0 {
+		t.Fatalf("30 days later = %+v, %v; want nobody deleted yet", sum, err)
+	}
+	e.now = func() time.Time { return time.Now().Add(91 * 24 * time.Hour) }
+	sum, lines, err := e.night("four", "firstname,lastname,id\nAnn,Adams,E1\n")
+	if err != nil || sum.Statuses[report.StatusDeleted] != 1 || lines["E2"].Status != report.StatusDeleted {
+		t.Fatalf("91 days later = %+v, %v; want Ben deleted", sum, err)
+	}
+	if _, ok := e.user("benbrown@example.org"); ok {
+		t.Errorf("Ben's account is still there")
+	}
+	if sum, _, err := e.night("five", both); err != nil || sum.Statuses[report.StatusCreated] != 1 {
+		t.Errorf("Ben back = %+v, %v; want a new account", sum, err)
+	}
+}

@@ -104,7 +104,7 @@ func (s *runner) take(ctx context.Context, rec input.Record, id identity, row jo
 			}
 		}
 	}
-	if earlierRun && row.State == journal.Done && !placementChanged && t.update.IsZero() {
+	if earlierRun && row.State == journal.Done && row.UserID != "" && !placementChanged && t.update.IsZero() {
 		return nil, s.finish(ctx, t, report.StatusSkipped, fmt.Sprintf("done in an earlier run as %s", row.Email))
 	}
 	if known && t.applied == nil {

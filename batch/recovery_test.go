@@ -49,7 +49,7 @@ func (e *env) runWith(ctx context.Context, dir Directory, fp func(string)) (*Sum
 		e.t.Fatal(err)
 	}
 	defer j.Close()
-	job := &Job{Config: cfg, InputPath: e.input, ReportPath: e.report, Journal: j, Directory: dir, Target: e.target, Failpoint: fp}
+	job := &Job{Config: cfg, InputPath: e.input, ReportPath: e.report, Journal: j, Directory: dir, Target: e.target, Failpoint: fp, Now: e.now}
 	return job.Run(ctx)
 }
 
