@@ -18,8 +18,8 @@ import (
 // manager and phone. The lists are kept whole, since Google replaces a
 // list whole: an update of one entry sends the others back as they were.
 type managed struct {
-	GivenName     string                   `json:"givenName,omitempty"`
-	FamilyName    string                   `json:"familyName,omitempty"`
+	GivenName     string                   `json:"-"` // kept in columns of their own
+	FamilyName    string                   `json:"-"`
 	Organizations []admin.UserOrganization `json:"organizations,omitempty"`
 	Relations     []admin.UserRelation     `json:"relations,omitempty"`
 	Phones        []admin.UserPhone        `json:"phones,omitempty"`
@@ -55,13 +55,16 @@ func journalAccount(a *directory.Account) (journal.Account, error) {
 	return journal.Account{
 		Email: strings.ToLower(a.PrimaryEmail), ID: a.ID, OrgUnit: a.OrgUnitPath,
 		Suspended: a.Suspended, SuspensionReason: a.SuspensionReason,
-		Admin: a.IsAdmin || a.IsDelegatedAdmin, Fields: string(fields),
+		Admin: a.IsAdmin || a.IsDelegatedAdmin, GivenName: a.GivenName, FamilyName: a.FamilyName, Fields: string(fields),
 	}, nil
 }
 
 // managedOf reads the fields the journal keeps of an account.
 func managedOf(a journal.Account) (managed, error) {
-	var m managed
+	m := managed{GivenName: a.GivenName, FamilyName: a.FamilyName}
+	if a.Fields == "" || a.Fields == "{}" {
+		return m, nil
+	}
 	if err := json.Unmarshal([]byte(a.Fields), &m); err != nil {
 		return managed{}, fmt.Errorf("read the account %s from the journal: %w", a.Email, err)
 	}

@@ -55,6 +55,12 @@ func (s *runner) customOf(rec input.Record) map[string]map[string]string {
 	return out
 }
 
+// managesLists reports whether the file gives any field kept in an
+// account's lists or custom schemas: only then is an account's JSON read.
+func (s *runner) managesLists() bool {
+	return s.columns["title"] || s.columns["department"] || s.columns["manager"] || s.columns["phone"] || len(s.cfg.CustomSchemas) > 0
+}
+
 // kept reports whether the org unit p is one whose members are never moved
 // (orgUnit.keep): p or one below it.
 func (s *runner) kept(p string) bool {
@@ -72,9 +78,12 @@ func (s *runner) kept(p string) bool {
 // it is) and, for a leaver this journal suspended who is back, the lifting
 // of the suspension. It sets t.account, t.update, t.changes and t.restore.
 func (s *runner) lineUp(t *task, acct journal.Account) error {
-	m, err := managedOf(acct)
-	if err != nil {
-		return err
+	m := managed{GivenName: acct.GivenName, FamilyName: acct.FamilyName}
+	if s.managesLists() {
+		var err error
+		if m, err = managedOf(acct); err != nil {
+			return err
+		}
 	}
 	t.account = &acct
 	t.update, t.changes = updateOf(m, s.wantedOf(t.rec))
@@ -202,7 +211,7 @@ func applyUpdate(a journal.Account, u directory.UserUpdate) (journal.Account, er
 	if err != nil {
 		return a, fmt.Errorf("record the account %s: %w", a.Email, err)
 	}
-	a.Fields = string(fields)
+	a.GivenName, a.FamilyName, a.Fields = m.GivenName, m.FamilyName, string(fields)
 	return a, nil
 }
 

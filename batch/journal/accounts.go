@@ -21,25 +21,29 @@ type Account struct {
 	// Admin marks a super admin or a delegated admin: never touched by
 	// the lifecycle.
 	Admin bool
-	// Fields holds the rest of what the job manages (names,
-	// organizations, relations, phones) as JSON, which the job reads.
+	// GivenName and FamilyName are the account's names: most nights,
+	// all an unchanged row is compared with.
+	GivenName, FamilyName string
+	// Fields holds the rest of what the job manages (organizations,
+	// relations, phones, custom fields) as JSON, which the job reads.
 	Fields string
 }
 
-const accountColumns = "email, id, org_unit, suspended, suspension_reason, admin, fields"
+const accountColumns = "email, id, org_unit, suspended, suspension_reason, admin, given_name, family_name, fields"
 
 func scanAccount(s interface{ Scan(...any) error }) (Account, error) {
 	var a Account
-	err := s.Scan(&a.Email, &a.ID, &a.OrgUnit, &a.Suspended, &a.SuspensionReason, &a.Admin, &a.Fields)
+	err := s.Scan(&a.Email, &a.ID, &a.OrgUnit, &a.Suspended, &a.SuspensionReason, &a.Admin, &a.GivenName, &a.FamilyName, &a.Fields)
 	return a, err
 }
 
-const accountUpsert = `INSERT INTO accounts (` + accountColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?)
+const accountUpsert = `INSERT INTO accounts (` + accountColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (email) DO UPDATE SET id = excluded.id, org_unit = excluded.org_unit, suspended = excluded.suspended,
-		suspension_reason = excluded.suspension_reason, admin = excluded.admin, fields = excluded.fields`
+		suspension_reason = excluded.suspension_reason, admin = excluded.admin, given_name = excluded.given_name,
+		family_name = excluded.family_name, fields = excluded.fields`
 
 func (a Account) args() []any {
-	return []any{strings.ToLower(a.Email), a.ID, a.OrgUnit, a.Suspended, a.SuspensionReason, a.Admin, a.Fields}
+	return []any{strings.ToLower(a.Email), a.ID, a.OrgUnit, a.Suspended, a.SuspensionReason, a.Admin, a.GivenName, a.FamilyName, a.Fields}
 }
 
 // AddAccount records a user of the directory in a new snapshot. It is safe
@@ -226,13 +230,13 @@ func (sc Scope) where() (string, []any) {
 func (j *Journal) EachInScope(ctx context.Context, sc Scope, fn func(Scoped) error) error {
 	last := ""
 	cond, args := sc.where()
-	return j.each(ctx, "accounts in scope", `SELECT a.email, a.id, a.org_unit, a.suspended, a.suspension_reason, a.admin, a.fields, d.external_id
+	return j.each(ctx, "accounts in scope", `SELECT a.email, a.id, a.org_unit, a.suspended, a.suspension_reason, a.admin, a.given_name, a.family_name, a.fields, d.external_id
 		FROM (SELECT external_id, email FROM directory_ids UNION SELECT external_id, email FROM known_ids) d
 		JOIN accounts a ON a.email = d.email
 		WHERE ?1 = ?1 AND `+cond+`
 		ORDER BY a.email, d.external_id`, func(q *sql.Rows) error {
 		var a Scoped
-		if err := q.Scan(&a.Email, &a.ID, &a.OrgUnit, &a.Suspended, &a.SuspensionReason, &a.Admin, &a.Fields, &a.ExternalID); err != nil {
+		if err := q.Scan(&a.Email, &a.ID, &a.OrgUnit, &a.Suspended, &a.SuspensionReason, &a.Admin, &a.GivenName, &a.FamilyName, &a.Fields, &a.ExternalID); err != nil {
 			return fmt.Errorf("read accounts in scope: %w", err)
 		}
 		if a.Email == last {

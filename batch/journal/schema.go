@@ -153,6 +153,8 @@ CREATE TABLE accounts (
 	suspended         INTEGER NOT NULL DEFAULT 0,
 	suspension_reason TEXT NOT NULL DEFAULT '',
 	admin             INTEGER NOT NULL DEFAULT 0,
+	given_name        TEXT NOT NULL DEFAULT '',
+	family_name       TEXT NOT NULL DEFAULT '',
 	fields            TEXT NOT NULL DEFAULT '{}'
 ) STRICT;
 
