@@ -104,6 +104,55 @@ func (s *runner) count(status string) {
 	}
 }
 
+// A chunk is some records read ahead, with the identities of the valid
+// ones, or the error that ended the reading.
+type chunk struct {
+	recs []input.Record
+	ids  []string
+	err  error
+}
+
+// readChunks reads and validates the input on a goroutine of its own, a
+// few records at a time, until the end, an error, or stop.
+func (s *runner) readChunks(reader *input.Reader, stop <-chan struct{}) <-chan chunk {
+	chunks := make(chan chunk, 2)
+	go func() {
+		defer close(chunks)
+		for {
+			c := chunk{recs: make([]input.Record, 0, readAheadRecords)}
+			for len(c.recs) < readAheadRecords {
+				rec, err := reader.Next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					c.err = fmt.Errorf("read input %s: %w", s.job.InputPath, err)
+					break
+				}
+				if rec.Err == nil && s.job.roster != nil {
+					s.job.roster.enrich(&rec)
+				}
+				c.recs = append(c.recs, rec)
+				if rec.Err == nil {
+					c.ids = append(c.ids, identityOf(rec, s.cfg).key)
+				}
+			}
+			if len(c.recs) == 0 && c.err == nil {
+				return
+			}
+			select {
+			case chunks <- c:
+			case <-stop:
+				return
+			}
+			if c.err != nil || len(c.recs) < readAheadRecords {
+				return
+			}
+		}
+	}()
+	return chunks
+}
+
 // readAheadRecords is how many records the reader takes at a time: their
 // rows are read from the journal in one query.
 const readAheadRecords = 128
@@ -139,48 +188,9 @@ func (p *prefetched) take(identity string) (row journal.Row, known, ok bool) {
 // validates the records, a few at a time, while fn works on the ones
 // before; the journal's rows of each few are read in one query.
 func (s *runner) readAhead(reader *input.Reader, fn func(input.Record, *prefetched) (bool, error)) error {
-	type chunk struct {
-		recs []input.Record
-		ids  []string
-		err  error
-	}
-	chunks := make(chan chunk, 2)
 	stop := make(chan struct{})
 	defer close(stop)
-	go func() {
-		defer close(chunks)
-		for {
-			c := chunk{recs: make([]input.Record, 0, readAheadRecords)}
-			for len(c.recs) < readAheadRecords {
-				rec, err := reader.Next()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					c.err = fmt.Errorf("read input %s: %w", s.job.InputPath, err)
-					break
-				}
-				if rec.Err == nil && s.job.roster != nil {
-					s.job.roster.enrich(&rec)
-				}
-				c.recs = append(c.recs, rec)
-				if rec.Err == nil {
-					c.ids = append(c.ids, identityOf(rec, s.cfg).key)
-				}
-			}
-			if len(c.recs) == 0 && c.err == nil {
-				return
-			}
-			select {
-			case chunks <- c:
-			case <-stop:
-				return
-			}
-			if c.err != nil || len(c.recs) < readAheadRecords {
-				return
-			}
-		}
-	}()
+	chunks := s.readChunks(reader, stop)
 	ctx := context.Background()
 	for c := range chunks {
 		rows, err := s.journal.RowsOf(ctx, c.ids)
