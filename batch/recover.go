@@ -52,39 +52,46 @@ func (s *runner) reconcile(ctx context.Context) error {
 	return nil
 }
 
+// settleCreate settles an account's create: not created (the row keeps
+// its name), created for the row, or the name taken by someone else (the
+// row is named afresh).
+func (s *runner) settleCreate(ctx context.Context, e journal.Effect, row *journal.Row) (applied bool, remoteID string, ev event, err error) {
+	u, err := s.dir.GetUser(ctx, e.Target)
+	switch {
+	case directory.IsNotFound(err):
+		// Not created: the row keeps its name and tries again.
+		row.ReportedRun = 0
+		return false, "", evNotCreated, nil
+	case err != nil:
+		return false, "", 0, err
+	}
+	ids, err := directory.ExternalIDs(u)
+	if err != nil {
+		return false, "", 0, err
+	}
+	for _, id := range ids {
+		if idKey(id) == row.ExternalID {
+			// The row goes on from here, reported again even if it was
+			// finished as "could not tell" in this run.
+			row.UserID, row.Status, row.ReportedRun = u.Id, report.StatusCreated, 0
+			return true, u.Id, evCreated, nil
+		}
+	}
+	// Someone else has the name: the row is named afresh.
+	local, _, _ := strings.Cut(e.Target, "@")
+	if err := s.journal.AddTakenName(ctx, local, journal.UserName); err != nil {
+		return false, "", 0, err
+	}
+	row.Email, row.ReportedRun = "", 0
+	return false, "", evNameLost, nil
+}
+
 // settle finds out whether an effect was applied, and returns the event it
 // means for the row, if any: a create settles the row's account.
 func (s *runner) settle(ctx context.Context, e journal.Effect, row *journal.Row) (applied bool, remoteID string, ev event, err error) {
 	switch e.Kind {
 	case journal.CreateUser:
-		u, err := s.dir.GetUser(ctx, e.Target)
-		switch {
-		case directory.IsNotFound(err):
-			// Not created: the row keeps its name and tries again.
-			row.ReportedRun = 0
-			return false, "", evNotCreated, nil
-		case err != nil:
-			return false, "", 0, err
-		}
-		ids, err := directory.ExternalIDs(u)
-		if err != nil {
-			return false, "", 0, err
-		}
-		for _, id := range ids {
-			if idKey(id) == row.ExternalID {
-				// The row goes on from here, reported again even if it was
-				// finished as "could not tell" in this run.
-				row.UserID, row.Status, row.ReportedRun = u.Id, report.StatusCreated, 0
-				return true, u.Id, evCreated, nil
-			}
-		}
-		// Someone else has the name: the row is named afresh.
-		local, _, _ := strings.Cut(e.Target, "@")
-		if err := s.journal.AddTakenName(ctx, local, journal.UserName); err != nil {
-			return false, "", 0, err
-		}
-		row.Email, row.ReportedRun = "", 0
-		return false, "", evNameLost, nil
+		return s.settleCreate(ctx, e, row)
 	case journal.AddMember:
 		ok, err := s.dir.HasMember(ctx, e.Target, row.Email)
 		if directory.IsNotFound(err) {
