@@ -17,10 +17,14 @@
 //	           └────── rows finished at once (rejected, skipped) ─────────┘
 //
 // Before the first row, recover.go settles what an interrupted invocation
-// left in flight, and snapshot.go loads the directory's names. A row's
-// states and the events that move it are one state machine, in
-// rowstate.go; every change of a row's state goes through its record
-// function, which journals it.
+// left in flight, snapshot.go loads the directory's names and accounts,
+// and, for a full file (or a OneRoster roster, oneroster.go), leaverscope.go
+// works out the leavers and checks the safety limits. An existing account
+// is brought in line with its row by update.go (the comparison in
+// managed.go); after the last row, leavers.go suspends, moves or deletes
+// the leavers. undo.go takes a run back. A row's states and the events
+// that move it are one state machine, in rowstate.go; every change of a
+// row's state goes through its record function, which journals it.
 //
 // The reader stops taking rows when the context is cancelled (SIGINT,
 // SIGTERM) or the directory refuses the job itself; workers finish their
