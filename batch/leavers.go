@@ -153,48 +153,27 @@ func (s *runner) leaveAlone(ctx context.Context, t *task, action leaverAction) (
 func (s *runner) actOnLeaver(ctx context.Context, t *task, action leaverAction) (status, note string, err error) {
 	l := s.cfg.Leavers
 	if action == deleteLeaver {
-		err := s.effect(ctx, t, journal.DeleteUser, t.row.Email, func() (string, error) {
-			return "", s.dir.DeleteUser(ctx, t.row.UserID)
-		})
-		if err != nil {
-			return "", "", s.remote(ctx, err, "delete %s", t.row.Email)
-		}
-		if err := s.journal.ForgetAccount(ctx, t.row.Email); err != nil {
-			return "", "", &journalFault{err}
+		if err := s.deleteAccount(ctx, t); err != nil {
+			return "", "", err
 		}
 		return report.StatusDeleted, fmt.Sprintf("a leaver suspended more than %s ago; Google keeps it restorable for 20 days", time.Duration(l.DeleteAfter)), nil
 	}
-	var changes []fieldChange
 	if l.MoveTo != "" && !strings.EqualFold(t.account.OrgUnit, l.MoveTo) {
 		to := l.MoveTo
 		t.update.OrgUnitPath = &to
-		changes = append(changes, fieldChange{"orgUnit", t.account.OrgUnit, to})
+		t.changes = append(t.changes, fieldChange{"orgUnit", t.account.OrgUnit, to})
 	}
-	kind, target := journal.UpdateUser, ""
 	status = report.StatusUpdated
 	if action == suspendLeaver {
 		yes := true
 		t.update.Suspended = &yes
-		kind, target, status = journal.SuspendUser, t.row.Email, report.StatusSuspended
-		changes = append(changes, fieldChange{"suspended", "no", "yes"})
-		s.forgetEarlierRuns(t, kind, target)
-	} else if target, err = updateTarget(t.update); err != nil {
+		t.changes = append(t.changes, fieldChange{"suspended", "no", "yes"})
+		status = report.StatusSuspended
+	}
+	if err := s.sendUpdate(ctx, t); err != nil {
 		return "", "", err
 	}
-	err = s.effect(ctx, t, kind, target, func() (string, error) {
-		return "", s.dir.UpdateUser(ctx, t.row.UserID, t.update, directory.Settled)
-	})
-	if err != nil {
-		return "", "", s.remote(ctx, err, "%s %s", action, t.row.Email)
-	}
-	updated, err := applyUpdate(*t.account, t.update)
-	if err != nil {
-		return "", "", err
-	}
-	if err := s.journal.SetAccount(ctx, updated); err != nil {
-		return "", "", &journalFault{err}
-	}
-	note = "a leaver (in scope, not in the file): " + describeChanges(changes)
+	note = "a leaver (in scope, not in the file): " + describeChanges(t.changes)
 	left, err := s.leaveGroups(ctx, t)
 	if err != nil {
 		return "", "", err
@@ -203,6 +182,21 @@ func (s *runner) actOnLeaver(ctx context.Context, t *task, action leaverAction) 
 		note += "; " + left
 	}
 	return status, note, nil
+}
+
+// deleteAccount deletes the task's account, as one journaled effect, and
+// makes the journal forget it.
+func (s *runner) deleteAccount(ctx context.Context, t *task) error {
+	err := s.effect(ctx, t, journal.DeleteUser, t.row.Email, func() (string, error) {
+		return "", s.dir.DeleteUser(ctx, t.row.UserID)
+	})
+	if err != nil {
+		return s.remote(ctx, err, "delete %s", t.row.Email)
+	}
+	if err := s.journal.ForgetAccount(ctx, t.row.Email); err != nil {
+		return &journalFault{err}
+	}
+	return nil
 }
 
 // forgetEarlierRuns makes an effect an earlier run applied count as not

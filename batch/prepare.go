@@ -32,10 +32,10 @@ func (s *runner) prepare(ctx context.Context, rec input.Record, prefetch *prefet
 	id := identityOf(rec, s.cfg)
 	if r := s.job.roster; r != nil {
 		if why := leaving(rec); why != "" {
-			return nil, s.ignore(ctx, rec, id.key, fmt.Sprintf("marked as leaving in the file (%s); an account it has is a leaver", why))
+			return nil, s.ignore(ctx, rec, id, fmt.Sprintf("marked as leaving in the file (%s); an account it has is a leaver", why))
 		}
 		if why := r.unprovisioned(rec); why != "" {
-			return nil, s.ignore(ctx, rec, id.key, why)
+			return nil, s.ignore(ctx, rec, id, why)
 		}
 	}
 	if line, queued := s.finisher.queued(id.key); queued {
@@ -341,37 +341,32 @@ func (s *runner) holdGroups(ctx context.Context, t *task) error {
 // the journal knows of the person: an account made in an earlier run stays
 // on record, to be brought in line once the row is fixed.
 func (s *runner) reject(ctx context.Context, rec input.Record, key, reason string) error {
-	existing, known, err := s.journal.Row(ctx, key)
+	return s.finishRecord(ctx, rec, journal.Row{Identity: key}, report.StatusFailed, reason)
+}
+
+// finishRecord finishes a record that is not worked on, as row when the
+// journal does not know its person, and as the journal's row otherwise,
+// so that an account on record stays on record.
+func (s *runner) finishRecord(ctx context.Context, rec input.Record, row journal.Row, status, reason string) error {
+	existing, known, err := s.journal.Row(ctx, row.Identity)
 	if err != nil {
 		return err
 	}
 	if known && existing.RunID == s.run.ID && existing.Line == rec.Line && existing.ReportedRun == s.run.ID {
 		return nil // reported by an earlier invocation of this run
 	}
-	row := journal.Row{Identity: key}
 	if known {
 		row = existing
 	}
 	row.RunID, row.Line, row.FirstName, row.LastName = s.run.ID, rec.Line, rec.FirstName, rec.LastName
-	return s.finish(ctx, &task{rec: rec, row: row}, report.StatusFailed, reason)
+	return s.finish(ctx, &task{rec: rec, row: row}, status, reason)
 }
 
 // ignore finishes a record the file or the config says not to provision,
 // keeping what the journal knows of the person.
-func (s *runner) ignore(ctx context.Context, rec input.Record, key, reason string) error {
-	existing, known, err := s.journal.Row(ctx, key)
-	if err != nil {
-		return err
-	}
-	if known && existing.RunID == s.run.ID && existing.Line == rec.Line && existing.ReportedRun == s.run.ID {
-		return nil // reported by an earlier invocation of this run
-	}
-	row := journal.Row{Identity: key, ExternalID: idKey(identityOf(rec, s.cfg).externalID)}
-	if known {
-		row = existing
-	}
-	row.RunID, row.Line, row.FirstName, row.LastName = s.run.ID, rec.Line, rec.FirstName, rec.LastName
-	return s.finish(ctx, &task{rec: rec, row: row}, report.StatusIgnored, fmt.Sprintf("line %d: not provisioned: %s", rec.Line, reason))
+func (s *runner) ignore(ctx context.Context, rec input.Record, id identity, reason string) error {
+	return s.finishRecord(ctx, rec, journal.Row{Identity: id.key, ExternalID: idKey(id.externalID)},
+		report.StatusIgnored, fmt.Sprintf("line %d: not provisioned: %s", rec.Line, reason))
 }
 
 // missingGroup says that a group is missing and will not be created.

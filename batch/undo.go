@@ -321,6 +321,11 @@ func (s *runner) undoAccount(ctx context.Context, target undoTarget, plan *UndoP
 	row.RunID, row.Line = s.run.ID, 0
 	rec := input.Record{ID: externalValue(row.ExternalID), FirstName: row.FirstName, LastName: row.LastName}
 	t := &task{rec: rec, id: identity{key: row.Identity}, row: row, orgUnit: row.OrgUnit, groups: row.Groups, applied: applied}
+	if acct, found, err := s.journal.Account(ctx, row.Email); err != nil {
+		return err
+	} else if found {
+		t.account = &acct // kept current by the suspension
+	}
 	if err := s.record(ctx, &t.row, evSeen); err != nil {
 		return err
 	}
@@ -348,24 +353,16 @@ func (s *runner) undoAccount(ctx context.Context, target undoTarget, plan *UndoP
 // takeBack makes the changes that undo one account.
 func (s *runner) takeBack(ctx context.Context, t *task, memberships []string, plan *UndoPlan) (status, note string, err error) {
 	if plan.Delete {
-		err := s.effect(ctx, t, journal.DeleteUser, t.row.Email, func() (string, error) {
-			return "", s.dir.DeleteUser(ctx, t.row.UserID)
-		})
-		if err != nil {
-			return "", "", s.remote(ctx, err, "delete %s", t.row.Email)
-		}
-		if err := s.journal.ForgetAccount(ctx, t.row.Email); err != nil {
-			return "", "", &journalFault{err}
+		if err := s.deleteAccount(ctx, t); err != nil {
+			return "", "", err
 		}
 		return report.StatusDeleted, fmt.Sprintf("undo of run %d: deleted; Google keeps it restorable for 20 days", plan.Run.ID), nil
 	}
-	s.forgetEarlierRuns(t, journal.SuspendUser, t.row.Email)
 	yes := true
-	err = s.effect(ctx, t, journal.SuspendUser, t.row.Email, func() (string, error) {
-		return "", s.dir.UpdateUser(ctx, t.row.UserID, directory.UserUpdate{Suspended: &yes}, directory.Settled)
-	})
-	if err != nil {
-		return "", "", s.remote(ctx, err, "suspend %s", t.row.Email)
+	t.update = directory.UserUpdate{Suspended: &yes}
+	t.changes = []fieldChange{{"suspended", "no", "yes"}}
+	if err := s.sendUpdate(ctx, t); err != nil {
+		return "", "", err
 	}
 	t.row.Groups = memberships
 	note = fmt.Sprintf("undo of run %d: suspended", plan.Run.ID)

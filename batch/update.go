@@ -125,25 +125,30 @@ func updateTarget(u directory.UserUpdate) (string, error) {
 	return "fields:" + hex.EncodeToString(sum[:8]), nil
 }
 
-// sendUpdate sends the row's update as one journaled effect and records
-// what it left the account as.
+// sendUpdate sends the task's update as one journaled effect and records
+// what it left the account as. A suspension and the lifting of one are
+// effects of their own, named by the address: whether this journal
+// suspended an account is read from them. Any other change is named by a
+// digest of what it sends.
 func (s *runner) sendUpdate(ctx context.Context, t *task) error {
 	if t.update.IsZero() {
 		return nil
 	}
-	target, err := updateTarget(t.update)
-	if err != nil {
-		return err
-	}
-	kind := journal.UpdateUser
-	if t.restore {
-		// Lifting a suspension is its own effect: whether this journal
-		// suspended an account is read from the suspension and the
-		// restore that followed it.
+	kind, target := journal.UpdateUser, ""
+	if suspend := t.update.Suspended; suspend != nil {
 		kind, target = journal.RestoreUser, t.row.Email
+		if *suspend {
+			kind = journal.SuspendUser
+		}
+		// Suspended, back, and gone again: done again.
 		s.forgetEarlierRuns(t, kind, target)
+	} else {
+		var err error
+		if target, err = updateTarget(t.update); err != nil {
+			return err
+		}
 	}
-	err = s.effect(ctx, t, kind, target, func() (string, error) {
+	err := s.effect(ctx, t, kind, target, func() (string, error) {
 		return "", s.dir.UpdateUser(ctx, t.row.UserID, t.update, t.fresh)
 	})
 	if err != nil {
