@@ -55,12 +55,20 @@ func (e *env) nightWith(dir Directory, name, csv string) (*Summary, map[string]r
 // directory, as an admin console would have.
 func (e *env) addAccounts(users ...emulator.User) {
 	e.t.Helper()
+	e.editDirectory(func(st *emulator.State) {
+		for _, u := range users {
+			u.ID = fmt.Sprintf("1%020d", 900000+len(st.Users))
+			u.CreationTime = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+			st.Users = append(st.Users, u)
+		}
+	})
+}
+
+// editDirectory changes the emulator's directory behind the job's back.
+func (e *env) editDirectory(edit func(*emulator.State)) {
+	e.t.Helper()
 	st := e.emu.State()
-	for _, u := range users {
-		u.ID = fmt.Sprintf("1%020d", 900000+len(st.Users))
-		u.CreationTime = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-		st.Users = append(st.Users, u)
-	}
+	edit(&st)
 	var b bytes.Buffer
 	if err := json.NewEncoder(&b).Encode(st); err != nil {
 		e.t.Fatal(err)
@@ -338,19 +346,13 @@ func TestJob_customSchemas(t *testing.T) {
 // does in the console, behind the job's back.
 func (e *env) setUser(addr string, change func(*emulator.User)) {
 	e.t.Helper()
-	st := e.emu.State()
-	for i := range st.Users {
-		if st.Users[i].PrimaryEmail == addr {
-			change(&st.Users[i])
+	e.editDirectory(func(st *emulator.State) {
+		for i := range st.Users {
+			if st.Users[i].PrimaryEmail == addr {
+				change(&st.Users[i])
+			}
 		}
-	}
-	var b bytes.Buffer
-	if err := json.NewEncoder(&b).Encode(st); err != nil {
-		e.t.Fatal(err)
-	}
-	if err := e.emu.LoadState(&b); err != nil {
-		e.t.Fatal(err)
-	}
+	})
 }
 
 // A leaver is read as it is now before it is touched: one made an admin,
