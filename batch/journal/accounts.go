@@ -168,7 +168,7 @@ func (j *Journal) AccountsOf(ctx context.Context, emails []string) (map[string]A
 		for i, e := range chunk {
 			args[i] = strings.ToLower(e)
 		}
-		query := "SELECT " + accountColumns + " FROM accounts WHERE email IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ") + ")"
+		query := "SELECT " + accountColumns + " FROM accounts WHERE email IN (" + placeholders(len(chunk)) + ")"
 		err := j.each(ctx, "accounts", query, func(q *sql.Rows) error {
 			a, err := scanAccount(q)
 			if err != nil {

@@ -121,8 +121,7 @@ const rowsPerStatement = 128
 
 // rowUpsert returns the statement that inserts or replaces n rows.
 func rowUpsert(n int) string {
-	values := strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n)
-	return `INSERT INTO rows (` + rowColumns + `, updated_at) VALUES ` + strings.TrimSuffix(values, ", ") + `
+	return `INSERT INTO rows (` + rowColumns + `, updated_at) VALUES ` + tuples(n, 16) + `
 		ON CONFLICT (identity) DO UPDATE SET run_id = excluded.run_id, line = excluded.line, external_id = excluded.external_id,
 			firstname = excluded.firstname, lastname = excluded.lastname, email = excluded.email, org_unit = excluded.org_unit,
 			groups = excluded.groups, state = excluded.state, status = excluded.status, error = excluded.error,
@@ -161,11 +160,10 @@ func (j *Journal) SaveRows(ctx context.Context, rows []*Row) error {
 // of its own before (its run, line, names, address and place); the first
 // value is the time.
 func rowFinish(n int) string {
-	values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
 	return `UPDATE rows SET run_id = v.column2, line = v.column3, firstname = v.column4, lastname = v.column5, state = v.column6,
 		status = v.column7, error = v.column8, password = v.column9, reported_run = v.column10, email = v.column11,
 		org_unit = v.column12, groups = v.column13, user_id = v.column14, updated_at = ?
-		FROM (VALUES ` + values + `) AS v WHERE rows.identity = v.column1`
+		FROM (VALUES ` + tuples(n, 14) + `) AS v WHERE rows.identity = v.column1`
 }
 
 // FinishRows records rows as finished, many to a statement: rows the
@@ -226,7 +224,7 @@ func (j *Journal) RowsOf(ctx context.Context, identities []string) (map[string]R
 		for len(ask) > 0 {
 			chunk := ask[:min(len(ask), rowsPerStatement)]
 			ask = ask[len(chunk):]
-			query := "SELECT " + rowColumns + " FROM rows WHERE identity IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ") + ")"
+			query := "SELECT " + rowColumns + " FROM rows WHERE identity IN (" + placeholders(len(chunk)) + ")"
 			s, err := j.stmt(ctx, query)
 			if err != nil {
 				return err

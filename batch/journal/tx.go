@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -319,6 +320,15 @@ func (j *Journal) queryRow(ctx context.Context, query string, args ...any) (*sql
 		return nil, err
 	}
 	return s.QueryRowContext(ctx, args...), nil
+}
+
+// placeholders returns n SQL parameters: "?, ?, …".
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+// tuples returns n parenthesised groups of width parameters, for a VALUES
+// list of many rows.
+func tuples(n, width int) string {
+	return strings.TrimSuffix(strings.Repeat("("+placeholders(width)+"), ", n), ", ")
 }
 
 // timestamp formats t for storage.
