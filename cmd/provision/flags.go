@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/provisionhq/provision/batch"
 )
 
 // errHelp is returned when the user asked for --help; it exits 0.
@@ -131,4 +133,25 @@ func (l *listFlag) String() string { return strings.Join(*l, ", ") }
 func (l *listFlag) Set(v string) error {
 	*l = append(*l, v)
 	return nil
+}
+
+// given returns the names of the flags that were given, on the command
+// line or in the environment: only those override the config file.
+func (fs *flagSet) given() map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	return set
+}
+
+// configFile reads the YAML config file of command at path; no path is
+// the empty config.
+func configFile(command, path string) (batch.Config, error) {
+	if path == "" {
+		return batch.Config{}, nil
+	}
+	cfg, err := batch.LoadConfig(path)
+	if err != nil {
+		return batch.Config{}, withHint(usageErrorf("%s: %v", command, err), "see the config reference in the README")
+	}
+	return cfg, nil
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -89,16 +88,11 @@ func (f *jobFlags) register(fs *flagSet, mode batch.Mode) {
 // loadConfig reads the config file, if any, and lays the flags that were
 // given (on the command line or in the environment) over it.
 func (f *jobFlags) loadConfig(fs *flagSet) (batch.Config, error) {
-	var cfg batch.Config
-	if f.config != "" {
-		c, err := batch.LoadConfig(f.config)
-		if err != nil {
-			return cfg, withHint(usageErrorf("%v", err), "see the config reference in the README")
-		}
-		cfg = c
+	cfg, err := configFile(fs.Name(), f.config)
+	if err != nil {
+		return cfg, err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	set := fs.given()
 	if set["domain"] {
 		cfg.Domain = f.domain
 	}

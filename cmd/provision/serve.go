@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -64,16 +63,11 @@ func (f *serveFlags) register(fs *flagSet) {
 // given (on the command line or in the environment) over it: a flag's
 // default never hides the file's setting.
 func (f *serveFlags) loadConfig(fs *flagSet) (batch.Config, error) {
-	var cfg batch.Config
-	if f.config != "" {
-		c, err := batch.LoadConfig(f.config)
-		if err != nil {
-			return cfg, withHint(usageErrorf("serve: %v", err), "see the config reference in the README")
-		}
-		cfg = c
+	cfg, err := configFile("serve", f.config)
+	if err != nil {
+		return cfg, err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	set := fs.given()
 	s := &cfg.Serve
 	for name, apply := range map[string]func(){
 		"domain":           func() { cfg.Domain = f.domain },

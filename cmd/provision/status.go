@@ -46,9 +46,9 @@ func (f *journalFlags) path(name string, args []string) (string, error) {
 	}
 	domain := f.domain
 	if domain == "" && f.config != "" {
-		cfg, err := batch.LoadConfig(f.config)
+		cfg, err := configFile(name, f.config)
 		if err != nil {
-			return "", usageErrorf("%s: %v", name, err)
+			return "", err
 		}
 		domain = cfg.Domain
 	}

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/provisionhq/provision/batch"
 	"github.com/provisionhq/provision/batch/directory"
 	"github.com/provisionhq/provision/batch/input"
 	"github.com/provisionhq/provision/naming"
@@ -37,11 +36,9 @@ func runSuggest(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	var cfg batch.Config
-	if *config != "" {
-		if cfg, err = batch.LoadConfig(*config); err != nil {
-			return withHint(usageErrorf("suggest: %v", err), "see the config reference in the README")
-		}
+	cfg, err := configFile("suggest", *config)
+	if err != nil {
+		return err
 	}
 	if len(patterns) > 0 {
 		cfg.Patterns = patterns
