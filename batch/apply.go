@@ -197,6 +197,20 @@ func (f *journalFault) Error() string { return f.err.Error() }
 
 func (f *journalFault) Unwrap() error { return f.err }
 
+// plannable reports whether plan can settle a row without a call: the
+// directory's answers for its org unit and groups are known already.
+func (s *runner) plannable(t *task) bool {
+	if t.orgUnit != "/" && !s.orgUnits.has(t.orgUnit) {
+		return false
+	}
+	for _, g := range t.groups {
+		if !s.groups.has(g) {
+			return false
+		}
+	}
+	return true
+}
+
 // plan works out what run would do with a row, reading the directory
 // only.
 func (s *runner) plan(ctx context.Context, t *task) error {

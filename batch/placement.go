@@ -180,6 +180,14 @@ func newExistence() *existence {
 	return &existence{known: map[string]bool{}, wanted: map[string]bool{}}
 }
 
+// has reports whether the existence of key is known: check would not ask.
+func (e *existence) has(key string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, ok := e.known[key]
+	return ok
+}
+
 // check reports whether key exists, asking lookup the first time.
 func (e *existence) check(ctx context.Context, key string, lookup func(context.Context) (bool, error)) (bool, error) {
 	e.mu.Lock()

@@ -81,6 +81,11 @@ func (s *runner) process(ctx, work context.Context, reader *input.Reader) error 
 		if err != nil || t == nil {
 			return err == nil, err
 		}
+		if s.job.Mode == Plan && s.plannable(t) {
+			// Nothing to ask the directory: a worker would only add
+			// the cost of a goroutine.
+			return true, s.work(ctx, gctx, t)
+		}
 		g.Go(func() error { return s.work(ctx, gctx, t) })
 		return true, nil
 	})

@@ -50,17 +50,18 @@ func (rec Record) Fields() naming.Fields {
 	maps.Copy(f, rec.Custom)
 	f[naming.FirstName] = rec.FirstName
 	f[naming.LastName] = rec.LastName
-	for name, value := range map[string]string{"id": rec.ID, "title": rec.Title, "department": rec.Department, "manager": rec.Manager, "phone": rec.Phone} {
+	for i, value := range [...]string{rec.ID, rec.Title, rec.Department, rec.Manager, rec.Phone} {
 		if value != "" {
-			f[name] = value
+			f[valueFields[i]] = value
 		}
 	}
 	return f
 }
 
 // valueFields are the known fields Record.Fields gives patterns and
-// templates besides firstname and lastname.
-var valueFields = []string{"id", "title", "department", "manager", "phone"}
+// templates besides firstname and lastname, in the order Fields reads
+// them.
+var valueFields = [...]string{"id", "title", "department", "manager", "phone"}
 
 // ReaderOptions configures a Reader.
 type ReaderOptions struct {
@@ -406,7 +407,7 @@ func (r *Reader) Provides(field string) bool {
 		return false
 	}
 	_, known := aliasField[headerKey(field)]
-	return !known || slices.Contains(valueFields, field)
+	return !known || slices.Contains(valueFields[:], field)
 }
 
 // HasID reports whether the file has an id column.

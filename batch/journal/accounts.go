@@ -79,7 +79,7 @@ func (j *Journal) RecordAccount(ctx context.Context, a Account, externalIDs []st
 			return fmt.Errorf("record the account %s: %w", a.Email, err)
 		}
 		for _, id := range externalIDs {
-			j.noteLocked(accountIDs, id)
+			j.note(accountIDs, id)
 			if _, err := j.exec(ctx, "INSERT OR IGNORE INTO known_ids (external_id, email) VALUES (?, ?)", id, strings.ToLower(a.Email)); err != nil {
 				return fmt.Errorf("record the account %s: %w", a.Email, err)
 			}

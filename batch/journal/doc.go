@@ -7,7 +7,15 @@
 // and followed by its outcome (Outcome). Bookkeeping that needs no such
 // guarantee (rows read, names reserved) is grouped into larger
 // transactions and committed at the next intent, at a row's end, or within
-// a fraction of a second.
+// a fraction of a second. The most frequent of it, a row saved and a name
+// held, is not even applied by the caller: a goroutine of the journal's
+// own applies it while the caller goes on, and lookups see it at once
+// (behind.go).
+//
+// Two locks guard a journal: mu, the SQLite connection and its
+// transaction, and mem, what it keeps in memory (filters, caches, the
+// queue of writes). mem is taken alone or inside mu: a lookup that memory
+// answers never waits for a statement.
 //
 // The database runs in WAL mode with synchronous=FULL: the driver's default,
 // NORMAL, can lose the last commits on power loss, and a lost intent is a

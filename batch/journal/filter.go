@@ -12,65 +12,86 @@ import (
 // filter) answers "certainly not" for those from a few bits per key held
 // in memory, and lets only the others reach SQLite: it may say "maybe"
 // for a key that is absent, never "no" for one that is present. Memory
-// stays small and flat: about 10 bits per key, a few MB for a million.
+// stays small and flat: about 12 bits per key, a few MB for a million.
 
-// filter is a Bloom filter of strings, sized for capacity keys at about a
-// 1% false-positive rate. It is not safe for concurrent use: the journal
-// uses it under j.mu.
+// A filter is a Bloom filter of strings that grows with its set: when
+// its newest part holds as many keys as it was sized for, a part twice as
+// large takes the next ones, so a filter never has to be built again from
+// its table. Each part answers at about 0.3% false positives; a key is
+// maybe present when any part says so. It is not safe for concurrent use:
+// the journal uses it under j.mem.
 type filter struct {
+	parts []*bloom
+}
+
+// A bloom is one part of a filter, sized for capacity keys.
+type bloom struct {
 	bits     []uint64
-	k        int // hashes per key
 	n        int // keys added
 	capacity int
 }
 
-// bitsPerKey and hashes give about 1% false positives at capacity.
+// bitsPerKey and hashes give about 0.3% false positives at capacity.
 const (
-	bitsPerKey = 10
-	hashes     = 7
+	bitsPerKey = 12
+	hashes     = 8
 	minKeys    = 1 << 16
 )
 
 var filterSeed = maphash.MakeSeed()
 
 func newFilter(capacity int) *filter {
-	capacity = max(capacity, minKeys)
-	return &filter{bits: make([]uint64, (capacity*bitsPerKey+63)/64), k: hashes, capacity: capacity}
+	return &filter{parts: []*bloom{newBloom(capacity)}}
 }
 
-// positions returns the two hashes from which the k bit positions of key
+func newBloom(capacity int) *bloom {
+	capacity = max(capacity, minKeys)
+	return &bloom{bits: make([]uint64, (capacity*bitsPerKey+63)/64), capacity: capacity}
+}
+
+// positions returns the two hashes from which the bit positions of key
 // are derived (Kirsch and Mitzenmacher's double hashing).
-func (f *filter) positions(key string) (uint64, uint64) {
+func positions(key string) (uint64, uint64) {
 	h := maphash.String(filterSeed, key)
 	return h, (h >> 33) | (h << 31) | 1
 }
 
 func (f *filter) add(key string) {
-	h1, h2 := f.positions(key)
-	m := uint64(len(f.bits) * 64)
-	for i := range f.k {
-		b := (h1 + uint64(i)*h2) % m
-		f.bits[b/64] |= 1 << (b % 64)
+	last := f.parts[len(f.parts)-1]
+	if last.n >= last.capacity {
+		last = newBloom(2 * last.capacity)
+		f.parts = append(f.parts, last)
 	}
-	f.n++
+	h1, h2 := positions(key)
+	m := uint64(len(last.bits) * 64)
+	for i := range uint64(hashes) {
+		b := (h1 + i*h2) % m
+		last.bits[b/64] |= 1 << (b % 64)
+	}
+	last.n++
 }
 
 // mayHave reports false only when key was never added.
 func (f *filter) mayHave(key string) bool {
-	h1, h2 := f.positions(key)
-	m := uint64(len(f.bits) * 64)
-	for i := range f.k {
-		b := (h1 + uint64(i)*h2) % m
-		if f.bits[b/64]&(1<<(b%64)) == 0 {
+	h1, h2 := positions(key)
+	for _, p := range f.parts {
+		if p.has(h1, h2) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *bloom) has(h1, h2 uint64) bool {
+	m := uint64(len(p.bits) * 64)
+	for i := range uint64(hashes) {
+		b := (h1 + i*h2) % m
+		if p.bits[b/64]&(1<<(b%64)) == 0 {
 			return false
 		}
 	}
 	return true
 }
-
-// full reports whether the filter holds more keys than it was sized for:
-// its false positives grow, and it should be built again, larger.
-func (f *filter) full() bool { return f.n > f.capacity }
 
 // A keySet is what a filter stands for: the query that lists its keys.
 type keySet struct {
@@ -87,105 +108,147 @@ var (
 	accountIDs    = keySet{"external IDs", "SELECT external_id FROM directory_ids UNION SELECT external_id FROM known_ids"}
 )
 
-// filterLocked returns the filter of ks, building it from its table the
-// first time, or again, twice as large, once it is full. j.mu must be
-// held.
-func (j *Journal) filterLocked(ctx context.Context, ks keySet) (*filter, error) {
-	f := j.filters[ks.name]
-	if f != nil && !f.full() {
-		return f, nil
+// buildFilter builds the filter of ks from its table, unless it is built:
+// once, the first time it is needed, after the queued writes are applied.
+// From then on the writes keep it up to date (note) and it never needs
+// the database again.
+func (j *Journal) buildFilter(ctx context.Context, ks keySet) error {
+	j.mem.Lock()
+	built := j.filters[ks.name] != nil
+	j.mem.Unlock()
+	if built {
+		return nil
 	}
-	var count int
-	if err := j.conn.QueryRowContext(ctx, "SELECT count(*) FROM ("+ks.query+")").Scan(&count); err != nil {
-		return nil, fmt.Errorf("count %s: %w", ks.name, err)
-	}
-	q, err := j.conn.QueryContext(ctx, ks.query)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", ks.name, err)
-	}
-	defer q.Close()
-	f = newFilter(2 * count)
-	for q.Next() {
-		var key string
-		if err := q.Scan(&key); err != nil {
-			return nil, fmt.Errorf("read %s: %w", ks.name, err)
+	return j.read(func() error {
+		j.mem.Lock()
+		defer j.mem.Unlock()
+		if j.filters[ks.name] != nil {
+			return nil
 		}
-		f.add(key)
-	}
-	if err := q.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", ks.name, err)
-	}
-	j.filters[ks.name] = f
-	return f, nil
+		var count int
+		if err := j.conn.QueryRowContext(ctx, "SELECT count(*) FROM ("+ks.query+")").Scan(&count); err != nil {
+			return fmt.Errorf("count %s: %w", ks.name, err)
+		}
+		q, err := j.conn.QueryContext(ctx, ks.query)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", ks.name, err)
+		}
+		defer q.Close()
+		f := newFilter(2 * count)
+		for q.Next() {
+			var key string
+			if err := q.Scan(&key); err != nil {
+				return fmt.Errorf("read %s: %w", ks.name, err)
+			}
+			f.add(key)
+		}
+		if err := q.Err(); err != nil {
+			return fmt.Errorf("read %s: %w", ks.name, err)
+		}
+		j.filters[ks.name] = f
+		return nil
+	})
 }
 
-// mayHoldLocked reports whether the set ks may hold key: false means
-// certainly not. j.mu must be held.
-func (j *Journal) mayHoldLocked(ctx context.Context, ks keySet, key string) (bool, error) {
-	f, err := j.filterLocked(ctx, ks)
-	if err != nil {
+// mayHoldMemLocked reports whether the set ks may hold key: false means
+// certainly not. A filter not built says maybe. j.mem must be held.
+func (j *Journal) mayHoldMemLocked(ks keySet, key string) bool {
+	f := j.filters[ks.name]
+	return f == nil || f.mayHave(key)
+}
+
+// mayHold reports whether the set ks may hold key, building its filter
+// if needed: false means certainly not.
+func (j *Journal) mayHold(ctx context.Context, ks keySet, key string) (bool, error) {
+	if err := j.buildFilter(ctx, ks); err != nil {
 		return false, err
 	}
-	return f.mayHave(key), nil
+	j.mem.Lock()
+	defer j.mem.Unlock()
+	if err := j.usableMemLocked(); err != nil {
+		return false, err
+	}
+	return j.mayHoldMemLocked(ks, key), nil
 }
 
-// mayHold is mayHoldLocked for callers that do not hold j.mu.
-func (j *Journal) mayHold(ctx context.Context, ks keySet, key string) (bool, error) {
-	var may bool
-	err := j.read(func() (err error) {
-		may, err = j.mayHoldLocked(ctx, ks, key)
-		return err
-	})
-	return may, err
-}
-
-// noteLocked adds key to the filter of ks, if that filter is built: a
-// filter built later reads the key from its table. j.mu must be held.
-func (j *Journal) noteLocked(ks keySet, key string) {
+// noteMemLocked adds key to the filter of ks, if that filter is built: a
+// filter built later reads the key from its table. j.mem must be held.
+func (j *Journal) noteMemLocked(ks keySet, key string) {
 	if f := j.filters[ks.name]; f != nil {
 		f.add(key)
 	}
 }
 
-// forgetLocked drops the filter of ks, after its table lost keys: the
-// next lookup builds it again. j.mu must be held.
-func (j *Journal) forgetLocked(ks keySet) {
+// note is noteMemLocked for callers that do not hold j.mem.
+func (j *Journal) note(ks keySet, key string) {
+	j.mem.Lock()
+	defer j.mem.Unlock()
+	j.noteMemLocked(ks, key)
+}
+
+// forget drops the filter of ks, after its table lost keys: the next
+// lookup builds it again.
+func (j *Journal) forget(ks keySet) {
+	j.mem.Lock()
+	defer j.mem.Unlock()
 	delete(j.filters, ks.name)
 }
 
 // A recent is a bounded map of recently used keys and their values, for
 // the lookups a job repeats: the holder of a name many people share, the
-// counter of a common name. The oldest entry goes when it is full. Like
-// the filters it is used under j.mu.
+// counter of a common name. When it is full, an entry goes to make room
+// (the CLOCK algorithm): the oldest one not used since the hand last
+// passed it, so that the names many rows ask for stay. Like the filters it
+// is used under j.mem.
 type recent[V any] struct {
-	m     map[string]V
-	order []string // ring of keys, oldest at next
+	m     map[string]*recentEntry[V]
+	order []string // ring of keys; the hand is at next
 	next  int
+}
+
+type recentEntry[V any] struct {
+	v    V
+	used bool // read since the hand last passed
 }
 
 // recentSize bounds each cache: a few MB at most.
 const recentSize = 1 << 16
 
 func newRecent[V any]() *recent[V] {
-	return &recent[V]{m: make(map[string]V), order: make([]string, 0, recentSize)}
+	return &recent[V]{m: make(map[string]*recentEntry[V]), order: make([]string, 0, recentSize)}
 }
 
 func (r *recent[V]) get(key string) (V, bool) {
-	v, ok := r.m[key]
-	return v, ok
+	e, ok := r.m[key]
+	if !ok {
+		var zero V
+		return zero, false
+	}
+	e.used = true
+	return e.v, true
 }
 
 func (r *recent[V]) put(key string, v V) {
-	if _, ok := r.m[key]; ok {
-		r.m[key] = v
+	if e, ok := r.m[key]; ok {
+		e.v = v
 		return
 	}
 	if len(r.order) < recentSize {
 		r.order = append(r.order, key)
-	} else {
-		delete(r.m, r.order[r.next])
-		r.order[r.next] = key
-		r.next = (r.next + 1) % recentSize
+		r.m[key] = &recentEntry[V]{v: v}
+		return
 	}
-	r.m[key] = v
+	for {
+		old := r.order[r.next]
+		if e := r.m[old]; e.used {
+			e.used = false // a second chance
+			r.next = (r.next + 1) % recentSize
+			continue
+		}
+		delete(r.m, old)
+		r.order[r.next] = key
+		r.m[key] = &recentEntry[V]{v: v}
+		r.next = (r.next + 1) % recentSize
+		return
+	}
 }

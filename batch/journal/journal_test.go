@@ -444,3 +444,19 @@ func containsAll(s string, subs ...string) bool {
 	}
 	return true
 }
+
+func TestJournal_leaseLostStopsQueuedWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "job.journal")
+	j := openTest(t, path, Options{})
+	j.write(t.Context(), durable, func() error {
+		_, err := j.exec(t.Context(), "UPDATE lease SET owner = 'someone-else'")
+		return err
+	})
+	j.renew(t.Context())
+	if err := j.Hold(t.Context(), "ana.lima", "id:1"); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("Hold after the lease was lost = %v, want ErrLeaseLost", err)
+	}
+	if err := j.SaveRow(t.Context(), Row{Identity: "id:1", RunID: 1, State: Pending}); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("SaveRow after the lease was lost = %v, want ErrLeaseLost", err)
+	}
+}

@@ -132,6 +132,11 @@ func (j *Journal) renew(ctx context.Context) error {
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			j.lost = true
+			j.mem.Lock()
+			if j.broken == nil {
+				j.broken = ErrLeaseLost // nothing may be queued any more
+			}
+			j.mem.Unlock()
 			return ErrLeaseLost
 		}
 		return nil

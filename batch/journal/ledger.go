@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/provisionhq/provision/naming"
@@ -14,61 +16,94 @@ var _ naming.Ledger = (*Journal)(nil)
 
 // Holder returns the owner holding name, or "". It implements
 // naming.Ledger, so that the names of every run of the job stay taken.
+// Most answers come from memory: a hold still queued, the filter of held
+// names (most candidates are held by nobody), a recent holder.
 func (j *Journal) Holder(ctx context.Context, name string) (string, error) {
-	var owner string
-	err := j.read(func() error {
-		if o, ok := j.holders.get(name); ok {
-			owner = o
-			return nil
-		}
-		if may, err := j.mayHoldLocked(ctx, heldNames, name); err != nil || !may {
-			return err
-		}
+	if err := j.buildFilter(ctx, heldNames); err != nil {
+		return "", err
+	}
+	j.mem.Lock()
+	if err := j.usableMemLocked(); err != nil {
+		j.mem.Unlock()
+		return "", err
+	}
+	if owner, ok := j.queue.holds[name]; ok {
+		j.mem.Unlock()
+		return owner, nil
+	}
+	if !j.mayHoldMemLocked(heldNames, name) {
+		j.mem.Unlock()
+		return "", nil
+	}
+	owner, ok := j.holders.get(name)
+	j.mem.Unlock()
+	if ok {
+		return owner, nil
+	}
+	err := j.lookup(func() error {
 		q, err := j.queryRow(ctx, "SELECT owner FROM reservations WHERE name = ?", name)
 		if err != nil {
 			return err
 		}
-		switch err := q.Scan(&owner); {
-		case err == nil:
-			j.holders.put(name, owner)
-		case !errors.Is(err, sql.ErrNoRows):
+		if err := q.Scan(&owner); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("read reservation %q: %w", name, err)
 		}
 		return nil
 	})
+	if err == nil && owner != "" {
+		j.mem.Lock()
+		j.holders.put(name, owner)
+		j.mem.Unlock()
+	}
 	return owner, err
 }
 
-// Hold records that owner holds name. It implements naming.Ledger. The
-// write is batched; it is durable before any side effect that uses the name,
+// Hold records that owner holds name, which nobody may hold already. It
+// implements naming.Ledger. The write is batched and queued (see
+// behind.go): it is durable before any side effect that uses the name,
 // since that starts with a durable Intent.
 func (j *Journal) Hold(ctx context.Context, name, owner string) error {
 	name = strings.ToLower(name)
-	return j.write(ctx, batched, func() error {
-		j.noteLocked(heldNames, name)
-		j.noteLocked(holdingOwners, owner)
-		_, err := j.exec(ctx, "INSERT INTO reservations (name, owner, created_at) VALUES (?, ?, ?)", name, owner, timestamp(j.opts.Now()))
-		if err != nil {
-			return fmt.Errorf("reserve %q for %s: %w", name, owner, err)
-		}
-		j.holders.put(name, owner)
-		return nil
-	})
+	held, err := j.Holder(ctx, name)
+	if err == nil && held == "" {
+		err = j.enqueue(queuedWrite{hold: &heldName{name: name, owner: owner}}, func() bool {
+			if held = j.queue.holds[name]; held != "" {
+				return false
+			}
+			j.queue.holds[name] = owner
+			j.noteMemLocked(heldNames, name)
+			j.noteMemLocked(holdingOwners, owner)
+			return true
+		})
+	}
+	if err == nil && held != "" {
+		err = fmt.Errorf("%q is held already, by %s", name, held)
+	}
+	if err != nil {
+		return fmt.Errorf("reserve %q for %s: %w", name, owner, err)
+	}
+	return nil
 }
 
 // Counter returns the next number to try for a [#] base, 0 when unset. It
 // implements naming.Ledger.
 func (j *Journal) Counter(ctx context.Context, base string) (int, error) {
-	var next int
-	err := j.read(func() error {
-		if n, ok := j.dirtyCounters[base]; ok {
-			next = n
-			return nil
-		}
-		if n, ok := j.counters.get(base); ok {
-			next = n
-			return nil
-		}
+	j.mem.Lock()
+	if err := j.usableMemLocked(); err != nil {
+		j.mem.Unlock()
+		return 0, err
+	}
+	next, dirty := j.dirtyCounters[base]
+	if !dirty {
+		var ok bool
+		next, ok = j.counters.get(base)
+		dirty = ok
+	}
+	j.mem.Unlock()
+	if dirty {
+		return next, nil
+	}
+	err := j.lookup(func() error {
 		q, err := j.queryRow(ctx, "SELECT next FROM counters WHERE base = ?", base)
 		if err != nil {
 			return err
@@ -76,44 +111,97 @@ func (j *Journal) Counter(ctx context.Context, base string) (int, error) {
 		if err := q.Scan(&next); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("read counter %q: %w", base, err)
 		}
-		j.counters.put(base, next)
 		return nil
 	})
-	return next, err
+	if err != nil {
+		return 0, err
+	}
+	j.mem.Lock()
+	if _, moved := j.dirtyCounters[base]; !moved {
+		j.counters.put(base, next)
+	}
+	j.mem.Unlock()
+	return next, nil
 }
 
 // SetCounter records the next number to try for a [#] base. It implements
 // naming.Ledger. A counter that moves many times between two commits is
 // written once, at the commit: it only saves probing, and one lost in a
 // crash is found again by probing past the names held since.
-func (j *Journal) SetCounter(ctx context.Context, base string, next int) error {
-	return j.write(ctx, batched, func() error {
-		j.dirtyCounters[base] = next
-		return nil
-	})
+func (j *Journal) SetCounter(_ context.Context, base string, next int) error {
+	j.mem.Lock()
+	defer j.mem.Unlock()
+	if err := j.usableMemLocked(); err != nil {
+		return err
+	}
+	j.dirtyCounters[base] = next
+	return nil
 }
 
 // flushCountersLocked writes the counters that moved since the last
 // commit. j.mu must be held, in a transaction.
 func (j *Journal) flushCountersLocked(ctx context.Context) error {
-	for base, next := range j.dirtyCounters {
+	j.mem.Lock()
+	moved := maps.Clone(j.dirtyCounters)
+	j.mem.Unlock()
+	for base, next := range moved {
 		_, err := j.exec(ctx, "INSERT INTO counters (base, next) VALUES (?, ?) ON CONFLICT (base) DO UPDATE SET next = excluded.next", base, next)
 		if err != nil {
 			return fmt.Errorf("save counter %q: %w", base, err)
 		}
-		j.counters.put(base, next)
 	}
-	clear(j.dirtyCounters)
+	j.mem.Lock()
+	defer j.mem.Unlock()
+	for base, next := range moved {
+		if j.dirtyCounters[base] == next {
+			// Not moved again meanwhile: saved.
+			delete(j.dirtyCounters, base)
+			j.counters.put(base, next)
+		}
+	}
 	return nil
 }
 
-// Reservations returns the names owner holds, oldest first.
+// Reservations returns the names owner holds, in the order they were
+// held (rowid order: reservations are never deleted).
 func (j *Journal) Reservations(ctx context.Context, owner string) ([]string, error) {
-	var names []string
 	if may, err := j.mayHold(ctx, holdingOwners, owner); err != nil || !may {
 		return nil, err
 	}
-	err := j.each(ctx, "reservations", "SELECT name FROM reservations WHERE owner = ? ORDER BY created_at, name",
-		scanInto("reservations", &names, scanString), owner)
+	// The holds still queued are the newest. One may be applied between
+	// this look and the query: it is then in both.
+	var queued []string
+	j.mem.Lock()
+	for _, w := range j.queue.writes {
+		if w.hold != nil && w.hold.owner == owner {
+			queued = append(queued, w.hold.name)
+		}
+	}
+	j.mem.Unlock()
+	var names []string
+	err := j.lookup(func() error {
+		s, err := j.stmt(ctx, "SELECT name FROM reservations WHERE owner = ? ORDER BY rowid")
+		if err != nil {
+			return err
+		}
+		q, err := s.QueryContext(ctx, owner)
+		if err != nil {
+			return fmt.Errorf("read reservations: %w", err)
+		}
+		defer q.Close()
+		for q.Next() {
+			name, err := scanString(q)
+			if err != nil {
+				return fmt.Errorf("read reservations: %w", err)
+			}
+			names = append(names, name)
+		}
+		return q.Err()
+	})
+	for _, name := range queued {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
 	return names, err
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -56,17 +57,32 @@ type Journal struct {
 	opts   Options
 	logger *slog.Logger
 
-	mu            sync.Mutex // serialises use of conn
-	conn          *sql.Conn
-	tx            bool      // a transaction is open on conn
-	pending       int       // writes in the open transaction
-	txStarted     time.Time // when the open transaction began
-	stmts         map[string]*sql.Stmt
+	mu        sync.Mutex // serialises use of conn
+	conn      *sql.Conn
+	tx        bool      // a transaction is open on conn
+	pending   int       // writes in the open transaction
+	txStarted time.Time // when the open transaction began
+	stmts     map[string]*sql.Stmt
+	run       int64 // the run started or resumed: the run of the effects written
+	// lookups counts the lookups waiting for mu: the applier lets them
+	// in between two writes (see drainLocked).
+	lookups atomic.Int32
+
+	// mem guards what the journal keeps in memory: the filters and caches
+	// that answer lookups, and the writes queued for the applier (see
+	// behind.go). It is taken alone, or with mu held, never the other way
+	// round: a lookup answered from memory never waits for a statement.
+	mem           sync.Mutex
 	filters       map[string]*filter // negative lookups answered in memory (see filter.go)
 	holders       *recent[string]    // recent holders of names
 	counters      *recent[int]       // recent [#] counters
+	taken         *recent[bool]      // recent answers of NameTaken
 	dirtyCounters map[string]int     // counters moved since the last commit
-	run           int64              // the run started or resumed: the run of the effects written
+	queue         writeQueue
+	room          *sync.Cond // on mem: the queue has room, or the journal is unusable
+	appliers      sync.WaitGroup
+	shut          bool  // closed, as seen under mem
+	broken        error // why the journal lost writes it had taken, if it did
 
 	// Group commit (see groupCommit): writes are numbered; waiters of
 	// grouped writes wait under cmu until theirs is committed or lost.
@@ -134,9 +150,10 @@ func Open(ctx context.Context, path string, opts Options) (*Journal, error) {
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
 	j := &Journal{path: abs, opts: opts, logger: logger, stmts: map[string]*sql.Stmt{}, filters: map[string]*filter{},
-		holders: newRecent[string](), counters: newRecent[int](), dirtyCounters: map[string]int{},
-		commitAsked: make(chan struct{}, 1)}
+		holders: newRecent[string](), counters: newRecent[int](), taken: newRecent[bool](), dirtyCounters: map[string]int{},
+		queue: newWriteQueue(), commitAsked: make(chan struct{}, 1)}
 	j.committedCond = sync.NewCond(&j.cmu)
+	j.room = sync.NewCond(&j.mem)
 	if err := checkJournalFile(abs, opts.ReadOnly); err != nil {
 		return nil, err
 	}
@@ -172,6 +189,9 @@ func Open(ctx context.Context, path string, opts Options) (*Journal, error) {
 		go j.beat()
 		j.committers.Add(1)
 		go j.groupCommit()
+		j.queue.wake = make(chan struct{}, 1)
+		j.appliers.Add(1)
+		go j.applyQueued()
 	}
 	return j, nil
 }
@@ -379,18 +399,27 @@ func (j *Journal) Close() error {
 		j.mu.Unlock()
 		return nil
 	}
-	j.closed = true
 	ctx := context.Background()
 	err := j.commitLocked(ctx)
+	j.closed = true
 	if !j.opts.ReadOnly && err == nil {
 		_, err = j.conn.ExecContext(ctx, "DELETE FROM lease WHERE owner = ?", j.owner.ID)
 	}
 	j.closeDB()
 	j.unlockFile()
-	// No write can ask for a commit any more: it finds the journal closed.
+	// No write can ask for a commit any more, nor queue: it finds the
+	// journal closed.
 	close(j.commitAsked)
+	j.mem.Lock()
+	j.shut = true
+	if j.queue.wake != nil {
+		close(j.queue.wake)
+	}
+	j.room.Broadcast()
+	j.mem.Unlock()
 	j.mu.Unlock()
 	j.committers.Wait()
+	j.appliers.Wait()
 	j.cmu.Lock()
 	j.stopped = true
 	j.committedCond.Broadcast()

@@ -3,7 +3,6 @@ package journal
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -87,25 +86,8 @@ func scanRow(s interface{ Scan(...any) error }) (Row, error) {
 
 // Row returns the row with identity, if the journal has it.
 func (j *Journal) Row(ctx context.Context, identity string) (Row, bool, error) {
-	var r Row
-	var found bool
-	err := j.read(func() error {
-		if may, err := j.mayHoldLocked(ctx, rowKeys, identity); err != nil || !may {
-			return err
-		}
-		q, err := j.queryRow(ctx, "SELECT "+rowColumns+" FROM rows WHERE identity = ?", identity)
-		if err != nil {
-			return err
-		}
-		switch r, err = scanRow(q); {
-		case errors.Is(err, sql.ErrNoRows):
-			return nil
-		case err != nil:
-			return fmt.Errorf("read row %s: %w", identity, err)
-		}
-		found = true
-		return nil
-	})
+	rows, err := j.RowsOf(ctx, []string{identity})
+	r, found := rows[identity]
 	return r, found, err
 }
 
@@ -115,44 +97,36 @@ func (j *Journal) SaveRow(ctx context.Context, r Row) error {
 	return j.SaveRows(ctx, []*Row{&r})
 }
 
-// rowsPerStatement is how many rows one statement writes or reads: the
+// rowsPerStatement is how many rows one statement reads or finishes: the
 // cost of a statement through cgo is paid once for them all.
 const rowsPerStatement = 128
 
-// rowUpsert returns the statement that inserts or replaces n rows.
-func rowUpsert(n int) string {
-	return `INSERT INTO rows (` + rowColumns + `, updated_at) VALUES ` + tuples(n, 16) + `
+// rowUpsert is the statement that inserts or replaces a row.
+const rowUpsert = `INSERT INTO rows (` + rowColumns + `, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (identity) DO UPDATE SET run_id = excluded.run_id, line = excluded.line, external_id = excluded.external_id,
 			firstname = excluded.firstname, lastname = excluded.lastname, email = excluded.email, org_unit = excluded.org_unit,
 			groups = excluded.groups, state = excluded.state, status = excluded.status, error = excluded.error,
 			user_id = excluded.user_id, password = excluded.password, reported_run = excluded.reported_run,
 			updated_at = excluded.updated_at`
-}
 
-// SaveRows inserts or replaces rows, many to a statement. The write is
-// batched, as SaveRow's.
+// SaveRows inserts or replaces rows. The writes are batched, as SaveRow's,
+// and queued (see behind.go): the rows are seen at once by Row and RowsOf.
 func (j *Journal) SaveRows(ctx context.Context, rows []*Row) error {
-	now := timestamp(j.opts.Now())
-	return j.write(ctx, batched, func() error {
-		for len(rows) > 0 {
-			chunk := rows[:min(len(rows), rowsPerStatement)]
-			rows = rows[len(chunk):]
-			args := make([]any, 0, 16*len(chunk))
-			for _, r := range chunk {
-				if r.Password == "" {
-					r.Password = PasswordNone
-				}
-				j.noteLocked(rowKeys, r.Identity)
-				r.Stored = true
-				args = append(args, r.Identity, r.RunID, r.Line, r.ExternalID, r.FirstName, r.LastName, r.Email, r.OrgUnit,
-					strings.Join(r.Groups, ";"), string(r.State), r.Status, r.Error, r.UserID, string(r.Password), r.ReportedRun, now)
-			}
-			if _, err := j.exec(ctx, rowUpsert(len(chunk)), args...); err != nil {
-				return fmt.Errorf("save %d rows from %s (line %d): %w", len(chunk), chunk[0].Identity, chunk[0].Line, err)
-			}
+	for _, r := range rows {
+		if r.Password == "" {
+			r.Password = PasswordNone
 		}
-		return nil
-	})
+		r.Stored = true
+		saved := *r
+		err := j.enqueue(queuedWrite{row: &saved}, func() bool {
+			j.noteMemLocked(rowKeys, r.Identity)
+			return true
+		})
+		if err != nil {
+			return fmt.Errorf("save row %s (line %d): %w", r.Identity, r.Line, err)
+		}
+	}
+	return nil
 }
 
 // rowFinish returns the statement that records n rows as finished: only
@@ -207,20 +181,31 @@ func (j *Journal) FinishRows(ctx context.Context, rows []*Row) error {
 
 // RowsOf returns the rows of the journal with the given identities, by
 // identity, many to a query: identities the journal certainly does not
-// hold cost nothing.
+// hold cost nothing, and rows whose save is queued are answered from the
+// queue.
 func (j *Journal) RowsOf(ctx context.Context, identities []string) (map[string]Row, error) {
 	out := make(map[string]Row, len(identities))
-	err := j.read(func() error {
-		var ask []any
-		for _, id := range identities {
-			may, err := j.mayHoldLocked(ctx, rowKeys, id)
-			if err != nil {
-				return err
-			}
-			if may {
-				ask = append(ask, id)
-			}
+	if err := j.buildFilter(ctx, rowKeys); err != nil {
+		return nil, err
+	}
+	var ask []any
+	j.mem.Lock()
+	if err := j.usableMemLocked(); err != nil {
+		j.mem.Unlock()
+		return nil, err
+	}
+	for _, id := range identities {
+		if q, ok := j.queue.rows[id]; ok {
+			out[id] = q.row
+		} else if j.mayHoldMemLocked(rowKeys, id) {
+			ask = append(ask, id)
 		}
+	}
+	j.mem.Unlock()
+	if len(ask) == 0 {
+		return out, nil
+	}
+	err := j.lookup(func() error {
 		for len(ask) > 0 {
 			chunk := ask[:min(len(ask), rowsPerStatement)]
 			ask = ask[len(chunk):]

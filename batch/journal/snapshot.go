@@ -41,8 +41,11 @@ func (j *Journal) LoadSnapshot(ctx context.Context, domain string, load func(*Sn
 				return fmt.Errorf("clear snapshot: %w", err)
 			}
 		}
-		j.forgetLocked(snapshotNames)
-		j.forgetLocked(accountIDs)
+		j.forget(snapshotNames)
+		j.mem.Lock()
+		j.taken = newRecent[bool]()
+		j.mem.Unlock()
+		j.forget(accountIDs)
 		return nil
 	})
 	if err != nil {
@@ -65,7 +68,10 @@ func (j *Journal) LoadSnapshot(ctx context.Context, domain string, load func(*Sn
 // AddName records a taken local part. It is safe for concurrent use.
 func (l *SnapshotLoader) AddName(ctx context.Context, name string, kind NameKind) error {
 	return l.j.write(ctx, batched, func() error {
-		l.j.noteLocked(snapshotNames, name)
+		l.j.mem.Lock()
+		l.j.noteMemLocked(snapshotNames, name)
+		l.j.taken.put(name, true)
+		l.j.mem.Unlock()
 		_, err := l.j.exec(ctx, "INSERT INTO names (name, kind) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", name, string(kind))
 		if err != nil {
 			return fmt.Errorf("add %q to snapshot: %w", name, err)
@@ -78,7 +84,7 @@ func (l *SnapshotLoader) AddName(ctx context.Context, name string, kind NameKind
 // safe for concurrent use.
 func (l *SnapshotLoader) AddExternalID(ctx context.Context, externalID, email string) error {
 	return l.j.write(ctx, batched, func() error {
-		l.j.noteLocked(accountIDs, externalID)
+		l.j.note(accountIDs, externalID)
 		_, err := l.j.exec(ctx, "INSERT INTO directory_ids (external_id, email) VALUES (?, ?) ON CONFLICT DO NOTHING", externalID, strings.ToLower(email))
 		if err != nil {
 			return fmt.Errorf("add external ID of %s to snapshot: %w", email, err)
@@ -108,18 +114,28 @@ func (j *Journal) Snapshot(ctx context.Context) (Snapshot, error) {
 // NameTaken reports whether the snapshot holds name. With the journal's
 // reservations it answers naming's "is this taken?" without a remote call.
 func (j *Journal) NameTaken(ctx context.Context, name string) (bool, error) {
-	var n int
-	err := j.read(func() error {
-		if may, err := j.mayHoldLocked(ctx, snapshotNames, name); err != nil || !may {
-			return err
-		}
-		q, err := j.queryRow(ctx, "SELECT count(*) FROM names WHERE name = ?", name)
+	if may, err := j.mayHold(ctx, snapshotNames, name); err != nil || !may {
+		return false, err
+	}
+	j.mem.Lock()
+	taken, known := j.taken.get(name)
+	j.mem.Unlock()
+	if known {
+		return taken, nil
+	}
+	err := j.lookup(func() error {
+		q, err := j.queryRow(ctx, "SELECT EXISTS (SELECT 1 FROM names WHERE name = ?)", name)
 		if err != nil {
 			return err
 		}
-		return q.Scan(&n)
+		return q.Scan(&taken)
 	})
-	return n > 0, err
+	if err == nil {
+		j.mem.Lock()
+		j.taken.put(name, taken)
+		j.mem.Unlock()
+	}
+	return taken, err
 }
 
 // AddTakenName records a name learned to be taken after the snapshot, such
@@ -147,7 +163,7 @@ func (j *Journal) AccountsWithID(ctx context.Context, externalID string) ([]stri
 // however long the directory's listing takes to show it.
 func (j *Journal) KnowAccount(ctx context.Context, externalID, email string) error {
 	return j.write(ctx, durable, func() error {
-		j.noteLocked(accountIDs, externalID)
+		j.note(accountIDs, externalID)
 		_, err := j.exec(ctx, "INSERT OR IGNORE INTO known_ids (external_id, email) VALUES (?, ?)", externalID, email)
 		if err != nil {
 			return fmt.Errorf("record the account %s: %w", email, err)

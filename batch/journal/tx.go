@@ -64,14 +64,31 @@ func (j *Journal) write(ctx context.Context, d durability, fn func() error) erro
 }
 
 // writeLocked is write without the wait of a grouped write, whose sequence
-// number it returns.
+// number it returns. The queued writes are applied first.
 func (j *Journal) writeLocked(ctx context.Context, d durability, fn func() error) (uint64, error) {
 	// A cancelled caller must not abort a statement half-way: the failure
 	// would roll back the whole batch, other rows' writes with it.
 	ctx = context.WithoutCancel(ctx)
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if err := j.usableLocked(); err != nil {
+		return 0, err
+	}
+	if err := j.drainAllLocked(ctx); err != nil {
+		return 0, err
+	}
 	return j.applyLocked(ctx, d, fn)
+}
+
+// usableLocked returns why the journal cannot be used, if it cannot. j.mu
+// must be held.
+func (j *Journal) usableLocked() error {
+	if j.closed {
+		return ErrClosed
+	}
+	j.mem.Lock()
+	defer j.mem.Unlock()
+	return j.usableMemLocked()
 }
 
 // applyLocked runs fn in the open transaction. j.mu must be held.
@@ -85,11 +102,8 @@ func (j *Journal) applyLocked(ctx context.Context, d durability, fn func() error
 	if j.lost {
 		return 0, ErrLeaseLost
 	}
-	if !j.tx {
-		if _, err := j.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-			return 0, fmt.Errorf("begin journal transaction: %w", err)
-		}
-		j.tx, j.pending, j.txStarted = true, 0, j.opts.Now()
+	if err := j.beginLocked(ctx); err != nil {
+		return 0, err
 	}
 	if err := fn(); err != nil {
 		if !isStatementError(err) {
@@ -104,7 +118,7 @@ func (j *Journal) applyLocked(ctx context.Context, d durability, fn func() error
 	limit, delay := j.batchLimits()
 	switch {
 	case d == durable, j.pending >= limit, j.opts.Now().Sub(j.txStarted) >= delay:
-		return j.written, j.commitLocked(ctx)
+		return j.written, j.commitTxLocked(ctx)
 	case d == grouped:
 		select {
 		case j.commitAsked <- struct{}{}:
@@ -112,6 +126,18 @@ func (j *Journal) applyLocked(ctx context.Context, d durability, fn func() error
 		}
 	}
 	return j.written, nil
+}
+
+// beginLocked opens a transaction, unless one is open. j.mu must be held.
+func (j *Journal) beginLocked(ctx context.Context) error {
+	if j.tx {
+		return nil
+	}
+	if _, err := j.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("begin journal transaction: %w", err)
+	}
+	j.tx, j.pending, j.txStarted = true, 0, j.opts.Now()
+	return nil
 }
 
 // awaitCommit waits until the write with sequence number seq is on disk,
@@ -168,10 +194,26 @@ func isStatementError(err error) bool {
 	return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint
 }
 
-// commitLocked commits the open transaction, if any. j.mu must be held.
+// commitLocked applies the queued writes and commits them with the open
+// transaction. j.mu must be held.
 func (j *Journal) commitLocked(ctx context.Context) error {
-	if !j.tx {
+	if err := j.drainAllLocked(ctx); err != nil {
+		return err
+	}
+	return j.commitTxLocked(ctx)
+}
+
+// commitTxLocked commits the open transaction, and the counters that
+// moved. j.mu must be held.
+func (j *Journal) commitTxLocked(ctx context.Context) error {
+	j.mem.Lock()
+	moved := len(j.dirtyCounters) > 0
+	j.mem.Unlock()
+	if !j.tx && !moved {
 		return nil
+	}
+	if err := j.beginLocked(ctx); err != nil {
+		return err
 	}
 	if err := j.flushCountersLocked(ctx); err != nil {
 		j.rollbackLocked(ctx, err)
@@ -191,41 +233,73 @@ func (j *Journal) commitLocked(ctx context.Context) error {
 
 // rollbackLocked abandons the open transaction, because of err, and with
 // it what the caches learned from its writes; grouped writes waiting for it
-// get err. j.mu must be held.
+// get err. Writes the transaction held are lost: the journal is broken.
+// j.mu must be held.
 func (j *Journal) rollbackLocked(ctx context.Context, err error) {
 	j.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+	lost := j.pending > 0
 	j.tx = false
 	j.noteCommitLocked(err)
+	j.mem.Lock()
+	defer j.mem.Unlock()
 	j.holders, j.counters = newRecent[string](), newRecent[int]()
 	clear(j.dirtyCounters)
+	if lost {
+		j.breakMemLocked(err)
+	}
 }
 
 // Commit makes every write so far durable.
 func (j *Journal) Commit(ctx context.Context) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.closed {
-		return ErrClosed
+	if err := j.usableLocked(); err != nil {
+		return err
 	}
 	return j.commitLocked(ctx)
 }
 
-// flushIfDue commits a batch that has waited maxDelay.
+// flushIfDue applies the queued writes and commits a batch that has
+// waited maxDelay.
 func (j *Journal) flushIfDue(ctx context.Context) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if _, delay := j.batchLimits(); j.closed || !j.tx || j.opts.Now().Sub(j.txStarted) < delay {
+	if j.closed {
 		return nil
 	}
-	return j.commitLocked(ctx)
+	if err := j.drainAllLocked(ctx); err != nil {
+		return err
+	}
+	if _, delay := j.batchLimits(); !j.tx || j.opts.Now().Sub(j.txStarted) < delay {
+		return nil
+	}
+	return j.commitTxLocked(ctx)
 }
 
-// read runs fn with j.mu held; fn sees the writes of the open transaction.
+// read runs fn with j.mu held, after the queued writes are applied: fn
+// sees every write made so far.
 func (j *Journal) read(fn func() error) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.closed {
-		return ErrClosed
+	if err := j.usableLocked(); err != nil {
+		return err
+	}
+	if err := j.drainAllLocked(context.Background()); err != nil {
+		return err
+	}
+	return fn()
+}
+
+// lookup runs fn with j.mu held, without applying the queued writes
+// first: for the lookups that looked at the queue before (Row, RowsOf,
+// Holder), and of tables no write is queued for.
+func (j *Journal) lookup(fn func() error) error {
+	j.lookups.Add(1)
+	j.mu.Lock()
+	j.lookups.Add(-1)
+	defer j.mu.Unlock()
+	if err := j.usableLocked(); err != nil {
+		return err
 	}
 	return fn()
 }
