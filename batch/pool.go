@@ -198,17 +198,7 @@ func (s *runner) readAhead(reader *input.Reader, fn func(input.Record, *prefetch
 	chunks := s.readChunks(reader, stop)
 	ctx := context.Background()
 	for c := range chunks {
-		rows, err := s.journal.RowsOf(ctx, c.ids)
-		if err != nil {
-			return err
-		}
-		var emails []string
-		for _, r := range rows {
-			if r.UserID != "" && r.Email != "" {
-				emails = append(emails, r.Email)
-			}
-		}
-		accounts, err := s.journal.AccountsOf(ctx, emails)
+		rows, accounts, err := s.journal.RowsAndAccountsOf(ctx, c.ids)
 		if err != nil {
 			return err
 		}

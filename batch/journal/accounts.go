@@ -161,6 +161,13 @@ func (j *Journal) Account(ctx context.Context, email string) (Account, bool, err
 // addresses, by address, many to a query.
 func (j *Journal) AccountsOf(ctx context.Context, emails []string) (map[string]Account, error) {
 	out := make(map[string]Account, len(emails))
+	err := j.read(func() error { return j.accountsOfLocked(ctx, emails, out) })
+	return out, err
+}
+
+// accountsOfLocked adds the accounts with the given primary addresses to
+// out. j.mu must be held.
+func (j *Journal) accountsOfLocked(ctx context.Context, emails []string, out map[string]Account) error {
 	for len(emails) > 0 {
 		chunk := emails[:min(len(emails), rowsPerStatement)]
 		emails = emails[len(chunk):]
@@ -168,20 +175,27 @@ func (j *Journal) AccountsOf(ctx context.Context, emails []string) (map[string]A
 		for i, e := range chunk {
 			args[i] = strings.ToLower(e)
 		}
-		query := "SELECT " + accountColumns + " FROM accounts WHERE email IN (" + placeholders(len(chunk)) + ")"
-		err := j.each(ctx, "accounts", query, func(q *sql.Rows) error {
+		s, err := j.stmt(ctx, "SELECT "+accountColumns+" FROM accounts WHERE email IN ("+placeholders(len(chunk))+")")
+		if err != nil {
+			return err
+		}
+		q, err := s.QueryContext(ctx, args...)
+		if err != nil {
+			return fmt.Errorf("read accounts: %w", err)
+		}
+		for q.Next() {
 			a, err := scanAccount(q)
 			if err != nil {
+				q.Close()
 				return fmt.Errorf("read accounts: %w", err)
 			}
 			out[a.Email] = a
-			return nil
-		}, args...)
-		if err != nil {
-			return nil, err
+		}
+		if err := q.Close(); err != nil {
+			return fmt.Errorf("read accounts: %w", err)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // A Scoped account is one of a full file's scope: an account with an

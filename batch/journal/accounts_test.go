@@ -101,3 +101,53 @@ func TestJournal_accounts(t *testing.T) {
 		t.Errorf("EffectsOfRun = %+v, %v; want the suspension of run %d", effects, err, run.ID)
 	}
 }
+
+// The reader's prefetch reads rows with their accounts in one query; a
+// row still queued gets its account too, and a row without an account on
+// record (none made yet, or one the snapshot lacks) gets none.
+func TestJournal_rowsAndAccountsOf(t *testing.T) {
+	ctx := t.Context()
+	j := openTest(t, filepath.Join(t.TempDir(), "a.journal"), Options{})
+	_, err := j.LoadSnapshot(ctx, "example.com", func(l *SnapshotLoader) error {
+		for _, a := range []Account{{Email: "ann@example.com", ID: "1", GivenName: "Ann"}, {Email: "bob@example.com", ID: "2", Suspended: true}} {
+			if err := l.AddAccount(ctx, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := j.StartRun(ctx, Run{InputPath: "in.csv", InputHash: "h", Fingerprint: "f", ReportPath: "r.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := []Row{
+		{Identity: "id:1", RunID: run.ID, Line: 2, State: Done, Email: "Ann@example.com", UserID: "1"},
+		{Identity: "id:3", RunID: run.ID, Line: 4, State: Named, Email: "cy@example.com"},
+		{Identity: "id:4", RunID: run.ID, Line: 5, State: Done, Email: "di@example.com", UserID: "4"},
+	}
+	for _, r := range rows {
+		if err := j.SaveRow(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Queued, not applied: bob's row.
+	if err := j.SaveRow(ctx, Row{Identity: "id:2", RunID: run.ID, Line: 3, State: Done, Email: "bob@example.com", UserID: "2"}); err != nil {
+		t.Fatal(err)
+	}
+	gotRows, gotAccounts, err := j.RowsAndAccountsOf(ctx, []string{"id:1", "id:2", "id:3", "id:4", "id:5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gotRows) != 4 || gotRows["id:1"].Line != 2 || gotRows["id:2"].Line != 3 || !gotRows["id:3"].Stored {
+		t.Errorf("rows = %+v", gotRows)
+	}
+	if len(gotAccounts) != 2 || gotAccounts["ann@example.com"].GivenName != "Ann" || !gotAccounts["bob@example.com"].Suspended {
+		t.Errorf("accounts = %+v; want ann (stored row) and bob (queued row), nobody else", gotAccounts)
+	}
+}

@@ -109,6 +109,15 @@ const rowUpsert = `INSERT INTO rows (` + rowColumns + `, updated_at) VALUES (?, 
 			user_id = excluded.user_id, password = excluded.password, reported_run = excluded.reported_run,
 			updated_at = excluded.updated_at`
 
+// rowUpsertNew is rowUpsert for a row without status, error, account,
+// password or report yet: those columns take their defaults.
+const rowUpsertNew = `INSERT INTO rows (identity, run_id, line, external_id, firstname, lastname, email, org_unit, groups, state, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (identity) DO UPDATE SET run_id = excluded.run_id, line = excluded.line, external_id = excluded.external_id,
+			firstname = excluded.firstname, lastname = excluded.lastname, email = excluded.email, org_unit = excluded.org_unit,
+			groups = excluded.groups, state = excluded.state, status = '', error = '', user_id = '', password = 'none',
+			reported_run = 0, updated_at = excluded.updated_at`
+
 // SaveRows inserts or replaces rows. The writes are batched, as SaveRow's,
 // and queued (see behind.go): the rows are seen at once by Row and RowsOf.
 func (j *Journal) SaveRows(ctx context.Context, rows []*Row) error {
@@ -158,25 +167,29 @@ func (j *Journal) FinishRows(ctx context.Context, rows []*Row) error {
 		}
 	}
 	now := timestamp(j.opts.Now())
-	return j.write(ctx, batched, func() error {
-		for len(stored) > 0 {
-			chunk := stored[:min(len(stored), rowsPerStatement)]
-			stored = stored[len(chunk):]
-			args := make([]any, 0, 1+14*len(chunk))
-			args = append(args, now)
-			for _, r := range chunk {
-				if r.Password == "" {
-					r.Password = PasswordNone
-				}
-				args = append(args, r.Identity, r.RunID, r.Line, r.FirstName, r.LastName, string(r.State), r.Status, r.Error,
-					string(r.Password), r.ReportedRun, r.Email, r.OrgUnit, strings.Join(r.Groups, ";"), r.UserID)
+	// A write per statement: the connection is free for lookups in
+	// between.
+	for len(stored) > 0 {
+		chunk := stored[:min(len(stored), rowsPerStatement)]
+		stored = stored[len(chunk):]
+		args := make([]any, 0, 1+14*len(chunk))
+		args = append(args, now)
+		for _, r := range chunk {
+			if r.Password == "" {
+				r.Password = PasswordNone
 			}
-			if _, err := j.exec(ctx, rowFinish(len(chunk)), args...); err != nil {
-				return fmt.Errorf("record %d rows from %s (line %d) as finished: %w", len(chunk), chunk[0].Identity, chunk[0].Line, err)
-			}
+			args = append(args, r.Identity, r.RunID, r.Line, r.FirstName, r.LastName, string(r.State), r.Status, r.Error,
+				string(r.Password), r.ReportedRun, r.Email, r.OrgUnit, strings.Join(r.Groups, ";"), r.UserID)
 		}
-		return nil
-	})
+		err := j.write(ctx, batched, func() error {
+			_, err := j.exec(ctx, rowFinish(len(chunk)), args...)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("record %d rows from %s (line %d) as finished: %w", len(chunk), chunk[0].Identity, chunk[0].Line, err)
+		}
+	}
+	return nil
 }
 
 // RowsOf returns the rows of the journal with the given identities, by
@@ -184,33 +197,62 @@ func (j *Journal) FinishRows(ctx context.Context, rows []*Row) error {
 // hold cost nothing, and rows whose save is queued are answered from the
 // queue.
 func (j *Journal) RowsOf(ctx context.Context, identities []string) (map[string]Row, error) {
-	out := make(map[string]Row, len(identities))
+	rows, _, err := j.rowsOf(ctx, identities, false)
+	return rows, err
+}
+
+// RowsAndAccountsOf is RowsOf, and the accounts on record (Account) of the
+// rows that have one, by lowercased address, read with them.
+func (j *Journal) RowsAndAccountsOf(ctx context.Context, identities []string) (map[string]Row, map[string]Account, error) {
+	return j.rowsOf(ctx, identities, true)
+}
+
+// rowAccountJoin is what rowsOf reads besides a row when it reads its
+// account too: whether there is one, and its columns.
+const rowAccountJoin = `, a.email IS NOT NULL, coalesce(a.email, ''), coalesce(a.id, ''), coalesce(a.org_unit, ''),
+	coalesce(a.suspended, 0), coalesce(a.suspension_reason, ''), coalesce(a.admin, 0), coalesce(a.given_name, ''),
+	coalesce(a.family_name, ''), coalesce(a.fields, '{}')
+	FROM rows LEFT JOIN accounts a ON rows.user_id != '' AND a.email = lower(rows.email)`
+
+func (j *Journal) rowsOf(ctx context.Context, identities []string, withAccounts bool) (map[string]Row, map[string]Account, error) {
+	rows := make(map[string]Row, len(identities))
+	var accounts map[string]Account
+	if withAccounts {
+		accounts = map[string]Account{}
+	}
 	if err := j.buildFilter(ctx, rowKeys); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var ask []any
+	var queuedEmails []string // of queued rows with an account
 	j.mem.Lock()
 	if err := j.usableMemLocked(); err != nil {
 		j.mem.Unlock()
-		return nil, err
+		return nil, nil, err
 	}
 	for _, id := range identities {
 		if q, ok := j.queue.rows[id]; ok {
-			out[id] = q.row
+			rows[id] = q.row
+			if q.row.UserID != "" && q.row.Email != "" {
+				queuedEmails = append(queuedEmails, q.row.Email)
+			}
 		} else if j.mayHoldMemLocked(rowKeys, id) {
 			ask = append(ask, id)
 		}
 	}
 	j.mem.Unlock()
-	if len(ask) == 0 {
-		return out, nil
+	if len(ask) == 0 && (!withAccounts || len(queuedEmails) == 0) {
+		return rows, accounts, nil
+	}
+	query := "SELECT " + rowColumns + " FROM rows WHERE identity IN "
+	if withAccounts {
+		query = "SELECT " + qualified("rows", rowColumns) + rowAccountJoin + " WHERE rows.identity IN "
 	}
 	err := j.lookup(func() error {
 		for len(ask) > 0 {
 			chunk := ask[:min(len(ask), rowsPerStatement)]
 			ask = ask[len(chunk):]
-			query := "SELECT " + rowColumns + " FROM rows WHERE identity IN (" + placeholders(len(chunk)) + ")"
-			s, err := j.stmt(ctx, query)
+			s, err := j.stmt(ctx, query+"("+placeholders(len(chunk))+")")
 			if err != nil {
 				return err
 			}
@@ -219,20 +261,59 @@ func (j *Journal) RowsOf(ctx context.Context, identities []string) (map[string]R
 				return fmt.Errorf("read rows: %w", err)
 			}
 			for q.Next() {
-				r, err := scanRow(q)
+				r, a, err := scanRowAndAccount(q, withAccounts)
 				if err != nil {
 					q.Close()
 					return fmt.Errorf("read rows: %w", err)
 				}
-				out[r.Identity] = r
+				rows[r.Identity] = r
+				if a != nil {
+					accounts[a.Email] = *a
+				}
 			}
 			if err := q.Close(); err != nil {
 				return fmt.Errorf("read rows: %w", err)
 			}
 		}
+		if withAccounts {
+			return j.accountsOfLocked(ctx, queuedEmails, accounts)
+		}
 		return nil
 	})
-	return out, err
+	return rows, accounts, err
+}
+
+// scanRowAndAccount scans a row, and its account when withAccounts says
+// the result has one (see rowAccountJoin); the account is nil when the
+// row has none.
+func scanRowAndAccount(q *sql.Rows, withAccounts bool) (Row, *Account, error) {
+	if !withAccounts {
+		r, err := scanRow(q)
+		return r, nil, err
+	}
+	var r Row
+	var a Account
+	var groups string
+	var hasAccount bool
+	err := q.Scan(&r.Identity, &r.RunID, &r.Line, &r.ExternalID, &r.FirstName, &r.LastName, &r.Email, &r.OrgUnit,
+		&groups, &r.State, &r.Status, &r.Error, &r.UserID, &r.Password, &r.ReportedRun,
+		&hasAccount, &a.Email, &a.ID, &a.OrgUnit, &a.Suspended, &a.SuspensionReason, &a.Admin, &a.GivenName, &a.FamilyName, &a.Fields)
+	if err != nil {
+		return Row{}, nil, err
+	}
+	if groups != "" {
+		r.Groups = strings.Split(groups, ";")
+	}
+	r.Stored = true
+	if !hasAccount {
+		return r, nil, nil
+	}
+	return r, &a, nil
+}
+
+// qualified prefixes each of a list of columns with table.
+func qualified(table, columns string) string {
+	return table + "." + strings.ReplaceAll(columns, ", ", ", "+table+".")
 }
 
 // Rows calls fn for every row, ordered by run and line, until fn returns
