@@ -87,13 +87,22 @@ type place struct {
 	create  map[string]bool // the groups run may create when missing
 }
 
+// mayCreate notes that run may create the group at addr when it is
+// missing.
+func (pl *place) mayCreate(addr string) {
+	if pl.create == nil {
+		pl.create = map[string]bool{}
+	}
+	pl.create[addr] = true
+}
+
 // of returns the place of a valid record. A group in another domain than
 // the job's (and groups.domains), or on the reserved list, is an error
 // naming it: a cell must not make anyone a member of postmaster@ or of a
 // group elsewhere.
 func (p *placement) of(rec input.Record) (place, error) {
 	fields := rec.Fields()
-	pl := place{orgUnit: rec.OrgUnit, create: map[string]bool{}}
+	pl := place{orgUnit: rec.OrgUnit}
 	ouTemplate, addition := p.orgUnit, p.addition
 	if rp, ok := p.roles[strings.ToLower(rec.Custom["role"])]; ok {
 		if rp.orgUnit != nil {
@@ -121,7 +130,7 @@ func (p *placement) of(rec input.Record) (place, error) {
 		}
 		pl.groups = append(pl.groups, addr)
 		if p.create.matches(addr, p.domain) {
-			pl.create[addr] = true
+			pl.mayCreate(addr)
 		}
 	}
 	for _, t := range addition {
@@ -139,7 +148,7 @@ func (p *placement) of(rec input.Record) (place, error) {
 		}
 		pl.groups = append(pl.groups, addr)
 		if p.create.Templates {
-			pl.create[addr] = true
+			pl.mayCreate(addr)
 		}
 	}
 	slices.Sort(pl.groups)

@@ -23,14 +23,16 @@ import (
 // is not one of those lookups. A queued write lost in a crash is lost as
 // an uncommitted batched write is.
 
-// Queue bounds: the applier is woken once wakeAt writes wait; a writer
-// waits for room once maxQueued do, so memory stays flat when SQLite is
-// the slower of the two. applyTurn is how many writes the applier applies
-// per hold of j.mu: a lookup that needs SQL waits for at most that many.
+// Queue bounds: the applier is woken once wakeAt writes wait (fewer wait
+// for the next commit, read or heartbeat, within maxDelay); a writer waits
+// for room once maxQueued do, so memory stays flat when SQLite is the
+// slower of the two. applyTurn is how many writes the applier applies per
+// hold of j.mu; a lookup waiting for j.mu gets it after the current
+// write. Long turns keep the two goroutines from trading places too often.
 const (
-	wakeAt    = 64
-	maxQueued = 8192
-	applyTurn = 64
+	wakeAt    = 2048
+	maxQueued = 16384
+	applyTurn = 1024
 )
 
 // A queuedWrite is one write waiting to be applied: a row to save or a name
@@ -43,24 +45,18 @@ type queuedWrite struct {
 
 type heldName struct{ name, owner string }
 
-// queuedRow is the latest queued save of a row.
-type queuedRow struct {
-	seq uint64
-	row Row
-}
-
 // writeQueue is the journal's queue of writes not yet applied, and the
 // overlay through which lookups see them. It is guarded by j.mem.
 type writeQueue struct {
 	writes []queuedWrite
-	rows   map[string]queuedRow // by identity
-	holds  map[string]string    // name → owner
+	rows   map[string]queuedWrite // the latest queued save of each row, by identity
+	holds  map[string]string      // name → owner
 	seq    uint64
 	wake   chan struct{} // the applier's alarm; nil when no applier runs
 }
 
 func newWriteQueue() writeQueue {
-	return writeQueue{rows: map[string]queuedRow{}, holds: map[string]string{}}
+	return writeQueue{rows: map[string]queuedWrite{}, holds: map[string]string{}}
 }
 
 // enqueue queues w, after overlay has shown it to lookups; both run with
@@ -88,7 +84,7 @@ func (j *Journal) enqueue(w queuedWrite, overlay func() bool) error {
 	j.queue.seq++
 	w.seq = j.queue.seq
 	if w.row != nil {
-		j.queue.rows[w.row.Identity] = queuedRow{seq: w.seq, row: *w.row}
+		j.queue.rows[w.row.Identity] = w
 	}
 	j.queue.writes = append(j.queue.writes, w)
 	if len(j.queue.writes) >= wakeAt {

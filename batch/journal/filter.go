@@ -157,17 +157,40 @@ func (j *Journal) mayHoldMemLocked(ks keySet, key string) bool {
 	return f == nil || f.mayHave(key)
 }
 
+// lockMem locks j.mem for a lookup once the filters of sets are built,
+// and returns with it held unless the journal cannot be used. The caller
+// unlocks j.mem.
+func (j *Journal) lockMem(ctx context.Context, sets ...keySet) error {
+	for {
+		j.mem.Lock()
+		if err := j.usableMemLocked(); err != nil {
+			j.mem.Unlock()
+			return err
+		}
+		missing := -1
+		for i, ks := range sets {
+			if j.filters[ks.name] == nil {
+				missing = i
+				break
+			}
+		}
+		if missing < 0 {
+			return nil
+		}
+		j.mem.Unlock()
+		if err := j.buildFilter(ctx, sets[missing]); err != nil {
+			return err
+		}
+	}
+}
+
 // mayHold reports whether the set ks may hold key, building its filter
 // if needed: false means certainly not.
 func (j *Journal) mayHold(ctx context.Context, ks keySet, key string) (bool, error) {
-	if err := j.buildFilter(ctx, ks); err != nil {
+	if err := j.lockMem(ctx, ks); err != nil {
 		return false, err
 	}
-	j.mem.Lock()
 	defer j.mem.Unlock()
-	if err := j.usableMemLocked(); err != nil {
-		return false, err
-	}
 	return j.mayHoldMemLocked(ks, key), nil
 }
 

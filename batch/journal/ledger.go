@@ -19,12 +19,7 @@ var _ naming.Ledger = (*Journal)(nil)
 // Most answers come from memory: a hold still queued, the filter of held
 // names (most candidates are held by nobody), a recent holder.
 func (j *Journal) Holder(ctx context.Context, name string) (string, error) {
-	if err := j.buildFilter(ctx, heldNames); err != nil {
-		return "", err
-	}
-	j.mem.Lock()
-	if err := j.usableMemLocked(); err != nil {
-		j.mem.Unlock()
+	if err := j.lockMem(ctx, heldNames); err != nil {
 		return "", err
 	}
 	if owner, ok := j.queue.holds[name]; ok {

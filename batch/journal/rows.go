@@ -220,19 +220,14 @@ func (j *Journal) rowsOf(ctx context.Context, identities []string, withAccounts 
 	if withAccounts {
 		accounts = map[string]Account{}
 	}
-	if err := j.buildFilter(ctx, rowKeys); err != nil {
-		return nil, nil, err
-	}
 	var ask []any
 	var queuedEmails []string // of queued rows with an account
-	j.mem.Lock()
-	if err := j.usableMemLocked(); err != nil {
-		j.mem.Unlock()
+	if err := j.lockMem(ctx, rowKeys); err != nil {
 		return nil, nil, err
 	}
 	for _, id := range identities {
 		if q, ok := j.queue.rows[id]; ok {
-			rows[id] = q.row
+			rows[id] = *q.row
 			if q.row.UserID != "" && q.row.Email != "" {
 				queuedEmails = append(queuedEmails, q.row.Email)
 			}

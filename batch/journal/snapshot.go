@@ -114,10 +114,13 @@ func (j *Journal) Snapshot(ctx context.Context) (Snapshot, error) {
 // NameTaken reports whether the snapshot holds name. With the journal's
 // reservations it answers naming's "is this taken?" without a remote call.
 func (j *Journal) NameTaken(ctx context.Context, name string) (bool, error) {
-	if may, err := j.mayHold(ctx, snapshotNames, name); err != nil || !may {
+	if err := j.lockMem(ctx, snapshotNames); err != nil {
 		return false, err
 	}
-	j.mem.Lock()
+	if !j.mayHoldMemLocked(snapshotNames, name) {
+		j.mem.Unlock()
+		return false, nil
+	}
 	taken, known := j.taken.get(name)
 	j.mem.Unlock()
 	if known {
