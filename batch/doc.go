@@ -26,6 +26,14 @@
 // that move it are one state machine, in rowstate.go; every change of a
 // row's state goes through its record function, which journals it.
 //
+// The reader is the pipeline's critical path. What it journals for every
+// row (the row read or named, the names held) the journal applies on a
+// goroutine of its own (journal/behind.go), so SQLite works on the second
+// core while the reader names the next rows; it reads the journal's rows
+// of the records ahead, with their accounts, in one query per 128. In a
+// plan, a row whose org unit and groups are known is planned by the
+// reader itself, without a worker.
+//
 // The reader stops taking rows when the context is cancelled (SIGINT,
 // SIGTERM) or the directory refuses the job itself; workers finish their
 // calls under a context that outlives it by a grace period, so that their
