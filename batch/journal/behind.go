@@ -1,9 +1,11 @@
 package journal
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -51,18 +53,26 @@ type writeQueue struct {
 	writes []queuedWrite
 	rows   map[string]queuedWrite // the latest queued save of each row, by identity
 	holds  map[string]string      // name → owner
-	seq    uint64
-	wake   chan struct{} // the applier's alarm; nil when no applier runs
+	seq    uint64                 // of the last write queued
+	// holdsApplied counts the holds applied: a Hold that looked the name
+	// up before one was applied looks again (see Hold).
+	holdsApplied uint64
+	closing      bool          // Close has begun: nothing more is queued
+	wake         chan struct{} // the applier's alarm; nil when no applier runs
 }
 
 func newWriteQueue() writeQueue {
 	return writeQueue{rows: map[string]queuedWrite{}, holds: map[string]string{}}
 }
 
+// errRetry is what an overlay returns for enqueue to give up without
+// queueing, so that its caller looks again.
+var errRetry = errors.New("look again")
+
 // enqueue queues w, after overlay has shown it to lookups; both run with
-// j.mem held, and overlay may refuse w by returning false. It waits for
-// room when the queue is full.
-func (j *Journal) enqueue(w queuedWrite, overlay func() bool) error {
+// j.mem held, and overlay may refuse w with an error (errRetry, or why).
+// It waits for room when the queue is full.
+func (j *Journal) enqueue(w queuedWrite, overlay func() error) error {
 	if j.opts.ReadOnly {
 		return errors.New("journal is open read-only")
 	}
@@ -72,14 +82,17 @@ func (j *Journal) enqueue(w queuedWrite, overlay func() bool) error {
 		if err := j.usableMemLocked(); err != nil {
 			return err
 		}
+		if j.queue.closing {
+			return ErrClosed
+		}
 		if len(j.queue.writes) < maxQueued {
 			break
 		}
 		j.wakeApplierMemLocked()
 		j.room.Wait()
 	}
-	if !overlay() {
-		return nil
+	if err := overlay(); err != nil {
+		return err
 	}
 	j.queue.seq++
 	w.seq = j.queue.seq
@@ -117,7 +130,8 @@ func (j *Journal) usableMemLocked() error {
 }
 
 // applyQueued runs on its own goroutine for as long as the journal is open,
-// applying queued writes whenever it is woken.
+// applying queued writes whenever it is woken. Between two writes it lets
+// a waiting lookup have the connection.
 func (j *Journal) applyQueued() {
 	defer j.appliers.Done()
 	ctx := context.Background()
@@ -127,7 +141,7 @@ func (j *Journal) applyQueued() {
 			more := false
 			if !j.closed {
 				var err error
-				more, err = j.drainLocked(ctx, applyTurn)
+				more, err = j.drainLocked(ctx, applyTurn, math.MaxUint64, true)
 				if err != nil && !errors.Is(err, ErrClosed) {
 					j.logger.Error("journal write failed", "err", err)
 				}
@@ -140,31 +154,45 @@ func (j *Journal) applyQueued() {
 	}
 }
 
-// drainAllLocked applies every queued write. j.mu must be held.
+// drainAllLocked applies every write queued so far; writes queued while
+// it works wait for the next drain, so that a busy writer cannot keep it
+// going forever. j.mu must be held.
 func (j *Journal) drainAllLocked(ctx context.Context) error {
+	j.mem.Lock()
+	upto := j.queue.seq
+	j.mem.Unlock()
 	for {
-		more, err := j.drainLocked(ctx, maxQueued)
+		more, err := j.drainLocked(ctx, maxQueued, upto, false)
 		if err != nil || !more {
 			return err
 		}
 	}
 }
 
-// drainLocked applies up to n queued writes, oldest first, in the open
-// transaction, and reports whether more wait. A write that fails leaves
-// the journal broken: the writes queued after it are dropped, and every
-// later call returns the error. j.mu must be held.
-func (j *Journal) drainLocked(ctx context.Context, n int) (bool, error) {
+// drainLocked applies up to n queued writes, oldest first and none queued
+// after upto, in the open transaction, and reports whether more of those
+// wait. With yield, it stops early for a lookup waiting for j.mu. A write
+// that fails breaks the journal: the open transaction is rolled back (its
+// grouped writes' waiters get the error), the writes queued after it are
+// dropped, and every later call returns the error. j.mu must be held.
+func (j *Journal) drainLocked(ctx context.Context, n int, upto uint64, yield bool) (bool, error) {
 	j.mem.Lock()
-	if err := j.usableMemLocked(); err != nil || len(j.queue.writes) == 0 {
+	if err := j.usableMemLocked(); err != nil {
 		j.mem.Unlock()
 		if errors.Is(err, ErrClosed) {
 			err = nil // Close applied the queue
 		}
 		return false, err
 	}
-	batch := j.queue.writes[:min(n, len(j.queue.writes))]
+	count := 0
+	for count < min(n, len(j.queue.writes)) && j.queue.writes[count].seq <= upto {
+		count++
+	}
+	batch := j.queue.writes[:count]
 	j.mem.Unlock()
+	if count == 0 {
+		return false, nil
+	}
 
 	var err error
 	applied := 0
@@ -174,13 +202,24 @@ func (j *Journal) drainLocked(ctx context.Context, n int) (bool, error) {
 			break
 		}
 		applied++
-		if j.lookups.Load() > 0 {
+		j.appliedSeq = w.seq
+		if yield && j.lookups.Load() > 0 {
 			break // a lookup waits for j.mu: it goes first
 		}
+	}
+	if err != nil && j.tx {
+		// A statement error leaves the transaction open, with the writes
+		// before this one and perhaps an intent waiting for its commit.
+		j.rollbackLocked(ctx, err)
 	}
 
 	j.mem.Lock()
 	defer j.mem.Unlock()
+	if err != nil || j.broken != nil {
+		// The transaction, and the queue with it, are gone.
+		j.breakMemLocked(cmp.Or(err, j.broken))
+		return false, j.broken
+	}
 	for _, w := range batch[:applied] {
 		if w.row != nil {
 			if q, ok := j.queue.rows[w.row.Identity]; ok && q.seq == w.seq {
@@ -189,6 +228,7 @@ func (j *Journal) drainLocked(ctx context.Context, n int) (bool, error) {
 		}
 		if h := w.hold; h != nil {
 			delete(j.queue.holds, h.name)
+			j.queue.holdsApplied++
 			// The holder of a name many people share is looked up again.
 			j.holders.put(h.name, h.owner)
 		}
@@ -198,11 +238,7 @@ func (j *Journal) drainLocked(ctx context.Context, n int) (bool, error) {
 		j.queue.writes = nil // let the backing array go
 	}
 	j.room.Broadcast()
-	if err != nil {
-		j.breakMemLocked(err)
-		return false, j.broken
-	}
-	return len(j.queue.writes) > 0, nil
+	return len(j.queue.writes) > 0 && j.queue.writes[0].seq <= upto, nil
 }
 
 // breakMemLocked marks the journal unusable after err lost writes it had

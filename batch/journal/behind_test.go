@@ -5,7 +5,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // A queued write is seen by the lookups of what it concerns before it is
@@ -129,7 +132,7 @@ func TestJournal_aFailedQueuedWriteBreaksTheJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Past Hold's own check, as a bug would be: the name is held.
-	if err := j.enqueue(queuedWrite{hold: &heldName{name: "ana.lima", owner: "id:2"}}, func() bool { return true }); err != nil {
+	if err := j.enqueue(queuedWrite{hold: &heldName{name: "ana.lima", owner: "id:2"}}, func() error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	err := j.Commit(ctx)
@@ -189,5 +192,149 @@ func TestRecent_keepsWhatIsUsed(t *testing.T) {
 	}
 	if len(r.m) != recentSize {
 		t.Errorf("%d entries, want the bound, %d", len(r.m), recentSize)
+	}
+}
+
+// A commit that fails while the queue is being applied breaks the journal
+// and says so; it does not take the process down.
+func TestJournal_commitFailingMidDrainBreaksTheJournal(t *testing.T) {
+	ctx := t.Context()
+	j := openTest(t, filepath.Join(t.TempDir(), "a.journal"), Options{})
+	run, err := j.StartRun(ctx, Run{InputPath: "in.csv", InputHash: "h", Fingerprint: "f", ReportPath: "r.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.mu.Lock()
+	if _, err := j.conn.ExecContext(ctx, "DROP TABLE counters"); err != nil { // the counters' save fails at the batch limit
+		t.Fatal(err)
+	}
+	j.mu.Unlock()
+	if err := j.SetCounter(ctx, "john#smith", 2); err != nil {
+		t.Fatal(err)
+	}
+	for i := range maxBatch + 100 {
+		if err := j.SaveRow(ctx, Row{Identity: fmt.Sprint("id:", i), RunID: run.ID, Line: i + 2, State: Pending}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.Commit(ctx); err == nil || !strings.Contains(err.Error(), "lost writes") {
+		t.Errorf("Commit = %v, want the journal broken", err)
+	}
+	if _, _, err := j.Row(ctx, "id:1"); err == nil {
+		t.Error("a broken journal answered a lookup")
+	}
+}
+
+// A queued write the database refuses after an intent was written, and
+// before it was committed, fails the intent: its caller does not wait for
+// a commit that will never come.
+func TestJournal_aFailedQueuedWriteFailsTheIntentBeforeIt(t *testing.T) {
+	ctx := t.Context()
+	var j *Journal
+	var inject atomic.Bool
+	now := func() time.Time {
+		if inject.CompareAndSwap(true, false) {
+			// Queued after the intent's own drain: a row of a run that
+			// does not exist, refused by its foreign key.
+			if err := j.SaveRow(ctx, Row{Identity: "id:bad", RunID: 999, Line: 1, State: Pending}); err != nil {
+				panic(err)
+			}
+		}
+		return time.Now()
+	}
+	j = openTest(t, filepath.Join(t.TempDir(), "a.journal"), Options{Now: now})
+	run, err := j.StartRun(ctx, Run{InputPath: "in.csv", InputHash: "h", Fingerprint: "f", ReportPath: "r.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.SaveRow(ctx, Row{Identity: "id:1", RunID: run.ID, Line: 2, State: Named}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		inject.Store(true)
+		_, err := j.Intent(ctx, "id:1", CreateUser, "ana@example.com")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("the intent succeeded, though the transaction it was in was lost")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the intent still waits for its commit 10s after the journal broke")
+	}
+}
+
+// Every write queued before Close returns is on disk after it: a write
+// that comes too late is refused, never accepted and lost.
+func TestJournal_closeKeepsWhatItAccepted(t *testing.T) {
+	ctx := t.Context()
+	for it := range 20 {
+		path := filepath.Join(t.TempDir(), fmt.Sprint(it, ".journal"))
+		j, err := Open(ctx, path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run, err := j.StartRun(ctx, Run{InputPath: "in.csv", InputHash: "h", Fingerprint: "f", ReportPath: "r.csv"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		accepted := 0
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				if err := j.SaveRow(ctx, Row{Identity: fmt.Sprint("id:", i), RunID: run.ID, Line: i + 2, State: Pending}); err != nil {
+					return
+				}
+				accepted++
+				time.Sleep(20 * time.Microsecond)
+			}
+		})
+		time.Sleep(5 * time.Millisecond)
+		j.Close()
+		wg.Wait()
+		if n := committed(t, path, "SELECT count(*) FROM rows"); n != accepted {
+			t.Fatalf("iteration %d: %d saves accepted, %d rows on disk", it, accepted, n)
+		}
+	}
+}
+
+// A commit applies what was queued before it, not what a busy writer
+// keeps queueing while it works.
+func TestJournal_commitIsNotStarvedByAWriter(t *testing.T) {
+	ctx := t.Context()
+	j := openTest(t, filepath.Join(t.TempDir(), "a.journal"), Options{})
+	run, err := j.StartRun(ctx, Run{InputPath: "in.csv", InputHash: "h", Fingerprint: "f", ReportPath: "r.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.RowsOf(ctx, []string{"id:x"}); err != nil { // builds the filter: no save needs the connection
+		t.Fatal(err)
+	}
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer stop.Store(true)
+	wg.Go(func() {
+		for i := 0; !stop.Load(); i++ {
+			if j.SaveRow(ctx, Row{Identity: fmt.Sprint("id:", i), RunID: run.ID, Line: i + 2, State: Pending}) != nil {
+				return
+			}
+		}
+	})
+	time.Sleep(50 * time.Millisecond)
+	done := make(chan error, 1)
+	go func() { done <- j.Commit(ctx) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Error(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Commit has not returned after 10s while a writer keeps queueing")
 	}
 }

@@ -145,9 +145,31 @@ func (j *Journal) buildFilter(ctx context.Context, ks keySet) error {
 		if err := q.Err(); err != nil {
 			return fmt.Errorf("read %s: %w", ks.name, err)
 		}
+		// Writes queued since read applied the queue are in neither the
+		// table nor a filter yet.
+		j.noteQueuedMemLocked(ks, f)
 		j.filters[ks.name] = f
 		return nil
 	})
+}
+
+// noteQueuedMemLocked adds to f the keys of ks that queued writes add.
+// j.mem must be held.
+func (j *Journal) noteQueuedMemLocked(ks keySet, f *filter) {
+	switch ks {
+	case rowKeys:
+		for id := range j.queue.rows {
+			f.add(id)
+		}
+	case heldNames:
+		for name := range j.queue.holds {
+			f.add(name)
+		}
+	case holdingOwners:
+		for _, owner := range j.queue.holds {
+			f.add(owner)
+		}
+	}
 }
 
 // mayHoldMemLocked reports whether the set ks may hold key: false means

@@ -136,6 +136,7 @@ func (j *Journal) renew(ctx context.Context) error {
 			if j.broken == nil {
 				j.broken = ErrLeaseLost // nothing may be queued any more
 			}
+			j.room.Broadcast()
 			j.mem.Unlock()
 			return ErrLeaseLost
 		}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -43,13 +42,14 @@ func (j *Journal) Holder(ctx context.Context, name string) (string, error) {
 		if err := q.Scan(&owner); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("read reservation %q: %w", name, err)
 		}
+		if owner != "" {
+			// With j.mu held: no write of the name can come in between.
+			j.mem.Lock()
+			j.holders.put(name, owner)
+			j.mem.Unlock()
+		}
 		return nil
 	})
-	if err == nil && owner != "" {
-		j.mem.Lock()
-		j.holders.put(name, owner)
-		j.mem.Unlock()
-	}
 	return owner, err
 }
 
@@ -59,25 +59,38 @@ func (j *Journal) Holder(ctx context.Context, name string) (string, error) {
 // since that starts with a durable Intent.
 func (j *Journal) Hold(ctx context.Context, name, owner string) error {
 	name = strings.ToLower(name)
-	held, err := j.Holder(ctx, name)
-	if err == nil && held == "" {
-		err = j.enqueue(queuedWrite{hold: &heldName{name: name, owner: owner}}, func() bool {
-			if held = j.queue.holds[name]; held != "" {
-				return false
-			}
-			j.queue.holds[name] = owner
-			j.noteMemLocked(heldNames, name)
-			j.noteMemLocked(holdingOwners, owner)
-			return true
-		})
+	for {
+		// A hold of the same name applied between the look and the queueing
+		// would be in neither: then look again.
+		j.mem.Lock()
+		applied := j.queue.holdsApplied
+		j.mem.Unlock()
+		held, err := j.Holder(ctx, name)
+		if err == nil && held != "" {
+			err = fmt.Errorf("%q is held already, by %s", name, held)
+		}
+		if err == nil {
+			err = j.enqueue(queuedWrite{hold: &heldName{name: name, owner: owner}}, func() error {
+				if held := j.queue.holds[name]; held != "" {
+					return fmt.Errorf("%q is held already, by %s", name, held)
+				}
+				if j.queue.holdsApplied != applied {
+					return errRetry
+				}
+				j.queue.holds[name] = owner
+				j.noteMemLocked(heldNames, name)
+				j.noteMemLocked(holdingOwners, owner)
+				return nil
+			})
+		}
+		switch {
+		case errors.Is(err, errRetry):
+			continue
+		case err != nil:
+			return fmt.Errorf("reserve %q for %s: %w", name, owner, err)
+		}
+		return nil
 	}
-	if err == nil && held != "" {
-		err = fmt.Errorf("%q is held already, by %s", name, held)
-	}
-	if err != nil {
-		return fmt.Errorf("reserve %q for %s: %w", name, owner, err)
-	}
-	return nil
 }
 
 // Counter returns the next number to try for a [#] base, 0 when unset. It
@@ -88,11 +101,10 @@ func (j *Journal) Counter(ctx context.Context, base string) (int, error) {
 		j.mem.Unlock()
 		return 0, err
 	}
-	next, dirty := j.dirtyCounters[base]
+	moved, dirty := j.dirtyCounters[base]
+	next := moved.next
 	if !dirty {
-		var ok bool
-		next, ok = j.counters.get(base)
-		dirty = ok
+		next, dirty = j.counters.get(base)
 	}
 	j.mem.Unlock()
 	if dirty {
@@ -106,17 +118,22 @@ func (j *Journal) Counter(ctx context.Context, base string) (int, error) {
 		if err := q.Scan(&next); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("read counter %q: %w", base, err)
 		}
+		// With j.mu held: no commit can save the counter in between.
+		j.mem.Lock()
+		if _, moved := j.dirtyCounters[base]; !moved {
+			j.counters.put(base, next)
+		}
+		j.mem.Unlock()
 		return nil
 	})
-	if err != nil {
-		return 0, err
-	}
-	j.mem.Lock()
-	if _, moved := j.dirtyCounters[base]; !moved {
-		j.counters.put(base, next)
-	}
-	j.mem.Unlock()
-	return next, nil
+	return next, err
+}
+
+// A movedCounter is a counter moved since the last commit: where to, and
+// the last write queued when it moved (see flushCountersLocked).
+type movedCounter struct {
+	next  int
+	after uint64
 }
 
 // SetCounter records the next number to try for a [#] base. It implements
@@ -129,29 +146,49 @@ func (j *Journal) SetCounter(_ context.Context, base string, next int) error {
 	if err := j.usableMemLocked(); err != nil {
 		return err
 	}
-	j.dirtyCounters[base] = next
+	j.dirtyCounters[base] = movedCounter{next: next, after: j.queue.seq}
 	return nil
 }
 
+// countersToFlush reports whether flushCountersLocked has a counter to
+// save. j.mu must be held.
+func (j *Journal) countersToFlush() bool {
+	j.mem.Lock()
+	defer j.mem.Unlock()
+	for _, m := range j.dirtyCounters {
+		if m.after <= j.appliedSeq {
+			return true
+		}
+	}
+	return false
+}
+
 // flushCountersLocked writes the counters that moved since the last
-// commit. j.mu must be held, in a transaction.
+// commit, except those that moved after a write still queued: saved
+// before that write, they would be ahead of what the journal holds. j.mu
+// must be held, in a transaction.
 func (j *Journal) flushCountersLocked(ctx context.Context) error {
 	j.mem.Lock()
-	moved := maps.Clone(j.dirtyCounters)
+	moved := map[string]movedCounter{}
+	for base, m := range j.dirtyCounters {
+		if m.after <= j.appliedSeq {
+			moved[base] = m
+		}
+	}
 	j.mem.Unlock()
-	for base, next := range moved {
-		_, err := j.exec(ctx, "INSERT INTO counters (base, next) VALUES (?, ?) ON CONFLICT (base) DO UPDATE SET next = excluded.next", base, next)
+	for base, m := range moved {
+		_, err := j.exec(ctx, "INSERT INTO counters (base, next) VALUES (?, ?) ON CONFLICT (base) DO UPDATE SET next = excluded.next", base, m.next)
 		if err != nil {
 			return fmt.Errorf("save counter %q: %w", base, err)
 		}
 	}
 	j.mem.Lock()
 	defer j.mem.Unlock()
-	for base, next := range moved {
-		if j.dirtyCounters[base] == next {
+	for base, m := range moved {
+		if j.dirtyCounters[base] == m {
 			// Not moved again meanwhile: saved.
 			delete(j.dirtyCounters, base)
-			j.counters.put(base, next)
+			j.counters.put(base, m.next)
 		}
 	}
 	return nil

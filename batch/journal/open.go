@@ -67,17 +67,21 @@ type Journal struct {
 	// lookups counts the lookups waiting for mu: the applier lets them
 	// in between two writes (see drainLocked).
 	lookups atomic.Int32
+	// appliedSeq is the sequence number of the last queued write applied
+	// (see behind.go): a counter that moved after a write still queued is
+	// not saved before that write.
+	appliedSeq uint64
 
 	// mem guards what the journal keeps in memory: the filters and caches
 	// that answer lookups, and the writes queued for the applier (see
 	// behind.go). It is taken alone, or with mu held, never the other way
 	// round: a lookup answered from memory never waits for a statement.
 	mem           sync.Mutex
-	filters       map[string]*filter // negative lookups answered in memory (see filter.go)
-	holders       *recent[string]    // recent holders of names
-	counters      *recent[int]       // recent [#] counters
-	taken         *recent[bool]      // recent answers of NameTaken
-	dirtyCounters map[string]int     // counters moved since the last commit
+	filters       map[string]*filter      // negative lookups answered in memory (see filter.go)
+	holders       *recent[string]         // recent holders of names
+	counters      *recent[int]            // recent [#] counters
+	taken         *recent[bool]           // recent answers of NameTaken
+	dirtyCounters map[string]movedCounter // counters moved since the last commit
 	queue         writeQueue
 	room          *sync.Cond // on mem: the queue has room, or the journal is unusable
 	appliers      sync.WaitGroup
@@ -150,7 +154,7 @@ func Open(ctx context.Context, path string, opts Options) (*Journal, error) {
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
 	j := &Journal{path: abs, opts: opts, logger: logger, stmts: map[string]*sql.Stmt{}, filters: map[string]*filter{},
-		holders: newRecent[string](), counters: newRecent[int](), taken: newRecent[bool](), dirtyCounters: map[string]int{},
+		holders: newRecent[string](), counters: newRecent[int](), taken: newRecent[bool](), dirtyCounters: map[string]movedCounter{},
 		queue: newWriteQueue(), commitAsked: make(chan struct{}, 1)}
 	j.committedCond = sync.NewCond(&j.cmu)
 	j.room = sync.NewCond(&j.mem)
@@ -400,6 +404,9 @@ func (j *Journal) Close() error {
 		return nil
 	}
 	ctx := context.Background()
+	j.mem.Lock()
+	j.queue.closing = true // what is queued from now on would be lost
+	j.mem.Unlock()
 	err := j.commitLocked(ctx)
 	j.closed = true
 	if !j.opts.ReadOnly && err == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -127,9 +128,10 @@ func (j *Journal) SaveRows(ctx context.Context, rows []*Row) error {
 		}
 		r.Stored = true
 		saved := *r
-		err := j.enqueue(queuedWrite{row: &saved}, func() bool {
+		saved.Groups = slices.Clone(r.Groups) // the applier reads it after the caller goes on
+		err := j.enqueue(queuedWrite{row: &saved}, func() error {
 			j.noteMemLocked(rowKeys, r.Identity)
-			return true
+			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("save row %s (line %d): %w", r.Identity, r.Line, err)
@@ -227,7 +229,9 @@ func (j *Journal) rowsOf(ctx context.Context, identities []string, withAccounts 
 	}
 	for _, id := range identities {
 		if q, ok := j.queue.rows[id]; ok {
-			rows[id] = *q.row
+			r := *q.row
+			r.Groups = slices.Clone(r.Groups) // the applier may be reading it
+			rows[id] = r
 			if q.row.UserID != "" && q.row.Email != "" {
 				queuedEmails = append(queuedEmails, q.row.Email)
 			}

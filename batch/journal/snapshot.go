@@ -131,13 +131,15 @@ func (j *Journal) NameTaken(ctx context.Context, name string) (bool, error) {
 		if err != nil {
 			return err
 		}
-		return q.Scan(&taken)
-	})
-	if err == nil {
+		if err := q.Scan(&taken); err != nil {
+			return fmt.Errorf("look up %q in the snapshot: %w", name, err)
+		}
+		// With j.mu held: AddTakenName cannot come in between.
 		j.mem.Lock()
 		j.taken.put(name, taken)
 		j.mem.Unlock()
-	}
+		return nil
+	})
 	return taken, err
 }
 

@@ -206,10 +206,7 @@ func (j *Journal) commitLocked(ctx context.Context) error {
 // commitTxLocked commits the open transaction, and the counters that
 // moved. j.mu must be held.
 func (j *Journal) commitTxLocked(ctx context.Context) error {
-	j.mem.Lock()
-	moved := len(j.dirtyCounters) > 0
-	j.mem.Unlock()
-	if !j.tx && !moved {
+	if !j.tx && !j.countersToFlush() {
 		return nil
 	}
 	if err := j.beginLocked(ctx); err != nil {
@@ -243,8 +240,8 @@ func (j *Journal) rollbackLocked(ctx context.Context, err error) {
 	j.mem.Lock()
 	defer j.mem.Unlock()
 	j.holders, j.counters = newRecent[string](), newRecent[int]()
-	clear(j.dirtyCounters)
 	if lost {
+		clear(j.dirtyCounters)
 		j.breakMemLocked(err)
 	}
 }
