@@ -289,6 +289,9 @@ func (j *Job) newRunner(reader *input.Reader) (*runner, []string, error) {
 		s.columns[field] = reader.Provides(field)
 	}
 	s.provides = reader.Provides
+	if j.Mode == Plan {
+		s.planned = newPlanRows()
+	}
 	s.reserver = naming.NewReserver(naming.Options{
 		Patterns: patterns,
 		Reserved: j.Config.reserved(),

@@ -202,3 +202,20 @@ func readCSV(t *testing.T, path string) [][]string {
 	}
 	return recs
 }
+
+// A plan refuses a duplicate as run does, naming the same earlier line,
+// though it keeps its rows in memory rather than in its journal.
+func TestJob_planRefusesDuplicatesAsRunDoes(t *testing.T) {
+	e := newEnv(t, emulator.Options{}, smallCSV)
+	sum, err := e.run(t.Context(), Plan)
+	if err != nil {
+		t.Fatalf("Plan: %v", err)
+	}
+	if sum.Statuses[report.StatusPlanned] != 4 || sum.Statuses[report.StatusFailed] != 2 {
+		t.Errorf("statuses = %v, want 4 planned, 2 failed", sum.Statuses)
+	}
+	text := strings.Join(flatten(readCSV(t, e.report)), "\n")
+	if want := "line 7: the same ID \"1001\" as line 2"; !strings.Contains(text, want) {
+		t.Errorf("plan report lacks %q:\n%s", want, text)
+	}
+}

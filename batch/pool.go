@@ -25,6 +25,7 @@ type runner struct {
 	journal   *journal.Journal
 	run       journal.Run
 	finisher  *finisher // the finishing stage: report lines, then the journal
+	planned   *planRows // a plan's rows, kept in memory instead of journaled; nil for a run
 	placement *placement
 	// columns are the managed fields besides the names that the file has
 	// a column for: title, department, manager, phone.

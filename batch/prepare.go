@@ -41,6 +41,10 @@ func (s *runner) prepare(ctx context.Context, rec input.Record, prefetch *prefet
 	if line, queued := s.finisher.queued(id.key); queued {
 		return nil, s.reject(ctx, rec, fmt.Sprintf("line:%d", rec.Line), duplicate(rec, line))
 	}
+	if line, planned := s.planned.line(id.key); planned {
+		// A plan's row, kept in memory instead of its journal.
+		return nil, s.reject(ctx, rec, fmt.Sprintf("line:%d", rec.Line), duplicate(rec, line))
+	}
 	row, known, ok := prefetch.take(id.key)
 	var account func(email string) (journal.Account, bool, error)
 	if ok {

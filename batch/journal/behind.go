@@ -32,8 +32,8 @@ import (
 // hold of j.mu; a lookup waiting for j.mu gets it after the current
 // write. Long turns keep the two goroutines from trading places too often.
 const (
-	wakeAt    = 2048
-	maxQueued = 16384
+	wakeAt    = 1024
+	maxQueued = 4096
 	applyTurn = 1024
 )
 

@@ -257,7 +257,7 @@ type recentEntry[V any] struct {
 }
 
 // recentSize bounds each cache: a few MB at most.
-const recentSize = 1 << 16
+const recentSize = 1 << 15
 
 func newRecent[V any]() *recent[V] {
 	return &recent[V]{m: make(map[string]*recentEntry[V]), order: make([]string, 0, recentSize)}
