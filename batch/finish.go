@@ -130,9 +130,7 @@ func (f *finisher) commit(group []finishing) error {
 			rows[i].Password, passwords = journal.PasswordReported, true
 		}
 	}
-	// A plan's journal is a copy thrown away at its end: the transitions
-	// are checked, and nothing reads them back.
-	if err := f.s.recordAll(ctx, rows, evFinished, f.s.job.Mode != Plan); err != nil {
+	if err := f.s.finishRows(ctx, rows); err != nil {
 		return err
 	}
 	f.mu.Lock()
@@ -147,6 +145,32 @@ func (f *finisher) commit(group []finishing) error {
 		// The journal forgets that these passwords are pending only now
 		// that the report holding them is on disk.
 		return f.s.journal.Commit(ctx)
+	}
+	return nil
+}
+
+// finishRows records rows as finished. A plan keeps them in memory as far
+// as it can (planRows), since a later duplicate line must find them there
+// once they are no longer queued; the journal, a copy thrown away at the
+// plan's end, gets only those it cannot keep.
+func (s *runner) finishRows(ctx context.Context, rows []*journal.Row) error {
+	if s.planned == nil {
+		return s.recordAll(ctx, rows, evFinished, true)
+	}
+	if err := s.recordAll(ctx, rows, evFinished, false); err != nil {
+		return err
+	}
+	var rest []*journal.Row
+	for _, r := range rows {
+		if !s.planned.keep(r.Identity, r.Line) {
+			rest = append(rest, r)
+		}
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	if err := s.journal.FinishRows(context.WithoutCancel(ctx), rest); err != nil {
+		return &journalFault{err}
 	}
 	return nil
 }

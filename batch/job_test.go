@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -217,5 +218,40 @@ func TestJob_planRefusesDuplicatesAsRunDoes(t *testing.T) {
 	text := strings.Join(flatten(readCSV(t, e.report)), "\n")
 	if want := "line 7: the same ID \"1001\" as line 2"; !strings.Contains(text, want) {
 		t.Errorf("plan report lacks %q:\n%s", want, text)
+	}
+}
+
+// A plan refuses a duplicate of a row it finished without recording it
+// (skipped: done in an earlier run) as run does, however far apart the two
+// lines are: the finisher has long finished the first when the second
+// comes.
+func TestJob_planRefusesADuplicateOfASkippedRow(t *testing.T) {
+	e := newEnv(t, emulator.Options{}, "First Name,Last Name,Student ID\nAna,Lima,1001\n")
+	if _, err := e.run(t.Context(), Run); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("First Name,Last Name,Student ID\nAna,Lima,1001\n")
+	for i := range 3000 {
+		fmt.Fprintf(&b, "Person,Number%d,%d\n", i, 2000+i)
+	}
+	b.WriteString("Ana,Lima,1001\n")
+	if err := os.WriteFile(e.input, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []Mode{Plan, Run} {
+		name := map[Mode]string{Plan: "plan", Run: "run"}[mode]
+		e.report = filepath.Join(e.dir, name+".report.csv")
+		sum, err := e.run(t.Context(), mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Statuses[report.StatusSkipped] != 1 || sum.Statuses[report.StatusFailed] != 1 {
+			t.Errorf("%s: statuses = %v, want 1 skipped and 1 failed (the duplicate)", name, sum.Statuses)
+		}
+		text := strings.Join(flatten(readCSV(t, e.report)), "\n")
+		if want := `line 3003: the same ID "1001" as line 2`; !strings.Contains(text, want) {
+			t.Errorf("%s: report lacks %q", name, want)
+		}
 	}
 }

@@ -204,17 +204,24 @@ func (s *runner) record(ctx context.Context, r *journal.Row, ev event) error {
 // 16 bytes each, a few MB.
 const planMemory = 1 << 18
 
-// planRows are the rows a plan has read, by identity, with their lines. A
-// plan's journal is a scratch copy that nobody reads once the plan ends;
-// within the plan, the only reader of a row it recorded is a later line
-// with the same identity, which must be refused as a duplicate. Kept here,
-// the first planMemory rows cost the plan no write at all; the rows after
-// them go to the scratch journal as a run's do, so that memory stays
-// bounded however long the file. A nil *planRows (a run) keeps nothing.
+// planRows are the rows a plan has read or finished, by identity, with
+// their lines. A plan's journal is a scratch copy that nobody reads once
+// the plan ends; within the plan, what matters of a row it recorded is
+// that a later line with the same identity is refused as a duplicate.
+// Kept here, the first planMemory rows cost the plan no write at all; the
+// rows after them go to the scratch journal as a run's do, so that memory
+// stays bounded however long the file. A nil *planRows (a run) keeps
+// nothing.
+//
+// What a plan no longer reads back: a record ignored (OneRoster: leaving,
+// or not provisioned) or a OneRoster leaver whose identity an earlier line
+// of the same plan recorded is reported with the scratch journal's older
+// row (its address and names), not with that line's.
 //
 // An identity is kept as a 96-bit fingerprint (two hashes with seeds of
-// this process), not as a string: a third of the memory. Two identities
-// of one plan share a fingerprint with a probability under 1e-18.
+// this process), not as a string: a third of the memory. A new identity
+// is taken for a kept one with a probability under 1e-17 over a million
+// rows.
 type planRows struct {
 	mu       sync.Mutex
 	lines    map[uint64]plannedRow
