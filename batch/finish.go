@@ -149,30 +149,20 @@ func (f *finisher) commit(group []finishing) error {
 	return nil
 }
 
-// finishRows records rows as finished. A plan keeps them in memory as far
-// as it can (planRows), since a later duplicate line must find them there
-// once they are no longer queued; the journal, a copy thrown away at the
-// plan's end, gets only those it cannot keep.
+// finishRows records rows as finished. A plan, whose journal is a copy
+// thrown away at its end, writes nothing: it keeps them in memory as far
+// as planRows has room, since a later duplicate line must find them there
+// once they are no longer queued. (Past that room, a row the plan
+// recorded is in its journal; one it finished at once, skipped or failed
+// before a name, is found only while it is queued.)
 func (s *runner) finishRows(ctx context.Context, rows []*journal.Row) error {
 	if s.planned == nil {
 		return s.recordAll(ctx, rows, evFinished, true)
 	}
-	if err := s.recordAll(ctx, rows, evFinished, false); err != nil {
-		return err
-	}
-	var rest []*journal.Row
 	for _, r := range rows {
-		if !s.planned.keep(r.Identity, r.Line) {
-			rest = append(rest, r)
-		}
+		s.planned.keep(r.Identity, r.Line)
 	}
-	if len(rest) == 0 {
-		return nil
-	}
-	if err := s.journal.FinishRows(context.WithoutCancel(ctx), rest); err != nil {
-		return &journalFault{err}
-	}
-	return nil
+	return s.recordAll(ctx, rows, evFinished, false)
 }
 
 // finish ends a row with a report status and reason, in file order for the
