@@ -157,14 +157,6 @@ func (j *Journal) Account(ctx context.Context, email string) (Account, bool, err
 	return a, found, err
 }
 
-// AccountsOf returns the snapshot's accounts with the given primary
-// addresses, by address, many to a query.
-func (j *Journal) AccountsOf(ctx context.Context, emails []string) (map[string]Account, error) {
-	out := make(map[string]Account, len(emails))
-	err := j.read(func() error { return j.accountsOfLocked(ctx, emails, out) })
-	return out, err
-}
-
 // accountsOfLocked adds the accounts with the given primary addresses to
 // out. j.mu must be held.
 func (j *Journal) accountsOfLocked(ctx context.Context, emails []string, out map[string]Account) error {

@@ -17,13 +17,14 @@ import (
 // On two cores, SQLite's time is no longer added to the reader's.
 //
 // A queued write is visible at once: the lookups of the rows and names it
-// concerns (Row, RowsOf, Holder) are answered from the queue until it is
-// applied. Everything else that reaches the database first applies the
-// whole queue, in order, with j.mu held: every other write (so a durable
-// intent commits the rows saved before it, and the database sees the
-// writes in the order they were made), every commit, and every read that
-// is not one of those lookups. A queued write lost in a crash is lost as
-// an uncommitted batched write is.
+// concerns (Row, RowsAndAccountsOf, Holder, Reservations) are answered
+// from the queue until it is applied. Everything else that reaches the
+// database first applies the queue, in order, with j.mu held: every other
+// write (so a durable intent commits the rows saved before it, and the
+// database sees the writes in the order they were made), every commit,
+// and every read that is not one of those lookups. A queued write lost in
+// a crash is lost as an uncommitted batched write is; one the database
+// refuses breaks the journal (see drainLocked).
 
 // Queue bounds: the applier is woken once wakeAt writes wait (fewer wait
 // for the next commit, read or heartbeat, within maxDelay); a writer waits

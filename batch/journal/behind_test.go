@@ -312,7 +312,7 @@ func TestJournal_commitIsNotStarvedByAWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := j.RowsOf(ctx, []string{"id:x"}); err != nil { // builds the filter: no save needs the connection
+	if _, _, err := j.Row(ctx, "id:x"); err != nil { // builds the filter: no save needs the connection
 		t.Fatal(err)
 	}
 	var stop atomic.Bool

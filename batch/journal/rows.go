@@ -85,9 +85,10 @@ func scanRow(s interface{ Scan(...any) error }) (Row, error) {
 	return r, err
 }
 
-// Row returns the row with identity, if the journal has it.
+// Row returns the row with identity, if the journal has it: the row
+// still queued, if its save is.
 func (j *Journal) Row(ctx context.Context, identity string) (Row, bool, error) {
-	rows, err := j.RowsOf(ctx, []string{identity})
+	rows, _, err := j.rowsOf(ctx, []string{identity}, false)
 	r, found := rows[identity]
 	return r, found, err
 }
@@ -120,7 +121,8 @@ const rowUpsertNew = `INSERT INTO rows (identity, run_id, line, external_id, fir
 			reported_run = 0, updated_at = excluded.updated_at`
 
 // SaveRows inserts or replaces rows. The writes are batched, as SaveRow's,
-// and queued (see behind.go): the rows are seen at once by Row and RowsOf.
+// and queued (see behind.go): the rows are seen at once by Row and
+// RowsAndAccountsOf.
 func (j *Journal) SaveRows(ctx context.Context, rows []*Row) error {
 	for _, r := range rows {
 		if r.Password == "" {
@@ -194,17 +196,11 @@ func (j *Journal) FinishRows(ctx context.Context, rows []*Row) error {
 	return nil
 }
 
-// RowsOf returns the rows of the journal with the given identities, by
-// identity, many to a query: identities the journal certainly does not
-// hold cost nothing, and rows whose save is queued are answered from the
-// queue.
-func (j *Journal) RowsOf(ctx context.Context, identities []string) (map[string]Row, error) {
-	rows, _, err := j.rowsOf(ctx, identities, false)
-	return rows, err
-}
-
-// RowsAndAccountsOf is RowsOf, and the accounts on record (Account) of the
-// rows that have one, by lowercased address, read with them.
+// RowsAndAccountsOf returns the rows of the journal with the given
+// identities, by identity, and the accounts on record (Account) of those
+// that have one, by lowercased address, read with them, many to a query:
+// identities the journal certainly does not hold cost nothing, and rows
+// whose save is queued are answered from the queue.
 func (j *Journal) RowsAndAccountsOf(ctx context.Context, identities []string) (map[string]Row, map[string]Account, error) {
 	return j.rowsOf(ctx, identities, true)
 }

@@ -288,8 +288,9 @@ func (j *Journal) read(fn func() error) error {
 }
 
 // lookup runs fn with j.mu held, without applying the queued writes
-// first: for the lookups that looked at the queue before (Row, RowsOf,
-// Holder), and of tables no write is queued for.
+// first: for the lookups that looked at the queue before (rows, holders,
+// reservations), and those of tables no write is queued for (names,
+// counters).
 func (j *Journal) lookup(fn func() error) error {
 	j.lookups.Add(1)
 	j.mu.Lock()
