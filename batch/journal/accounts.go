@@ -33,8 +33,13 @@ const accountColumns = "email, id, org_unit, suspended, suspension_reason, admin
 
 func scanAccount(s interface{ Scan(...any) error }) (Account, error) {
 	var a Account
-	err := s.Scan(&a.Email, &a.ID, &a.OrgUnit, &a.Suspended, &a.SuspensionReason, &a.Admin, &a.GivenName, &a.FamilyName, &a.Fields)
+	err := s.Scan(a.dest()...)
 	return a, err
+}
+
+// dest returns where the accountColumns of a are scanned to.
+func (a *Account) dest() []any {
+	return []any{&a.Email, &a.ID, &a.OrgUnit, &a.Suspended, &a.SuspensionReason, &a.Admin, &a.GivenName, &a.FamilyName, &a.Fields}
 }
 
 const accountUpsert = `INSERT INTO accounts (` + accountColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -160,34 +165,18 @@ func (j *Journal) Account(ctx context.Context, email string) (Account, bool, err
 // accountsOfLocked adds the accounts with the given primary addresses to
 // out. j.mu must be held.
 func (j *Journal) accountsOfLocked(ctx context.Context, emails []string, out map[string]Account) error {
-	for len(emails) > 0 {
-		chunk := emails[:min(len(emails), rowsPerStatement)]
-		emails = emails[len(chunk):]
-		args := make([]any, len(chunk))
-		for i, e := range chunk {
-			args[i] = strings.ToLower(e)
-		}
-		s, err := j.stmt(ctx, "SELECT "+accountColumns+" FROM accounts WHERE email IN ("+placeholders(len(chunk))+")")
-		if err != nil {
-			return err
-		}
-		q, err := s.QueryContext(ctx, args...)
-		if err != nil {
-			return fmt.Errorf("read accounts: %w", err)
-		}
-		for q.Next() {
-			a, err := scanAccount(q)
-			if err != nil {
-				q.Close()
-				return fmt.Errorf("read accounts: %w", err)
-			}
-			out[a.Email] = a
-		}
-		if err := q.Close(); err != nil {
-			return fmt.Errorf("read accounts: %w", err)
-		}
+	keys := make([]any, len(emails))
+	for i, e := range emails {
+		keys[i] = strings.ToLower(e)
 	}
-	return nil
+	return j.eachInLocked(ctx, "accounts", "SELECT "+accountColumns+" FROM accounts WHERE email IN ", keys, func(q *sql.Rows) error {
+		a, err := scanAccount(q)
+		if err != nil {
+			return fmt.Errorf("read accounts: %w", err)
+		}
+		out[a.Email] = a
+		return nil
+	})
 }
 
 // A Scoped account is one of a full file's scope: an account with an

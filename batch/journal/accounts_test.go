@@ -115,10 +115,7 @@ func TestJournal_rowsAndAccountsOf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := j.StartRun(ctx, Run{InputPath: "in.csv", InputHash: "h", Fingerprint: "f", ReportPath: "r.csv"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := startRun(t, j)
 	rows := []Row{
 		{Identity: "id:1", RunID: run.ID, Line: 2, State: Done, Email: "Ann@example.com", UserID: "1"},
 		{Identity: "id:3", RunID: run.ID, Line: 4, State: Named, Email: "cy@example.com"},

@@ -17,10 +17,7 @@ import (
 func TestJournal_queuedWritesAreSeenAtOnce(t *testing.T) {
 	j := openTest(t, filepath.Join(t.TempDir(), "job.journal"), Options{})
 	ctx := t.Context()
-	run, err := j.StartRun(ctx, Run{InputPath: "in.csv", InputHash: "h", Fingerprint: "f", ReportPath: "r.csv"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := startRun(t, j)
 	// Build the filters first: building them needs the connection.
 	for _, ks := range []keySet{rowKeys, heldNames, holdingOwners} {
 		if err := j.buildFilter(ctx, ks); err != nil {
@@ -71,10 +68,7 @@ func TestJournal_queuedWritesKeepTheirOrder(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "job.journal")
 	j := openTest(t, path, Options{})
 	ctx := t.Context()
-	run, err := j.StartRun(ctx, Run{InputPath: "in.csv", InputHash: "h", Fingerprint: "f", ReportPath: "r.csv"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := startRun(t, j)
 	r := Row{Identity: "id:1", RunID: run.ID, Line: 2, State: Pending}
 	for _, st := range []State{Pending, Named, Created} {
 		r.State = st
@@ -200,10 +194,7 @@ func TestRecent_keepsWhatIsUsed(t *testing.T) {
 func TestJournal_commitFailingMidDrainBreaksTheJournal(t *testing.T) {
 	ctx := t.Context()
 	j := openTest(t, filepath.Join(t.TempDir(), "a.journal"), Options{})
-	run, err := j.StartRun(ctx, Run{InputPath: "in.csv", InputHash: "h", Fingerprint: "f", ReportPath: "r.csv"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := startRun(t, j)
 	j.mu.Lock()
 	if _, err := j.conn.ExecContext(ctx, "DROP TABLE counters"); err != nil { // the counters' save fails at the batch limit
 		t.Fatal(err)
@@ -243,10 +234,7 @@ func TestJournal_aFailedQueuedWriteFailsTheIntentBeforeIt(t *testing.T) {
 		return time.Now()
 	}
 	j = openTest(t, filepath.Join(t.TempDir(), "a.journal"), Options{Now: now})
-	run, err := j.StartRun(ctx, Run{InputPath: "in.csv", InputHash: "h", Fingerprint: "f", ReportPath: "r.csv"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := startRun(t, j)
 	if err := j.SaveRow(ctx, Row{Identity: "id:1", RunID: run.ID, Line: 2, State: Named}); err != nil {
 		t.Fatal(err)
 	}
@@ -279,10 +267,7 @@ func TestJournal_closeKeepsWhatItAccepted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		run, err := j.StartRun(ctx, Run{InputPath: "in.csv", InputHash: "h", Fingerprint: "f", ReportPath: "r.csv"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		run := startRun(t, j)
 		accepted := 0
 		var wg sync.WaitGroup
 		wg.Go(func() {
@@ -308,10 +293,7 @@ func TestJournal_closeKeepsWhatItAccepted(t *testing.T) {
 func TestJournal_commitIsNotStarvedByAWriter(t *testing.T) {
 	ctx := t.Context()
 	j := openTest(t, filepath.Join(t.TempDir(), "a.journal"), Options{})
-	run, err := j.StartRun(ctx, Run{InputPath: "in.csv", InputHash: "h", Fingerprint: "f", ReportPath: "r.csv"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := startRun(t, j)
 	if _, _, err := j.Row(ctx, "id:x"); err != nil { // builds the filter: no save needs the connection
 		t.Fatal(err)
 	}

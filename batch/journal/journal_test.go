@@ -26,6 +26,16 @@ func openTest(t *testing.T, path string, opts Options) *Journal {
 	return j
 }
 
+// startRun starts a run of j for a test.
+func startRun(t *testing.T, j *Journal) Run {
+	t.Helper()
+	run, err := j.StartRun(t.Context(), Run{InputPath: "in.csv", InputHash: "h", Fingerprint: "f", ReportPath: "r.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
 // committed opens a second, independent connection to the file and
 // counts what it sees: only what was committed to disk.
 func committed(t *testing.T, path, query string, args ...any) int {
@@ -176,10 +186,7 @@ func TestJournal_intentIsDurableBatchedWritesAreNot(t *testing.T) {
 	clock := time.Now()
 	j := openTest(t, path, Options{Now: func() time.Time { return clock }}) // a frozen clock: no time-based flush
 	ctx := t.Context()
-	run, err := j.StartRun(ctx, Run{InputPath: "in.csv", InputHash: "h", Fingerprint: "f", ReportPath: "r.csv"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := startRun(t, j)
 	if err := j.SaveRow(ctx, Row{Identity: "id:1", RunID: run.ID, Line: 2, State: Named, Email: "ana@example.com"}); err != nil {
 		t.Fatal(err)
 	}
@@ -218,10 +225,7 @@ func TestJournal_groupedIntents(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "job.journal")
 	j := openTest(t, path, Options{})
 	ctx := t.Context()
-	run, err := j.StartRun(ctx, Run{InputPath: "in.csv", InputHash: "h", Fingerprint: "f", ReportPath: "r.csv"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := startRun(t, j)
 	const workers, each = 16, 20
 	for w := range workers {
 		if err := j.SaveRow(ctx, Row{Identity: fmt.Sprintf("id:%d", w), RunID: run.ID, Line: w + 2, State: Named}); err != nil {

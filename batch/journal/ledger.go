@@ -101,13 +101,13 @@ func (j *Journal) Counter(ctx context.Context, base string) (int, error) {
 		j.mem.Unlock()
 		return 0, err
 	}
-	moved, dirty := j.dirtyCounters[base]
+	moved, known := j.dirtyCounters[base]
 	next := moved.next
-	if !dirty {
-		next, dirty = j.counters.get(base)
+	if !known {
+		next, known = j.counters.get(base)
 	}
 	j.mem.Unlock()
-	if dirty {
+	if known {
 		return next, nil
 	}
 	err := j.lookup(func() error {
@@ -212,23 +212,8 @@ func (j *Journal) Reservations(ctx context.Context, owner string) ([]string, err
 	j.mem.Unlock()
 	var names []string
 	err := j.lookup(func() error {
-		s, err := j.stmt(ctx, "SELECT name FROM reservations WHERE owner = ? ORDER BY rowid")
-		if err != nil {
-			return err
-		}
-		q, err := s.QueryContext(ctx, owner)
-		if err != nil {
-			return fmt.Errorf("read reservations: %w", err)
-		}
-		defer q.Close()
-		for q.Next() {
-			name, err := scanString(q)
-			if err != nil {
-				return fmt.Errorf("read reservations: %w", err)
-			}
-			names = append(names, name)
-		}
-		return q.Err()
+		return j.eachLocked(ctx, "reservations", "SELECT name FROM reservations WHERE owner = ? ORDER BY rowid",
+			scanInto("reservations", &names, scanString), owner)
 	})
 	for _, name := range queued {
 		if !slices.Contains(names, name) {

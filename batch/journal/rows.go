@@ -76,13 +76,24 @@ const rowColumns = "identity, run_id, line, external_id, firstname, lastname, em
 func scanRow(s interface{ Scan(...any) error }) (Row, error) {
 	var r Row
 	var groups string
-	err := s.Scan(&r.Identity, &r.RunID, &r.Line, &r.ExternalID, &r.FirstName, &r.LastName, &r.Email, &r.OrgUnit,
-		&groups, &r.State, &r.Status, &r.Error, &r.UserID, &r.Password, &r.ReportedRun)
+	err := s.Scan(r.dest(&groups)...)
+	r.scanned(groups, err)
+	return r, err
+}
+
+// dest returns where the rowColumns of r are scanned to, the groups
+// column to groups (see scanned).
+func (r *Row) dest(groups *string) []any {
+	return []any{&r.Identity, &r.RunID, &r.Line, &r.ExternalID, &r.FirstName, &r.LastName, &r.Email, &r.OrgUnit,
+		groups, &r.State, &r.Status, &r.Error, &r.UserID, &r.Password, &r.ReportedRun}
+}
+
+// scanned completes a row scanned to dest, with err the scan's error.
+func (r *Row) scanned(groups string, err error) {
 	if groups != "" {
 		r.Groups = strings.Split(groups, ";")
 	}
 	r.Stored = err == nil
-	return r, err
 }
 
 // Row returns the row with identity, if the journal has it: the row
@@ -244,36 +255,21 @@ func (j *Journal) rowsOf(ctx context.Context, identities []string, withAccounts 
 		query = "SELECT " + qualified("rows", rowColumns) + rowAccountJoin + " WHERE rows.identity IN "
 	}
 	err := j.lookup(func() error {
-		for len(ask) > 0 {
-			chunk := ask[:min(len(ask), rowsPerStatement)]
-			ask = ask[len(chunk):]
-			s, err := j.stmt(ctx, query+"("+placeholders(len(chunk))+")")
-			if err != nil {
-				return err
-			}
-			q, err := s.QueryContext(ctx, chunk...)
+		err := j.eachInLocked(ctx, "rows", query, ask, func(q *sql.Rows) error {
+			r, a, err := scanRowAndAccount(q, withAccounts)
 			if err != nil {
 				return fmt.Errorf("read rows: %w", err)
 			}
-			for q.Next() {
-				r, a, err := scanRowAndAccount(q, withAccounts)
-				if err != nil {
-					q.Close()
-					return fmt.Errorf("read rows: %w", err)
-				}
-				rows[r.Identity] = r
-				if a != nil {
-					accounts[a.Email] = *a
-				}
+			rows[r.Identity] = r
+			if a != nil {
+				accounts[a.Email] = *a
 			}
-			if err := q.Close(); err != nil {
-				return fmt.Errorf("read rows: %w", err)
-			}
+			return nil
+		})
+		if err != nil || !withAccounts {
+			return err
 		}
-		if withAccounts {
-			return j.accountsOfLocked(ctx, queuedEmails, accounts)
-		}
-		return nil
+		return j.accountsOfLocked(ctx, queuedEmails, accounts)
 	})
 	return rows, accounts, err
 }
@@ -290,16 +286,11 @@ func scanRowAndAccount(q *sql.Rows, withAccounts bool) (Row, *Account, error) {
 	var a Account
 	var groups string
 	var hasAccount bool
-	err := q.Scan(&r.Identity, &r.RunID, &r.Line, &r.ExternalID, &r.FirstName, &r.LastName, &r.Email, &r.OrgUnit,
-		&groups, &r.State, &r.Status, &r.Error, &r.UserID, &r.Password, &r.ReportedRun,
-		&hasAccount, &a.Email, &a.ID, &a.OrgUnit, &a.Suspended, &a.SuspensionReason, &a.Admin, &a.GivenName, &a.FamilyName, &a.Fields)
+	err := q.Scan(append(append(r.dest(&groups), &hasAccount), a.dest()...)...)
 	if err != nil {
 		return Row{}, nil, err
 	}
-	if groups != "" {
-		r.Groups = strings.Split(groups, ";")
-	}
-	r.Stored = true
+	r.scanned(groups, nil)
 	if !hasAccount {
 		return r, nil, nil
 	}

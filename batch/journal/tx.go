@@ -306,26 +306,43 @@ func (j *Journal) lookup(fn func() error) error {
 // result row; what names the result in errors. fn must not call the
 // journal.
 func (j *Journal) each(ctx context.Context, what, query string, fn func(*sql.Rows) error, args ...any) error {
-	return j.read(func() error {
-		s, err := j.stmt(ctx, query)
-		if err != nil {
+	return j.read(func() error { return j.eachLocked(ctx, what, query, fn, args...) })
+}
+
+// eachLocked is each for a caller that holds j.mu.
+func (j *Journal) eachLocked(ctx context.Context, what, query string, fn func(*sql.Rows) error, args ...any) error {
+	s, err := j.stmt(ctx, query)
+	if err != nil {
+		return err
+	}
+	q, err := s.QueryContext(ctx, args...)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", what, err)
+	}
+	defer q.Close()
+	for q.Next() {
+		if err := fn(q); err != nil {
 			return err
 		}
-		q, err := s.QueryContext(ctx, args...)
-		if err != nil {
-			return fmt.Errorf("read %s: %w", what, err)
+	}
+	if err := q.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", what, err)
+	}
+	return nil
+}
+
+// eachInLocked is eachLocked for a query ending in "IN ", asked for keys
+// many to a statement: the cost of a statement through cgo is paid once
+// for them all. j.mu must be held.
+func (j *Journal) eachInLocked(ctx context.Context, what, query string, keys []any, fn func(*sql.Rows) error) error {
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), rowsPerStatement)]
+		keys = keys[len(chunk):]
+		if err := j.eachLocked(ctx, what, query+"("+placeholders(len(chunk))+")", fn, chunk...); err != nil {
+			return err
 		}
-		defer q.Close()
-		for q.Next() {
-			if err := fn(q); err != nil {
-				return err
-			}
-		}
-		if err := q.Err(); err != nil {
-			return fmt.Errorf("read %s: %w", what, err)
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // scanInto returns a result-row callback that scans one value of type T
