@@ -31,10 +31,10 @@
 // goroutine of its own (journal/behind.go), so SQLite works on the second
 // core while the reader names the next rows; it reads the journal's rows
 // of the records ahead, with their accounts, in one query per 128. A plan
-// writes no row at all up to a bound: its rows are kept in memory, where
-// a later duplicate line finds them (planRows, rowstate.go); and a row
-// whose org unit and groups are known is planned by the reader itself,
-// without a worker.
+// writes no row at all up to a bound, and a run does not rewrite the rows
+// it skips: those rows are kept in memory, where a later duplicate line
+// finds them (kept.go). A plan's row whose org unit and groups are known
+// is planned by the reader itself, without a worker.
 //
 // The reader stops taking rows when the context is cancelled (SIGINT,
 // SIGTERM) or the directory refuses the job itself; workers finish their

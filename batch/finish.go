@@ -149,20 +149,9 @@ func (f *finisher) commit(group []finishing) error {
 	return nil
 }
 
-// finishRows records rows as finished. A plan, whose journal is a copy
-// thrown away at its end, writes nothing: it keeps them in memory as far
-// as planRows has room, since a later duplicate line must find them there
-// once they are no longer queued. (Past that room, a row the plan
-// recorded is in its journal; one it finished at once, skipped or failed
-// before a name, is found only while it is queued.)
+// finishRows records rows as finished.
 func (s *runner) finishRows(ctx context.Context, rows []*journal.Row) error {
-	if s.planned == nil {
-		return s.recordAll(ctx, rows, evFinished, true)
-	}
-	for _, r := range rows {
-		s.planned.keep(r.Identity, r.Line)
-	}
-	return s.recordAll(ctx, rows, evFinished, false)
+	return s.recordAll(ctx, rows, evFinished)
 }
 
 // finish ends a row with a report status and reason, in file order for the

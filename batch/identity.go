@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"slices"
@@ -77,6 +78,22 @@ func ExportLine(r journal.Row) report.Line {
 		Line: r.Line, ID: externalValue(r.ExternalID), FirstName: r.FirstName, LastName: r.LastName,
 		Email: r.Email, OrgUnit: r.OrgUnit, Groups: r.Groups, Status: r.Status, Error: r.Error,
 	}
+}
+
+// ExportRun calls fn with the report line (ExportLine) of every row of a
+// run, in line order: the rows it journaled, and the rows it skipped.
+func ExportRun(ctx context.Context, j *journal.Journal, run int64, fn func(report.Line) error) error {
+	return j.RunRows(ctx, run, func(r journal.Row, skipped bool) error {
+		if skipped {
+			r.Status, r.Error = report.StatusSkipped, skippedReason(r)
+		}
+		return fn(ExportLine(r))
+	})
+}
+
+// skippedReason is what the report says of a row skipped as done before.
+func skippedReason(r journal.Row) string {
+	return "done in an earlier run as " + r.Email
 }
 
 // externalValue returns the ID in a row's external ID key

@@ -284,14 +284,12 @@ func (j *Job) newRunner(reader *input.Reader) (*runner, []string, error) {
 		counts:    map[string]int{},
 		orgUnits:  newExistence(),
 		groups:    newExistence(),
+		inMemory:  newKeptRows(),
 	}
 	for _, field := range []string{"title", "department", "manager", "phone"} {
 		s.columns[field] = reader.Provides(field)
 	}
 	s.provides = reader.Provides
-	if j.Mode == Plan {
-		s.planned = newPlanRows()
-	}
 	s.reserver = naming.NewReserver(naming.Options{
 		Patterns: patterns,
 		Reserved: j.Config.reserved(),
@@ -310,6 +308,9 @@ func (s *runner) recover(ctx, work context.Context, resumed bool) error {
 	}
 	if resumed {
 		if err := s.recoverReported(ctx); err != nil {
+			return err
+		}
+		if err := s.journal.SkippedLines(ctx, s.run.ID, s.skippedBefore.add); err != nil {
 			return err
 		}
 	}

@@ -19,14 +19,17 @@ import (
 // runner is what one invocation of a job shares between its reader and its
 // workers.
 type runner struct {
-	job       *Job
-	cfg       Config
-	dir       Directory
-	journal   *journal.Journal
-	run       journal.Run
-	finisher  *finisher // the finishing stage: report lines, then the journal
-	planned   *planRows // a plan's rows, kept in memory instead of journaled; nil for a run
-	placement *placement
+	job      *Job
+	cfg      Config
+	dir      Directory
+	journal  *journal.Journal
+	run      journal.Run
+	finisher *finisher // the finishing stage: report lines, then the journal
+	inMemory *keptRows // rows kept in memory instead of journaled (kept.go)
+	// skippedBefore are the lines earlier invocations of this run
+	// skipped (kept.go).
+	skippedBefore lineSet
+	placement     *placement
 	// columns are the managed fields besides the names that the file has
 	// a column for: title, department, manager, phone.
 	columns  map[string]bool

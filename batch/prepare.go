@@ -41,8 +41,8 @@ func (s *runner) prepare(ctx context.Context, rec input.Record, prefetch *prefet
 	if line, queued := s.finisher.queued(id.key); queued {
 		return nil, s.reject(ctx, rec, fmt.Sprintf("line:%d", rec.Line), duplicate(rec, line))
 	}
-	if line, planned := s.planned.line(id.key); planned {
-		// A plan's row, kept in memory instead of its journal.
+	if line, kept := s.inMemory.line(id.key); kept {
+		// A row kept in memory instead of the journal.
 		return nil, s.reject(ctx, rec, fmt.Sprintf("line:%d", rec.Line), duplicate(rec, line))
 	}
 	row, known, ok := prefetch.take(id.key)
@@ -65,6 +65,16 @@ func (s *runner) prepare(ctx context.Context, rec input.Record, prefetch *prefet
 		}
 		if row.State.Terminal() && row.ReportedRun == s.run.ID {
 			return nil, nil // finished by an earlier invocation of this run
+		}
+	} else if known && row.State == journal.Done && s.skippedBefore.has(rec.Line) {
+		// Skipped by an earlier invocation of this run (kept.go).
+		if s.inMemory.keep(id.key, rec.Line) {
+			return nil, nil
+		}
+		// No room left to keep it for a later duplicate line: it is
+		// skipped again, and journaled as a row.
+		if err := s.journal.ForgetSkip(ctx, s.run.ID, rec.Line); err != nil {
+			return nil, err
 		}
 	}
 	pl, err := s.placement.of(rec)
@@ -109,7 +119,7 @@ func (s *runner) take(ctx context.Context, rec input.Record, id identity, row jo
 		}
 	}
 	if earlierRun && row.State == journal.Done && row.UserID != "" && !placementChanged && t.update.IsZero() {
-		return nil, s.finish(ctx, t, report.StatusSkipped, fmt.Sprintf("done in an earlier run as %s", row.Email))
+		return nil, s.finish(ctx, t, report.StatusSkipped, skippedReason(row))
 	}
 	if known && t.applied == nil {
 		var err error

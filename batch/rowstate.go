@@ -3,9 +3,6 @@ package batch
 import (
 	"context"
 	"fmt"
-	"hash/maphash"
-	"math"
-	"sync"
 
 	"github.com/provisionhq/provision/batch/journal"
 	"github.com/provisionhq/provision/batch/report"
@@ -155,26 +152,41 @@ func transition(r *journal.Row, ev event) (journal.State, error) {
 	return bad("unknown event")
 }
 
-// recordAll applies event ev to many rows and, when write is set, journals
-// them in one statement: record for a group, such as the rows the
-// finisher finishes together.
-func (s *runner) recordAll(ctx context.Context, rows []*journal.Row, ev event, write bool) error {
+// recordAll applies event ev to many rows and journals them (as far as
+// destination does not keep them in memory), many to a statement: record
+// for a group, such as the rows the finisher finishes together.
+func (s *runner) recordAll(ctx context.Context, rows []*journal.Row, ev event) error {
+	var write, skips []*journal.Row
 	for _, r := range rows {
 		to, err := transition(r, ev)
 		if err != nil {
 			return err
 		}
 		r.State = to
+		switch s.destination(r, ev) {
+		case toJournal:
+			write = append(write, r)
+		case toSkips:
+			skips = append(skips, r)
+		}
 	}
-	if !write {
+	if len(write) == 0 && len(skips) == 0 {
 		return nil
 	}
+	ctx = context.WithoutCancel(ctx)
 	save := s.journal.SaveRows
 	if ev == evFinished {
 		save = s.journal.FinishRows
 	}
-	if err := save(context.WithoutCancel(ctx), rows); err != nil {
-		return &journalFault{err}
+	if len(write) > 0 {
+		if err := save(ctx, write); err != nil {
+			return &journalFault{err}
+		}
+	}
+	if len(skips) > 0 {
+		if err := s.journal.RecordSkips(ctx, s.run.ID, skips); err != nil {
+			return &journalFault{err}
+		}
 	}
 	s.job.failpoint(ev.String())
 	return nil
@@ -183,92 +195,8 @@ func (s *runner) recordAll(ctx context.Context, rows []*journal.Row, ev event, w
 // record applies event ev to row r and journals it: the one place where a
 // row changes state. The write is batched (durable with the next intent or
 // commit), except where the caller commits. Crash tests may stop the
-// process right after it, at the failpoint named after the event. A plan
-// keeps its rows in memory instead, as far as planRows lets it.
+// process right after it, at the failpoint named after the event. Some
+// rows are kept in memory instead (destination, kept.go).
 func (s *runner) record(ctx context.Context, r *journal.Row, ev event) error {
-	to, err := transition(r, ev)
-	if err != nil {
-		return err
-	}
-	r.State = to
-	if !s.planned.keep(r.Identity, r.Line) {
-		if err := s.journal.SaveRows(context.WithoutCancel(ctx), []*journal.Row{r}); err != nil {
-			return &journalFault{err}
-		}
-	}
-	s.job.failpoint(ev.String())
-	return nil
-}
-
-// planMemory bounds how many rows a plan keeps in memory (see planRows):
-// 16 bytes each, a few MB.
-const planMemory = 1 << 18
-
-// planRows are the rows a plan has read or finished, by identity, with
-// their lines. A plan's journal is a scratch copy that nobody reads once
-// the plan ends; within the plan, what matters of a row it recorded is
-// that a later line with the same identity is refused as a duplicate.
-// Kept here, the first planMemory rows cost the plan no write at all; the
-// rows after them go to the scratch journal as a run's do, so that memory
-// stays bounded however long the file. A nil *planRows (a run) keeps
-// nothing.
-//
-// What a plan no longer reads back: a record ignored (OneRoster: leaving,
-// or not provisioned) or a OneRoster leaver whose identity an earlier line
-// of the same plan recorded is reported with the scratch journal's older
-// row (its address and names), not with that line's.
-//
-// An identity is kept as a 96-bit fingerprint (two hashes with seeds of
-// this process), not as a string: a third of the memory. A new identity
-// is taken for a kept one with a probability under 1e-17 over a million
-// rows.
-type planRows struct {
-	mu       sync.Mutex
-	lines    map[uint64]plannedRow
-	capacity int // planMemory
-}
-
-type plannedRow struct {
-	line  int32
-	check uint32 // the second hash: with the key, 96 bits
-}
-
-var planSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
-
-func newPlanRows() *planRows { return &planRows{lines: map[uint64]plannedRow{}, capacity: planMemory} }
-
-func planKey(identity string) (uint64, uint32) {
-	return maphash.String(planSeeds[0], identity), uint32(maphash.String(planSeeds[1], identity))
-}
-
-// keep records the row with identity at line, and reports whether it did:
-// false for a run, or for a new identity once planMemory rows are kept.
-func (p *planRows) keep(identity string, line int) bool {
-	if p == nil || line > math.MaxInt32 {
-		return false
-	}
-	key, check := planKey(identity)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if r, ok := p.lines[key]; ok && r.check != check || !ok && len(p.lines) >= p.capacity {
-		// Another identity's key, or no room: the journal keeps this one.
-		return false
-	}
-	p.lines[key] = plannedRow{line: int32(line), check: check}
-	return true
-}
-
-// line returns the line of the row kept with identity, if one is.
-func (p *planRows) line(identity string) (int, bool) {
-	if p == nil {
-		return 0, false
-	}
-	key, check := planKey(identity)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	r, ok := p.lines[key]
-	if !ok || r.check != check {
-		return 0, false
-	}
-	return int(r.line), true
+	return s.recordAll(ctx, []*journal.Row{r}, ev)
 }

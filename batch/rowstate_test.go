@@ -75,34 +75,3 @@ func TestTransition(t *testing.T) {
 		})
 	}
 }
-
-// A plan keeps the rows it read in memory, up to its capacity; a run
-// keeps none.
-func TestPlanRows(t *testing.T) {
-	p := newPlanRows()
-	p.capacity = 2
-	if !p.keep("id:1", 2) || !p.keep("id:2", 3) {
-		t.Fatal("keep refused a row with room left")
-	}
-	if !p.keep("id:1", 2) {
-		t.Error("keep refused a row it holds: the row's next event")
-	}
-	if p.keep("id:3", 4) {
-		t.Error("keep took a third row at capacity 2: the journal must keep it")
-	}
-	for id, want := range map[string]int{"id:1": 2, "id:2": 3} {
-		if line, ok := p.line(id); !ok || line != want {
-			t.Errorf("line(%s) = %d, %v; want %d", id, line, ok, want)
-		}
-	}
-	if _, ok := p.line("id:3"); ok {
-		t.Error("line(id:3) found a row that was not kept")
-	}
-	var run *planRows
-	if run.keep("id:1", 2) {
-		t.Error("a run kept a row in memory")
-	}
-	if _, ok := run.line("id:1"); ok {
-		t.Error("a run found a row in memory")
-	}
-}

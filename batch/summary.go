@@ -86,7 +86,7 @@ func (j *Job) summarize(ctx context.Context, s *runner, b beginning, src *source
 		summary.GroupsToCreate = s.groupsToCreate.list()
 		// A plan is one invocation of a run of its own.
 		summary.Statuses = maps.Clone(s.counts)
-	} else if summary.Statuses, err = j.Journal.CountStatuses(ctx, b.run.ID); err != nil {
+	} else if summary.Statuses, err = j.runStatuses(ctx, b.run.ID); err != nil {
 		return nil, err
 	}
 	if b.abandoned.run.ID != 0 {
@@ -101,4 +101,21 @@ func (j *Job) summarize(ctx context.Context, s *runner, b beginning, src *source
 		}
 	}
 	return summary, nil
+}
+
+// runStatuses counts the rows of a run by report status, over every
+// invocation of the run: the rows it journaled, and its skips.
+func (j *Job) runStatuses(ctx context.Context, run int64) (map[string]int, error) {
+	statuses, err := j.Journal.CountStatuses(ctx, run)
+	if err != nil {
+		return nil, err
+	}
+	skips, err := j.Journal.CountSkips(ctx, run)
+	if err != nil {
+		return nil, err
+	}
+	if skips > 0 {
+		statuses[report.StatusSkipped] += skips
+	}
+	return statuses, nil
 }

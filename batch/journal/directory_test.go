@@ -157,7 +157,7 @@ func TestOpen_upgradesLayoutOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{"DROP TABLE accounts", "DROP INDEX effects_by_run", "ALTER TABLE effects DROP COLUMN run_id",
+	for _, q := range []string{"DROP TABLE skips", "DROP TABLE accounts", "DROP INDEX effects_by_run", "ALTER TABLE effects DROP COLUMN run_id",
 		"DROP TABLE known_ids", "ALTER TABLE runs DROP COLUMN records", "UPDATE meta SET value = '1' WHERE key = 'schema'"} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

@@ -1,7 +1,9 @@
 // Package journal is the durable memory of a provisioning job: a SQLite
 // file (github.com/mattn/go-sqlite3) that records every row, every username
 // reservation and every remote side effect, so that an interrupted job
-// resumes without creating anyone twice or forgetting anyone.
+// resumes without creating anyone twice or forgetting anyone. A row a run
+// skips (done before, nothing to change) is not rewritten: the run records
+// the skip, by line, apart from the rows (skips.go).
 //
 // Every remote write is preceded by an intent committed to disk (Intent)
 // and followed by its outcome (Outcome). Bookkeeping that needs no such

@@ -320,7 +320,8 @@ func (j *Journal) CountStates(ctx context.Context) (map[State]int, error) {
 }
 
 // CountStatuses returns how many rows of a run ended with each report
-// status, over every invocation of the run.
+// status, over every invocation of the run; its skips are counted apart
+// (CountSkips).
 func (j *Journal) CountStatuses(ctx context.Context, run int64) (map[string]int, error) {
 	return countBy[string](ctx, j, "row statuses", "SELECT status, count(*) FROM rows WHERE reported_run = ? GROUP BY status", run)
 }
@@ -349,11 +350,13 @@ func (j *Journal) CountUnfinished(ctx context.Context, run int64) (int, error) {
 	return n, nil
 }
 
-// CountRowsOf returns how many rows a run saw last, finished or not.
+// CountRowsOf returns how many rows a run saw last, finished or not, its
+// skips included.
 func (j *Journal) CountRowsOf(ctx context.Context, run int64) (int, error) {
 	var n int
 	err := j.read(func() error {
-		return j.conn.QueryRowContext(ctx, "SELECT count(*) FROM rows WHERE run_id = ?", run).Scan(&n)
+		return j.conn.QueryRowContext(ctx,
+			"SELECT (SELECT count(*) FROM rows WHERE run_id = ?1) + (SELECT count(*) FROM skips WHERE run_id = ?1)", run).Scan(&n)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("count the rows of run %d: %w", run, err)

@@ -8,7 +8,7 @@ import (
 )
 
 // schemaVersion is the layout this code reads and writes.
-const schemaVersion = 4
+const schemaVersion = 5
 
 const schema = `
 CREATE TABLE meta (
@@ -42,7 +42,8 @@ CREATE TABLE runs (
 	invocations INTEGER NOT NULL DEFAULT 1
 ) STRICT;
 
--- One person, by identity key; line and run are where it was last seen.
+-- One person, by identity key; line and run are where it was last changed
+-- (a run that only skips it says so in skips).
 CREATE TABLE rows (
 	identity     TEXT PRIMARY KEY,
 	run_id       INTEGER NOT NULL REFERENCES runs(id),
@@ -105,11 +106,11 @@ CREATE TABLE directory_ids (
 	email       TEXT NOT NULL,
 	PRIMARY KEY (external_id, email)
 ) STRICT;
-` + schemaV2 + schemaV3 + schemaV4
+` + schemaV2 + schemaV3 + schemaV4 + schemaV5
 
 // upgrades are the statements that take a journal from each layout to
 // the next: upgrades[v] from v to v+1.
-var upgrades = map[int]string{1: schemaV2, 2: schemaV3, 3: schemaV4}
+var upgrades = map[int]string{1: schemaV2, 2: schemaV3, 3: schemaV4, 4: schemaV5}
 
 // schemaV2 is what version 2 added to version 1.
 const schemaV2 = `
@@ -161,6 +162,20 @@ CREATE TABLE accounts (
 -- The run that last attempted each side effect.
 ALTER TABLE effects ADD COLUMN run_id INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX effects_by_run ON effects(run_id, kind);
+`
+
+// schemaV5 records the rows a run skips apart from the rows themselves.
+const schemaV5 = `
+-- The rows each run finished as skipped (done before, nothing to change),
+-- by line. Skipping a row does not rewrite it in rows, where it keeps the
+-- run and line that last changed it: rerunning a cumulative file of done
+-- rows appends a few bytes for each. Kept until a later run ends.
+CREATE TABLE skips (
+	run_id   INTEGER NOT NULL,
+	line     INTEGER NOT NULL,
+	identity TEXT NOT NULL,
+	PRIMARY KEY (run_id, line)
+) STRICT, WITHOUT ROWID;
 `
 
 // migrate creates the schema in a new journal and checks the version of an

@@ -271,12 +271,7 @@ func runReport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	err = j.Rows(ctx, func(r journal.Row) error {
-		if r.RunID != run.ID {
-			return nil
-		}
-		return export.Write(batch.ExportLine(r))
-	})
+	err = batch.ExportRun(ctx, j, run.ID, export.Write)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}

@@ -1,0 +1,131 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/provisionhq/provision/batch/directory/emulator"
+	"github.com/provisionhq/provision/batch/journal"
+	"github.com/provisionhq/provision/batch/report"
+)
+
+// Rows are kept in memory up to a capacity; a nil *keptRows keeps none.
+func TestKeptRows(t *testing.T) {
+	p := newKeptRows()
+	p.capacity = 2
+	if !p.keep("id:1", 2) || !p.keep("id:2", 3) {
+		t.Fatal("keep refused a row with room left")
+	}
+	if !p.keep("id:1", 2) {
+		t.Error("keep refused a row it holds: the row's next event")
+	}
+	if p.keep("id:3", 4) {
+		t.Error("keep took a third row at capacity 2: the journal must keep it")
+	}
+	for id, want := range map[string]int{"id:1": 2, "id:2": 3} {
+		if line, ok := p.line(id); !ok || line != want {
+			t.Errorf("line(%s) = %d, %v; want %d", id, line, ok, want)
+		}
+	}
+	if _, ok := p.line("id:3"); ok {
+		t.Error("line(id:3) found a row that was not kept")
+	}
+	var run *keptRows
+	if run.keep("id:1", 2) {
+		t.Error("a nil *keptRows kept a row")
+	}
+	if _, ok := run.line("id:1"); ok {
+		t.Error("a nil *keptRows found a row")
+	}
+}
+
+// A rerun skips the rows done before without rewriting them; interrupted
+// and resumed, it neither reports a skipped line again nor counts it
+// twice, and a later duplicate of a row an earlier invocation skipped is
+// still refused. With no room left in memory when it resumes, the rows
+// are journaled as rows again, and the counts stay exact.
+func TestJob_resumedRerunSkipsOnce(t *testing.T) {
+	full := keptMemory
+	for _, room := range []int{full, 3} {
+		t.Run(fmt.Sprintf("room for %d", room), func(t *testing.T) {
+			defer func(old int) { keptMemory = old }(keptMemory)
+			people := generatedCSV(20)
+			e := newEnv(t, emulator.Options{}, people)
+			e.cfg.Concurrency = 1
+			if _, err := e.run(t.Context(), Run); err != nil {
+				t.Fatal(err)
+			}
+			// Tonight's file: the same people, and the first one again.
+			os.WriteFile(e.input, []byte(people+strings.SplitAfter(people, "\n")[1]), 0o600)
+			e.report = filepath.Join(e.dir, "tonight.report.csv")
+			ctx, cancel := context.WithCancel(t.Context())
+			j, err := journal.Open(ctx, e.journal, journal.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			job := &Job{Config: e.cfg.WithDefaults(), InputPath: e.input, ReportPath: e.report, Journal: j, Directory: e.client, Target: e.target,
+				Progress: &cancelAfter{n: 5, cancel: cancel}}
+			_, err = job.Run(ctx)
+			j.Close()
+			if !errors.Is(err, ErrInterrupted) {
+				t.Fatalf("first invocation = %v, want interrupted", err)
+			}
+			keptMemory = room // for the resumed invocation
+			sum, err := e.run(t.Context(), Run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sum.Resumed || sum.Statuses[report.StatusSkipped] != 20 || sum.Statuses[report.StatusFailed] != 1 || sum.Total() != 21 {
+				t.Errorf("resumed: %+v, statuses %v; want 20 skipped and 1 failed", sum.Resumed, sum.Statuses)
+			}
+			lines := map[string]int{}
+			for _, r := range readCSV(t, e.report)[1:] {
+				lines[r[0]]++
+				if r[0] == "22" && !strings.Contains(r[8], `the same ID "5000" as line 2`) {
+					t.Errorf("line 22 = %q, want a duplicate of line 2", r)
+				}
+			}
+			for line := 2; line <= 22; line++ {
+				if n := lines[fmt.Sprint(line)]; n == 0 || n > 1 && room == full {
+					t.Errorf("line %d is reported %d times", line, n)
+				}
+			}
+
+			// The journal: every row still as run 1 left it, and run 2's
+			// rows exported with its skips.
+			j, err = journal.Open(t.Context(), e.journal, journal.Options{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer j.Close()
+			var skipped, failed int
+			err = ExportRun(t.Context(), j, sum.RunID, func(l report.Line) error {
+				switch {
+				case l.Status == report.StatusSkipped && strings.HasPrefix(l.Error, "done in an earlier run as "+l.Email):
+					skipped++
+				case l.Status == report.StatusFailed && l.Line == 22:
+					failed++
+				default:
+					t.Errorf("exported %+v", l)
+				}
+				return nil
+			})
+			if err != nil || skipped != 20 || failed != 1 {
+				t.Errorf("export of run %d: %d skipped, %d failed, %v; want 20 and 1", sum.RunID, skipped, failed, err)
+			}
+			if n, err := j.CountRowsOf(t.Context(), sum.RunID); err != nil || n != 21 {
+				t.Errorf("CountRowsOf(%d) = %d, %v; want 21", sum.RunID, n, err)
+			}
+			if room == full {
+				if n, err := j.CountRowsOf(t.Context(), sum.RunID-1); err != nil || n != 20 {
+					t.Errorf("CountRowsOf(%d) = %d, %v; want the 20 rows it created, which run %d skipped", sum.RunID-1, n, err, sum.RunID)
+				}
+			}
+		})
+	}
+}
