@@ -29,8 +29,11 @@
 // The reader is the pipeline's critical path. What it journals for every
 // row (the row read or named, the names held) the journal applies on a
 // goroutine of its own (journal/behind.go), so SQLite works on the second
-// core while the reader names the next rows; it reads the journal's rows
-// of the records ahead, with their accounts, in one query per 128. A plan
+// core while the reader names the next rows. Two goroutines feed the
+// reader: one reads and validates the records, 128 at a time, the other
+// reads their rows from the journal, with their accounts, in one query,
+// while the reader takes the records before; the rows of identities the
+// reader took since the query began are read again (pool.go). A plan
 // writes no row at all up to a bound, and a run does not rewrite the rows
 // it skips: those rows are kept in memory, where a later duplicate line
 // finds them (kept.go). A plan's row whose org unit and groups are known

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/provisionhq/provision/batch/directory"
 	"github.com/provisionhq/provision/batch/input"
@@ -114,43 +115,33 @@ func (s *runner) count(status string) {
 }
 
 // A chunk is some records read ahead, with the identities of the valid
-// ones, or the error that ended the reading.
+// ones and their rows in the journal, or the error that ended the reading.
 type chunk struct {
-	recs []input.Record
-	ids  []string
-	err  error
+	seq   int // 0 for the first chunk of the file, then 1, 2…
+	recs  []input.Record
+	ids   []string
+	known *prefetched
+	// since is how many chunks the reader had taken when known was read:
+	// rows of the chunks from since on may have changed since.
+	since int
+	err   error
 }
 
 // readChunks reads and validates the input on a goroutine of its own, a
-// few records at a time, until the end, an error, or stop.
-func (s *runner) readChunks(reader *input.Reader, stop <-chan struct{}) <-chan chunk {
-	chunks := make(chan chunk, 2)
+// few records at a time, and reads their rows from the journal on
+// another, until the end, an error, or stop. taken is how many chunks the
+// reader has taken.
+func (s *runner) readChunks(reader *input.Reader, taken *atomic.Int64, stop <-chan struct{}) <-chan chunk {
+	read := make(chan chunk, 2)
 	go func() {
-		defer close(chunks)
-		for {
-			c := chunk{recs: make([]input.Record, 0, readAheadRecords)}
-			for len(c.recs) < readAheadRecords {
-				rec, err := reader.Next()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					c.err = fmt.Errorf("read input %s: %w", s.job.InputPath, err)
-					break
-				}
-				if rec.Err == nil && s.job.roster != nil {
-					s.job.roster.enrich(&rec)
-				}
-				c.recs = append(c.recs, rec)
-				if rec.Err == nil {
-					c.ids = append(c.ids, identityOf(rec, s.cfg).key)
-				}
-			}
+		defer close(read)
+		for seq := 0; ; seq++ {
+			c := s.readChunk(reader, seq)
 			if len(c.recs) == 0 && c.err == nil {
 				return
 			}
 			select {
-			case chunks <- c:
+			case read <- c:
 			case <-stop:
 				return
 			}
@@ -159,7 +150,55 @@ func (s *runner) readChunks(reader *input.Reader, stop <-chan struct{}) <-chan c
 			}
 		}
 	}()
+	chunks := make(chan chunk, 2)
+	go func() {
+		defer close(chunks)
+		for c := range read {
+			c.since = int(taken.Load())
+			rows, accounts, err := s.journal.RowsAndAccountsOf(context.Background(), c.ids)
+			if err != nil {
+				// The journal failed: the job stops before these records.
+				c.recs, c.err = nil, err
+			} else {
+				c.known = &prefetched{rows: rows, asked: make(map[string]bool, len(c.ids)), accounts: accounts}
+				for _, id := range c.ids {
+					c.known.asked[id] = true
+				}
+			}
+			select {
+			case chunks <- c:
+			case <-stop:
+				return
+			}
+			if c.err != nil {
+				return
+			}
+		}
+	}()
 	return chunks
+}
+
+// readChunk reads the next records of the input.
+func (s *runner) readChunk(reader *input.Reader, seq int) chunk {
+	c := chunk{seq: seq, recs: make([]input.Record, 0, readAheadRecords)}
+	for len(c.recs) < readAheadRecords {
+		rec, err := reader.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			c.err = fmt.Errorf("read input %s: %w", s.job.InputPath, err)
+			break
+		}
+		if rec.Err == nil && s.job.roster != nil {
+			s.job.roster.enrich(&rec)
+		}
+		c.recs = append(c.recs, rec)
+		if rec.Err == nil {
+			c.ids = append(c.ids, identityOf(rec, s.cfg).key)
+		}
+	}
+	return c
 }
 
 // readAheadRecords is how many records the reader takes at a time: their
@@ -172,6 +211,9 @@ type prefetched struct {
 	rows     map[string]journal.Row
 	asked    map[string]bool
 	accounts map[string]journal.Account // by lowercased address
+	// stale are the identities the reader took after the rows were read:
+	// their rows are read again.
+	stale map[string]bool
 }
 
 // account returns the prefetched account at email, if the snapshot has it.
@@ -181,9 +223,10 @@ func (p *prefetched) account(email string) (journal.Account, bool) {
 }
 
 // take returns the prefetched row of identity, once: a second record with
-// the same identity reads the journal again, to see what the first did.
+// the same identity, or one the reader took after the read, reads the
+// journal again, to see what the first did.
 func (p *prefetched) take(identity string) (row journal.Row, known, ok bool) {
-	if p == nil || !p.asked[identity] {
+	if p == nil || !p.asked[identity] || p.stale[identity] {
 		return journal.Row{}, false, false
 	}
 	delete(p.asked, identity)
@@ -194,24 +237,23 @@ func (p *prefetched) take(identity string) (row journal.Row, known, ok bool) {
 
 // readAhead reads the input in file order and calls fn with each record
 // until fn returns false or an error. A goroutine of its own reads and
-// validates the records, a few at a time, while fn works on the ones
-// before; the journal's rows of each few are read in one query.
+// validates the records, a few at a time, and reads their rows from the
+// journal in one query, while fn works on the ones before.
 func (s *runner) readAhead(reader *input.Reader, fn func(input.Record, *prefetched) (bool, error)) error {
 	stop := make(chan struct{})
 	defer close(stop)
-	chunks := s.readChunks(reader, stop)
-	ctx := context.Background()
+	var taken atomic.Int64
+	chunks := s.readChunks(reader, &taken, stop)
+	var recent recentChunks
 	for c := range chunks {
-		rows, accounts, err := s.journal.RowsAndAccountsOf(ctx, c.ids)
-		if err != nil {
-			return err
-		}
-		known := &prefetched{rows: rows, asked: make(map[string]bool, len(c.ids)), accounts: accounts}
-		for _, id := range c.ids {
-			known.asked[id] = true
+		if c.known != nil {
+			var ok bool
+			if c.known.stale, ok = recent.since(c.since, c.seq); !ok {
+				c.known = nil // every row is read again
+			}
 		}
 		for _, rec := range c.recs {
-			goOn, err := fn(rec, known)
+			goOn, err := fn(rec, c.known)
 			if err != nil || !goOn {
 				return err
 			}
@@ -219,6 +261,39 @@ func (s *runner) readAhead(reader *input.Reader, fn func(input.Record, *prefetch
 		if c.err != nil {
 			return c.err
 		}
+		recent.add(c.seq, c.ids)
+		taken.Store(int64(c.seq + 1))
 	}
 	return nil
+}
+
+// recentChunks are the identities of the last chunks the reader took.
+type recentChunks struct {
+	ids [4][]string // chunk seq's at seq % 4; readChunks is never further ahead
+	n   int         // chunks taken
+}
+
+func (r *recentChunks) add(seq int, ids []string) {
+	r.ids[seq%len(r.ids)] = ids
+	r.n = seq + 1
+}
+
+// since returns the identities of the chunks from since to seq-1: a read
+// of rows that began when the reader had taken since chunks may not show
+// theirs as they are. It reports false when it no longer has those
+// chunks.
+func (r *recentChunks) since(since, seq int) (map[string]bool, bool) {
+	if since >= seq {
+		return nil, true
+	}
+	if seq-since > len(r.ids) || r.n != seq {
+		return nil, false
+	}
+	stale := map[string]bool{}
+	for i := since; i < seq; i++ {
+		for _, id := range r.ids[i%len(r.ids)] {
+			stale[id] = true
+		}
+	}
+	return stale, true
 }

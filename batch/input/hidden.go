@@ -26,14 +26,24 @@ func isHidden(r rune) bool {
 }
 
 // firstHidden returns the first hidden character of s and its byte offset,
-// or -1 when there is none.
+// or -1 when there is none. ASCII, most of any file, is told apart by its
+// byte: its only hidden characters are the controls below space, and DEL.
 func firstHidden(s string) (rune, int) {
-	i := strings.IndexFunc(s, isHidden)
-	if i < 0 {
-		return 0, -1
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if b >= utf8.RuneSelf {
+			j := strings.IndexFunc(s[i:], isHidden)
+			if j < 0 {
+				return 0, -1
+			}
+			r, _ := utf8.DecodeRuneInString(s[i+j:])
+			return r, i + j
+		}
+		if b < ' ' || b == 0x7f {
+			return rune(b), i
+		}
 	}
-	r, _ := utf8.DecodeRuneInString(s[i:])
-	return r, i
+	return 0, -1
 }
 
 // describeRune names a character by its code point and Unicode name, as

@@ -1,8 +1,10 @@
 package input
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestCheckVisible(t *testing.T) {
@@ -53,6 +55,33 @@ func TestVisible(t *testing.T) {
 	for _, tt := range tests {
 		if got := Visible(tt.in); got != tt.want {
 			t.Errorf("Visible(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// firstHidden's ASCII shortcut finds what the Unicode classes find, at the
+// same offset, whatever precedes or follows the character.
+func TestFirstHidden_asciiAgreesWithUnicode(t *testing.T) {
+	slow := func(s string) (rune, int) {
+		i := strings.IndexFunc(s, isHidden)
+		if i < 0 {
+			return 0, -1
+		}
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return r, i
+	}
+	var cases []string
+	for c := rune(0); c < 0x300; c++ {
+		for _, f := range []string{"%c", "ab%c", "%ccd", "é%c", "a%c\u202e", "\u00a0%c\x1b"} {
+			cases = append(cases, fmt.Sprintf(f, c))
+		}
+	}
+	cases = append(cases, "", "plain", "bad\xffbyte\x01", "李\u200b", "\u2029")
+	for _, s := range cases {
+		gr, gi := firstHidden(s)
+		wr, wi := slow(s)
+		if gr != wr || gi != wi {
+			t.Errorf("firstHidden(%q) = %U at %d, want %U at %d", s, gr, gi, wr, wi)
 		}
 	}
 }
