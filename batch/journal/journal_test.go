@@ -318,9 +318,9 @@ func TestJournal_rowsAndRuns(t *testing.T) {
 	}
 
 	var lines []int
-	j.Rows(ctx, func(r Row) error { lines = append(lines, r.Line); return nil })
+	j.RunRows(ctx, run.ID, func(r Row, _ bool) error { lines = append(lines, r.Line); return nil })
 	if !slices.Equal(lines, []int{2, 3, 4}) {
-		t.Errorf("Rows() lines = %v, want 2, 3, 4", lines)
+		t.Errorf("RunRows() lines = %v, want 2, 3, 4", lines)
 	}
 	counts, _ := j.CountStates(ctx)
 	if counts[Done] != 1 || counts[Failed] != 1 || counts[Created] != 1 {

@@ -302,18 +302,6 @@ func qualified(table, columns string) string {
 	return table + "." + strings.ReplaceAll(columns, ", ", ", "+table+".")
 }
 
-// Rows calls fn for every row, ordered by run and line, until fn returns
-// an error. The journal is locked while it runs: fn must not call it.
-func (j *Journal) Rows(ctx context.Context, fn func(Row) error) error {
-	return j.each(ctx, "rows", "SELECT "+rowColumns+" FROM rows ORDER BY run_id, line", func(q *sql.Rows) error {
-		r, err := scanRow(q)
-		if err != nil {
-			return fmt.Errorf("read rows: %w", err)
-		}
-		return fn(r)
-	})
-}
-
 // CountStates returns how many rows are in each state.
 func (j *Journal) CountStates(ctx context.Context) (map[State]int, error) {
 	return countBy[State](ctx, j, "row states", "SELECT state, count(*) FROM rows GROUP BY state")
