@@ -84,11 +84,13 @@ func (f *finisher) close() error {
 
 func (f *finisher) run() {
 	defer close(f.dead)
+	// One slice for every group: nothing keeps a row of it after commit.
+	group := make([]finishing, 0, maxGroup)
 	for item := range f.queue {
 		if len(f.queue) < minGroup {
 			time.Sleep(groupWait)
 		}
-		group := []finishing{item}
+		group = append(group[:0], item)
 	more:
 		for len(group) < maxGroup {
 			select {
@@ -105,6 +107,7 @@ func (f *finisher) run() {
 			f.err = err
 			return
 		}
+		clear(group) // its passwords too
 	}
 }
 

@@ -211,9 +211,10 @@ type prefetched struct {
 	rows     map[string]journal.Row
 	asked    map[string]bool
 	accounts map[string]journal.Account // by lowercased address
-	// stale are the identities the reader took after the rows were read:
-	// their rows are read again.
-	stale map[string]bool
+	// The rows of identities the reader took after they were read (in a
+	// chunk from since on) are read again.
+	recent *recentChunks
+	since  int
 }
 
 // account returns the prefetched account at email, if the snapshot has it.
@@ -226,7 +227,7 @@ func (p *prefetched) account(email string) (journal.Account, bool) {
 // the same identity, or one the reader took after the read, reads the
 // journal again, to see what the first did.
 func (p *prefetched) take(identity string) (row journal.Row, known, ok bool) {
-	if p == nil || !p.asked[identity] || p.stale[identity] {
+	if p == nil || !p.asked[identity] || p.recent != nil && p.recent.tookSince(identity, p.since) {
 		return journal.Row{}, false, false
 	}
 	delete(p.asked, identity)
@@ -244,11 +245,11 @@ func (s *runner) readAhead(reader *input.Reader, fn func(input.Record, *prefetch
 	defer close(stop)
 	var taken atomic.Int64
 	chunks := s.readChunks(reader, &taken, stop)
-	var recent recentChunks
+	recent := newRecentChunks()
 	for c := range chunks {
 		if c.known != nil {
-			var ok bool
-			if c.known.stale, ok = recent.since(c.since, c.seq); !ok {
+			c.known.recent, c.known.since = recent, c.since
+			if !recent.knows(c.since, c.seq) {
 				c.known = nil // every row is read again
 			}
 		}
@@ -267,33 +268,39 @@ func (s *runner) readAhead(reader *input.Reader, fn func(input.Record, *prefetch
 	return nil
 }
 
-// recentChunks are the identities of the last chunks the reader took.
+// recentChunks are the identities the reader took in its last chunks.
 type recentChunks struct {
-	ids [4][]string // chunk seq's at seq % 4; readChunks is never further ahead
-	n   int         // chunks taken
+	ids  [4][]string    // the identities of chunk seq at seq % 4; readChunks is never further ahead
+	last map[string]int // identity → the last of those chunks that took it
+	n    int            // chunks taken
 }
 
+func newRecentChunks() *recentChunks { return &recentChunks{last: map[string]int{}} }
+
+// add records that the reader took chunk seq, with ids.
 func (r *recentChunks) add(seq int, ids []string) {
-	r.ids[seq%len(r.ids)] = ids
+	slot := seq % len(r.ids)
+	for _, id := range r.ids[slot] { // chunk seq-4 leaves
+		if r.last[id] == seq-len(r.ids) {
+			delete(r.last, id)
+		}
+	}
+	r.ids[slot] = ids
+	for _, id := range ids {
+		r.last[id] = seq
+	}
 	r.n = seq + 1
 }
 
-// since returns the identities of the chunks from since to seq-1: a read
-// of rows that began when the reader had taken since chunks may not show
-// theirs as they are. It reports false when it no longer has those
-// chunks.
-func (r *recentChunks) since(since, seq int) (map[string]bool, bool) {
-	if since >= seq {
-		return nil, true
-	}
-	if seq-since > len(r.ids) || r.n != seq {
-		return nil, false
-	}
-	stale := map[string]bool{}
-	for i := since; i < seq; i++ {
-		for _, id := range r.ids[i%len(r.ids)] {
-			stale[id] = true
-		}
-	}
-	return stale, true
+// knows reports whether r can tell which identities the chunks from since
+// to seq-1 took: a read of rows that began when the reader had taken since
+// chunks may not show theirs as they are.
+func (r *recentChunks) knows(since, seq int) bool {
+	return since >= seq || seq-since <= len(r.ids) && r.n == seq
+}
+
+// tookSince reports whether a chunk from since on took identity.
+func (r *recentChunks) tookSince(identity string, since int) bool {
+	seq, ok := r.last[identity]
+	return ok && seq >= since
 }

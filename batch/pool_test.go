@@ -2,8 +2,6 @@ package batch
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"testing"
 
@@ -15,32 +13,46 @@ import (
 // The rows of a chunk read ahead may be older than what the reader did
 // since the read began: the identities of the chunks it took meanwhile
 // are read again, and when it no longer knows them, every row is.
-func TestRecentChunks_since(t *testing.T) {
-	var r recentChunks
-	for seq, ids := range [][]string{{"a", "b"}, {"c"}, {"d"}, {"e"}, {"f"}} {
+func TestRecentChunks(t *testing.T) {
+	r := newRecentChunks()
+	for seq, ids := range [][]string{{"a", "b"}, {"c", "a"}, {"d"}, {"e"}, {"f"}} {
 		r.add(seq, ids)
 	}
 	tests := []struct {
 		since, seq int
-		want       []string
-		ok         bool
+		knows      bool
+		took       string // the identities taken from since on, of a…f
 	}{
-		{5, 5, nil, true},                     // read when the reader had taken every chunk before
-		{4, 5, []string{"f"}, true},           // read while it took chunk 4
-		{2, 5, []string{"d", "e", "f"}, true}, // three chunks ahead
-		{1, 5, []string{"c", "d", "e", "f"}, true},
-		{0, 5, nil, false}, // chunk 0 is forgotten
-		{4, 6, nil, false}, // chunk 5 was never added
+		{5, 5, true, ""},      // read when the reader had taken every chunk before
+		{4, 5, true, "f"},     // read while it took chunk 4
+		{2, 5, true, "def"},   // three chunks ahead
+		{1, 5, true, "acdef"}, // a: chunk 1 took it again
+		{0, 5, false, ""},     // chunk 0 is forgotten
+		{4, 6, false, ""},     // chunk 5 was never taken
 	}
 	for _, tt := range tests {
-		got, ok := r.since(tt.since, tt.seq)
-		if ok != tt.ok || !slices.Equal(slices.Sorted(maps.Keys(got)), tt.want) {
-			t.Errorf("since(%d, %d) = %v, %v; want %v, %v", tt.since, tt.seq, got, ok, tt.want, tt.ok)
+		if got := r.knows(tt.since, tt.seq); got != tt.knows {
+			t.Errorf("knows(%d, %d) = %v, want %v", tt.since, tt.seq, got, tt.knows)
+		}
+		if !tt.knows {
+			continue
+		}
+		var took string
+		for _, id := range "abcdef" {
+			if r.tookSince(string(id), tt.since) {
+				took += string(id)
+			}
+		}
+		if took != tt.took {
+			t.Errorf("tookSince(…, %d) holds %q, want %q", tt.since, took, tt.took)
 		}
 	}
-	p := &prefetched{rows: map[string]journal.Row{"a": {Identity: "a"}}, asked: map[string]bool{"a": true}, stale: map[string]bool{"a": true}}
-	if _, _, ok := p.take("a"); ok {
-		t.Error("take gave a stale row")
+	if _, ok := r.last["b"]; ok {
+		t.Error("b, taken only in the forgotten chunk 0, is still remembered")
+	}
+	p := &prefetched{rows: map[string]journal.Row{"f": {Identity: "f"}}, asked: map[string]bool{"f": true}, recent: r, since: 4}
+	if _, _, ok := p.take("f"); ok {
+		t.Error("take gave a row the reader took after it was read")
 	}
 }
 

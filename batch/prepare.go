@@ -97,7 +97,9 @@ func (s *runner) take(ctx context.Context, rec input.Record, id identity, row jo
 	placementChanged := row.OrgUnit != pl.orgUnit || !slices.Equal(row.Groups, pl.groups)
 	row.RunID, row.Line, row.ExternalID = s.run.ID, rec.Line, idKey(id.externalID)
 	row.FirstName, row.LastName, row.OrgUnit, row.Groups = rec.FirstName, rec.LastName, pl.orgUnit, pl.groups
-	t := &task{rec: rec, id: id, row: row, orgUnit: pl.orgUnit, groups: pl.groups, creatable: pl.create}
+	// Most rows of a nightly file are done with nothing to change: the
+	// task stays on the stack until the row turns out to need work.
+	t := task{rec: rec, id: id, row: row, orgUnit: pl.orgUnit, groups: pl.groups, creatable: pl.create}
 
 	if earlierRun && row.UserID != "" {
 		// The account made or adopted before: compared with what the
@@ -113,17 +115,26 @@ func (s *runner) take(ctx context.Context, rec input.Record, id identity, row jo
 			}
 		}
 		if found {
-			if err := s.lineUp(t, acct); err != nil {
+			if err := s.lineUp(&t, acct); err != nil {
 				return nil, err
 			}
 		}
 	}
 	if earlierRun && row.State == journal.Done && row.UserID != "" && !placementChanged && t.update.IsZero() {
-		return nil, s.finish(ctx, t, report.StatusSkipped, skippedReason(row))
+		return nil, s.finish(ctx, &t, report.StatusSkipped, skippedReason(row))
 	}
+	work := new(task)
+	*work = t
+	return s.takeOn(ctx, work, known, earlierRun, placementChanged)
+}
+
+// takeOn goes on with a record that needs work: it names it, or brings
+// its account in line.
+func (s *runner) takeOn(ctx context.Context, t *task, known, earlierRun, placementChanged bool) (*task, error) {
+	row := t.row
 	if known && t.applied == nil {
 		var err error
-		if t.applied, err = s.effects(ctx, id.key); err != nil {
+		if t.applied, err = s.effects(ctx, t.id.key); err != nil {
 			return nil, err
 		}
 	}

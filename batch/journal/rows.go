@@ -227,7 +227,7 @@ func (j *Journal) rowsOf(ctx context.Context, identities []string, withAccounts 
 	rows := make(map[string]Row, len(identities))
 	var accounts map[string]Account
 	if withAccounts {
-		accounts = map[string]Account{}
+		accounts = make(map[string]Account, len(identities))
 	}
 	var ask []any
 	var queuedEmails []string // of queued rows with an account
@@ -254,15 +254,26 @@ func (j *Journal) rowsOf(ctx context.Context, identities []string, withAccounts 
 	if withAccounts {
 		query = "SELECT " + qualified("rows", rowColumns) + rowAccountJoin + " WHERE rows.identity IN "
 	}
+	// One set of scan targets for the whole read: a row costs only its
+	// values.
+	var r Row
+	var a Account
+	var groups string
+	var hasAccount bool
+	dest := r.dest(&groups)
+	if withAccounts {
+		dest = append(append(dest, &hasAccount), a.dest()...)
+	}
 	err := j.lookup(func() error {
 		err := j.eachInLocked(ctx, "rows", query, ask, func(q *sql.Rows) error {
-			r, a, err := scanRowAndAccount(q, withAccounts)
-			if err != nil {
+			r = Row{}
+			if err := q.Scan(dest...); err != nil {
 				return fmt.Errorf("read rows: %w", err)
 			}
+			r.scanned(groups, nil)
 			rows[r.Identity] = r
-			if a != nil {
-				accounts[a.Email] = *a
+			if withAccounts && hasAccount {
+				accounts[a.Email] = a
 			}
 			return nil
 		})
@@ -272,29 +283,6 @@ func (j *Journal) rowsOf(ctx context.Context, identities []string, withAccounts 
 		return j.accountsOfLocked(ctx, queuedEmails, accounts)
 	})
 	return rows, accounts, err
-}
-
-// scanRowAndAccount scans a row, and its account when withAccounts says
-// the result has one (see rowAccountJoin); the account is nil when the
-// row has none.
-func scanRowAndAccount(q *sql.Rows, withAccounts bool) (Row, *Account, error) {
-	if !withAccounts {
-		r, err := scanRow(q)
-		return r, nil, err
-	}
-	var r Row
-	var a Account
-	var groups string
-	var hasAccount bool
-	err := q.Scan(append(append(r.dest(&groups), &hasAccount), a.dest()...)...)
-	if err != nil {
-		return Row{}, nil, err
-	}
-	r.scanned(groups, nil)
-	if !hasAccount {
-		return r, nil, nil
-	}
-	return r, &a, nil
 }
 
 // qualified prefixes each of a list of columns with table.
