@@ -42,8 +42,23 @@ type finisher struct {
 	dead   chan struct{} // closed when run returns
 	err    error         // why run returned early; read after dead is closed
 
-	mu      sync.Mutex
-	pending map[string]int // identity → line of the rows queued and not yet recorded
+	mu sync.Mutex
+	// pending are the rows queued, by identity, with their lines, and the
+	// rows recorded that a read of the journal begun before may not show:
+	// a later line with the same identity finds them here.
+	pending map[string]int
+	// recorded are the groups recorded and still pending, oldest first;
+	// commits counts the groups recorded.
+	recorded []recordedGroup
+	commits  uint64
+}
+
+// recordedGroup is a group of rows the finisher recorded, by identity and
+// line, and the number of its commit.
+type recordedGroup struct {
+	commit     uint64
+	identities []string
+	lines      []int
 }
 
 func newFinisher(s *runner, out *report.File) *finisher {
@@ -52,8 +67,8 @@ func newFinisher(s *runner, out *report.File) *finisher {
 	return f
 }
 
-// queued reports whether a row with identity is queued and not yet
-// recorded, and the line it was on.
+// queued reports whether a row with identity is pending, and the line it
+// was on.
 func (f *finisher) queued(identity string) (int, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -71,6 +86,31 @@ func (f *finisher) add(item finishing) error {
 		return nil
 	case <-f.dead:
 		return f.err
+	}
+}
+
+// recordedThrough returns how many groups the finisher has recorded: a
+// read of the journal that begins now shows their rows.
+func (f *finisher) recordedThrough() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.commits
+}
+
+// forget drops from pending the rows of the groups recorded through
+// commit: every read of the journal still to be used shows them.
+func (f *finisher) forget(commit uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for len(f.recorded) > 0 && f.recorded[0].commit <= commit {
+		g := f.recorded[0]
+		for i, id := range g.identities {
+			if f.pending[id] == g.lines[i] {
+				delete(f.pending, id)
+			}
+		}
+		f.recorded[0] = recordedGroup{}
+		f.recorded = f.recorded[1:]
 	}
 }
 
@@ -136,10 +176,14 @@ func (f *finisher) commit(group []finishing) error {
 	if err := f.s.finishRows(ctx, rows); err != nil {
 		return err
 	}
-	f.mu.Lock()
-	for _, r := range rows {
-		delete(f.pending, r.Identity)
+	g := recordedGroup{identities: make([]string, len(rows)), lines: make([]int, len(rows))}
+	for i, r := range rows {
+		g.identities[i], g.lines[i] = r.Identity, r.Line
 	}
+	f.mu.Lock()
+	f.commits++
+	g.commit = f.commits
+	f.recorded = append(f.recorded, g)
 	f.mu.Unlock()
 	for _, r := range rows {
 		f.s.count(r.Status)

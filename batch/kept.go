@@ -30,8 +30,8 @@ import (
 //
 // Memory is bounded: past keptMemory rows, rows are journaled as rows.
 
-// keptMemory bounds how many rows a job keeps in memory: 16 bytes each,
-// a few MB.
+// keptMemory bounds how many rows a job keeps in memory: about 36 bytes
+// each in the map, 9 MB at most.
 var keptMemory = 1 << 18 // a variable for tests
 
 // keptRows are the rows kept in memory, by identity, with their lines. An

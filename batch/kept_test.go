@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -125,6 +126,48 @@ func TestJob_resumedRerunSkipsOnce(t *testing.T) {
 				if n, err := j.CountRowsOf(t.Context(), sum.RunID-1); err != nil || n != 20 {
 					t.Errorf("CountRowsOf(%d) = %d, %v; want the 20 rows it created, which run %d skipped", sum.RunID-1, n, err, sum.RunID)
 				}
+			}
+		})
+	}
+}
+
+// provision report --run N lists the rows run N saw last, its skips
+// included, after a later run that did not see them: a new-hires file, or
+// the undo of run N, which suspends only the account run N created.
+func TestJob_exportOfARunKeepsItsSkips(t *testing.T) {
+	for _, later := range []string{"new hires", "undo"} {
+		t.Run(later, func(t *testing.T) {
+			e := newEnv(t, emulator.Options{}, "")
+			if _, _, err := e.night("first", "firstname,lastname,id\nAnn,Adams,E1\nBen,Brown,E2\n"); err != nil {
+				t.Fatal(err)
+			}
+			second, _, err := e.night("second", "firstname,lastname,id\nAnn,Adams,E1\nBen,Brown,E2\nCy,Cole,E3\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if later == "undo" {
+				if _, _, err := e.undo(Undo{}); err != nil {
+					t.Fatal(err)
+				}
+			} else if _, _, err := e.night("newhires", "firstname,lastname,id\nDi,Dean,E4\n"); err != nil {
+				t.Fatal(err)
+			}
+			j, err := journal.Open(t.Context(), e.journal, journal.Options{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer j.Close()
+			var got []string
+			err = ExportRun(t.Context(), j, second.RunID, func(l report.Line) error {
+				got = append(got, fmt.Sprintf("%d %s %s", l.Line, l.ID, l.Status))
+				return nil
+			})
+			want := []string{"2 E1 skipped", "3 E2 skipped", "4 E3 created"}
+			if later == "undo" {
+				want = want[:2] // the undo saw E3 last
+			}
+			if err != nil || !slices.Equal(got, want) {
+				t.Errorf("export of run %d = %q, %v; want %q", second.RunID, got, err, want)
 			}
 		})
 	}

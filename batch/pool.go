@@ -122,18 +122,22 @@ type chunk struct {
 	ids   []string
 	known *prefetched
 	// since is how many chunks the reader had taken when known was read:
-	// rows of the chunks from since on may have changed since.
-	since int
-	err   error
+	// the reader may have changed the rows of the chunks from since on
+	// since. recorded is how many groups the finisher had recorded then:
+	// the rows it recorded after stay pending in it until a later read
+	// shows them (finisher.forget).
+	since    int
+	recorded uint64
+	err      error
 }
 
 // readChunks reads and validates the input on a goroutine of its own, a
 // few records at a time, and reads their rows from the journal on
-// another, until the end, an error, or stop. taken is how many chunks the
-// reader has taken.
-func (s *runner) readChunks(reader *input.Reader, taken *atomic.Int64, stop <-chan struct{}) <-chan chunk {
+// another, until the end, an error, or stop; both are done when wg is.
+// taken is how many chunks the reader has taken.
+func (s *runner) readChunks(reader *input.Reader, taken *atomic.Int64, stop <-chan struct{}, wg *sync.WaitGroup) <-chan chunk {
 	read := make(chan chunk, 2)
-	go func() {
+	wg.Go(func() {
 		defer close(read)
 		for seq := 0; ; seq++ {
 			c := s.readChunk(reader, seq)
@@ -149,12 +153,12 @@ func (s *runner) readChunks(reader *input.Reader, taken *atomic.Int64, stop <-ch
 				return
 			}
 		}
-	}()
+	})
 	chunks := make(chan chunk, 2)
-	go func() {
+	wg.Go(func() {
 		defer close(chunks)
 		for c := range read {
-			c.since = int(taken.Load())
+			c.since, c.recorded = int(taken.Load()), s.finisher.recordedThrough()
 			rows, accounts, err := s.journal.RowsAndAccountsOf(context.Background(), c.ids)
 			if err != nil {
 				// The journal failed: the job stops before these records.
@@ -174,7 +178,7 @@ func (s *runner) readChunks(reader *input.Reader, taken *atomic.Int64, stop <-ch
 				return
 			}
 		}
-	}()
+	})
 	return chunks
 }
 
@@ -242,11 +246,16 @@ func (p *prefetched) take(identity string) (row journal.Row, known, ok bool) {
 // journal in one query, while fn works on the ones before.
 func (s *runner) readAhead(reader *input.Reader, fn func(input.Record, *prefetched) (bool, error)) error {
 	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	defer readers.Wait() // nothing reads the input or the journal once it returns
 	defer close(stop)
 	var taken atomic.Int64
-	chunks := s.readChunks(reader, &taken, stop)
+	chunks := s.readChunks(reader, &taken, stop, &readers)
 	recent := newRecentChunks()
 	for c := range chunks {
+		// Rows the finisher recorded before this chunk was read need not
+		// stay pending: this read and every later one show them.
+		s.finisher.forget(c.recorded)
 		if c.known != nil {
 			c.known.recent, c.known.since = recent, c.since
 			if !recent.knows(c.since, c.seq) {

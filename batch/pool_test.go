@@ -1,13 +1,17 @@
 package batch
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/provisionhq/provision/batch/directory/emulator"
 	"github.com/provisionhq/provision/batch/journal"
 	"github.com/provisionhq/provision/batch/report"
+	admin "google.golang.org/api/admin/directory/v1"
 )
 
 // The rows of a chunk read ahead may be older than what the reader did
@@ -90,4 +94,64 @@ func TestJob_duplicateInTheChunkAhead(t *testing.T) {
 			t.Errorf("ID %s has %d accounts", id, n)
 		}
 	}
+}
+
+// A row the reader fails itself waits in the finisher; the rows of a later
+// chunk holding the same ID were read from the journal before the
+// finisher recorded it. The later line is still refused as a duplicate.
+func TestJob_duplicateOfARowTheFinisherRecordsLate(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("firstname,lastname,id,email\n")
+	far := 6*readAheadRecords + 5
+	for i := range 8 * readAheadRecords {
+		id, email := 7000+i, ""
+		switch i {
+		case 0:
+			email = "admin@example.org" // reserved: the reader fails the row
+		case far:
+			id = 7000
+		}
+		fmt.Fprintf(&b, "Person,Number%d,%d,%s\n", i, id, email)
+	}
+	e := newEnv(t, emulator.Options{}, b.String())
+	// The finisher records its first group only once a worker creates a
+	// row of the chunk before the duplicate: that chunk ahead was read then.
+	d := &watchInserts{Directory: e.client, reached: make(chan struct{}), prefix: fmt.Sprintf("personnumber%d@", 6*readAheadRecords)}
+	var once sync.Once
+	sum, err := e.runWith(t.Context(), d, func(name string) {
+		if name == "reported" {
+			once.Do(func() {
+				select {
+				case <-d.reached:
+				case <-time.After(5 * time.Second):
+				}
+			})
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Statuses[report.StatusFailed] != 2 {
+		t.Errorf("statuses = %v, want 2 failed: the reserved address, then the duplicate", sum.Statuses)
+	}
+	text := strings.Join(flatten(readCSV(t, e.report)), "\n")
+	if want := fmt.Sprintf(`line %d: the same ID "7000" as line 2`, far+2); !strings.Contains(text, want) {
+		t.Errorf("report lacks %q", want)
+	}
+}
+
+// watchInserts tells when an account with an address starting with prefix
+// is created.
+type watchInserts struct {
+	Directory
+	once    sync.Once
+	reached chan struct{}
+	prefix  string
+}
+
+func (d *watchInserts) InsertUser(ctx context.Context, u *admin.User) (*admin.User, error) {
+	if strings.HasPrefix(u.PrimaryEmail, d.prefix) {
+		d.once.Do(func() { close(d.reached) })
+	}
+	return d.Directory.InsertUser(ctx, u)
 }

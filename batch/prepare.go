@@ -71,8 +71,10 @@ func (s *runner) prepare(ctx context.Context, rec input.Record, prefetch *prefet
 		if s.inMemory.keep(id.key, rec.Line) {
 			return nil, nil
 		}
-		// No room left to keep it for a later duplicate line: it is
-		// skipped again, and journaled as a row.
+		// No room left to keep it for a later duplicate line (the
+		// earlier invocation kept it in the same room, so only another
+		// identity with its fingerprint takes it): it is skipped, and
+		// reported, again, and journaled as a row.
 		if err := s.journal.ForgetSkip(ctx, s.run.ID, rec.Line); err != nil {
 			return nil, err
 		}

@@ -88,14 +88,17 @@ func (j *Journal) ResumeRun(ctx context.Context, id int64, fingerprint, config s
 }
 
 // EndRun records that a run reached its end with outcome, and forgets the
-// skips of the runs before it: none of them can be resumed any more.
+// skips of earlier runs of the rows it saw (skipped or changed): a row
+// belongs to the run that saw it last (skips.go).
 func (j *Journal) EndRun(ctx context.Context, id int64, outcome string) error {
 	return j.write(ctx, durable, func() error {
 		_, err := j.exec(ctx, "UPDATE runs SET ended_at = ?, outcome = ? WHERE id = ?", timestamp(j.opts.Now()), outcome, id)
 		if err != nil {
 			return fmt.Errorf("record end of run: %w", err)
 		}
-		if _, err := j.exec(ctx, "DELETE FROM skips WHERE run_id < ?", id); err != nil {
+		_, err = j.exec(ctx, `DELETE FROM skips WHERE run_id < ?1 AND identity IN
+			(SELECT identity FROM skips WHERE run_id = ?1 UNION ALL SELECT identity FROM rows WHERE run_id = ?1)`, id)
+		if err != nil {
 			return fmt.Errorf("record end of run: %w", err)
 		}
 		return nil

@@ -169,7 +169,8 @@ const schemaV5 = `
 -- The rows each run finished as skipped (done before, nothing to change),
 -- by line. Skipping a row does not rewrite it in rows, where it keeps the
 -- run and line that last changed it: rerunning a cumulative file of done
--- rows appends a few bytes for each. Kept until a later run ends.
+-- rows appends a few bytes for each. Kept until a later run that saw the
+-- same row ends.
 CREATE TABLE skips (
 	run_id   INTEGER NOT NULL,
 	line     INTEGER NOT NULL,

@@ -71,20 +71,25 @@ func (j *Journal) CountSkips(ctx context.Context, run int64) (int, error) {
 	return n, nil
 }
 
-// runRows are the rows a run changed last, and the rows it skipped, with
-// the run and line of the skip: rowColumns, then whether the row is a
-// skip. ?1 is the run.
-const runRows = `SELECT ` + rowColumns + `, 0 FROM rows WHERE run_id = ?1
+// runRows are the rows a run saw last: those it changed that no later run
+// skipped, and those it skipped that no later run changed (a later run
+// that skipped them too forgets this run's skip when it ends), with the
+// run and line of the skip; rowColumns, then whether the row is a skip.
+// ?1 is the run.
+const runRows = `SELECT ` + rowColumns + `, 0 FROM rows
+	WHERE run_id = ?1 AND identity NOT IN (SELECT identity FROM skips WHERE run_id > ?1)
 	UNION ALL
 	SELECT rows.identity, skips.run_id, skips.line, rows.external_id, rows.firstname, rows.lastname, rows.email,
 		rows.org_unit, rows.groups, rows.state, rows.status, rows.error, rows.user_id, rows.password, skips.run_id, 1
-	FROM skips JOIN rows ON rows.identity = skips.identity WHERE skips.run_id = ?1
+	FROM skips JOIN rows ON rows.identity = skips.identity
+	WHERE skips.run_id = ?1 AND rows.run_id <= ?1 AND skips.identity NOT IN (SELECT identity FROM skips WHERE run_id > ?1)
 	ORDER BY 3`
 
-// RunRows calls fn, in line order, with every row run changed last and
-// every row it skipped (skipped set; the row as it stands, at the run and
-// line of the skip), until fn returns an error. The journal is locked
-// while it runs: fn must not call it.
+// RunRows calls fn, in line order, with every row run saw last: the rows
+// it changed, and the rows it skipped (skipped set; the row as it stands,
+// at the run and line of the skip), that no later run saw since, until fn
+// returns an error. The journal is locked while it runs: fn must not call
+// it.
 func (j *Journal) RunRows(ctx context.Context, run int64, fn func(r Row, skipped bool) error) error {
 	return j.each(ctx, "rows", runRows, func(q *sql.Rows) error {
 		var r Row

@@ -67,14 +67,31 @@ func TestJournal_skips(t *testing.T) {
 		t.Errorf("SkippedLines after ForgetSkip(3) = %v, %v; want [2]", lines, err)
 	}
 
+	// The first run's export no longer lists the rows the second skipped.
+	n := 0
+	if err := j.RunRows(ctx, first.ID, func(Row, bool) error { n++; return nil }); err != nil || n != 1 {
+		t.Errorf("RunRows(first) = %d rows, %v; want 1: id:1, which the second run no longer skips", n, err)
+	}
 	if err := j.EndRun(ctx, second.ID, "2 rows"); err != nil {
 		t.Fatal(err)
 	}
+	// A run that sees neither row leaves the second run's skip alone.
 	third := startRun(t, j)
 	if err := j.EndRun(ctx, third.ID, "0 rows"); err != nil {
 		t.Fatal(err)
 	}
+	if n, err := j.CountSkips(ctx, second.ID); err != nil || n != 1 {
+		t.Errorf("CountSkips(second) after a run that did not see its row = %d, %v; want 1", n, err)
+	}
+	// One that changes it takes it over.
+	fourth := startRun(t, j)
+	if err := j.SaveRows(ctx, []*Row{{Identity: "id:2", RunID: fourth.ID, Line: 5, Email: "bo@example.org", UserID: "u2", State: Done, Status: "updated"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.EndRun(ctx, fourth.ID, "1 row"); err != nil {
+		t.Fatal(err)
+	}
 	if n, err := j.CountSkips(ctx, second.ID); err != nil || n != 0 {
-		t.Errorf("CountSkips(second) after a later run ended = %d, %v; want them forgotten", n, err)
+		t.Errorf("CountSkips(second) after a run that changed its row = %d, %v; want 0", n, err)
 	}
 }
