@@ -59,25 +59,8 @@ func (s *runner) prepare(ctx context.Context, rec input.Record, prefetch *prefet
 		}
 		account = func(email string) (journal.Account, bool, error) { return s.journal.Account(ctx, email) }
 	}
-	if known && row.RunID == s.run.ID {
-		if row.Line != rec.Line {
-			return nil, s.reject(ctx, rec, fmt.Sprintf("line:%d", rec.Line), duplicate(rec, row.Line))
-		}
-		if row.State.Terminal() && row.ReportedRun == s.run.ID {
-			return nil, nil // finished by an earlier invocation of this run
-		}
-	} else if known && row.State == journal.Done && s.skippedBefore.has(rec.Line) {
-		// Skipped by an earlier invocation of this run (kept.go).
-		if s.inMemory.keep(id.key, rec.Line) {
-			return nil, nil
-		}
-		// No room left to keep it for a later duplicate line (the
-		// earlier invocation kept it in the same room, so only another
-		// identity with its fingerprint takes it): it is skipped, and
-		// reported, again, and journaled as a row.
-		if err := s.journal.ForgetSkip(ctx, s.run.ID, rec.Line); err != nil {
-			return nil, err
-		}
+	if dealt, err := s.seenInRun(ctx, rec, id, row, known); dealt || err != nil {
+		return nil, err
 	}
 	pl, err := s.placement.of(rec)
 	if err != nil {
@@ -85,6 +68,32 @@ func (s *runner) prepare(ctx context.Context, rec input.Record, prefetch *prefet
 	}
 	t, err := s.take(ctx, rec, id, row, known, pl, account)
 	return t, err
+}
+
+// seenInRun deals with a record whose row this run has seen before: a
+// duplicate line, or a line an earlier invocation of the run finished. It
+// reports whether the record is dealt with.
+func (s *runner) seenInRun(ctx context.Context, rec input.Record, id identity, row journal.Row, known bool) (bool, error) {
+	switch {
+	case !known:
+		return false, nil
+	case row.RunID == s.run.ID && row.Line != rec.Line:
+		return true, s.reject(ctx, rec, fmt.Sprintf("line:%d", rec.Line), duplicate(rec, row.Line))
+	case row.RunID == s.run.ID:
+		// Finished by an earlier invocation of this run, or in progress.
+		return row.State.Terminal() && row.ReportedRun == s.run.ID, nil
+	case row.State != journal.Done || !s.skippedBefore.has(rec.Line):
+		return false, nil
+	}
+	// Skipped by an earlier invocation of this run (kept.go).
+	if s.inMemory.keep(id.key, rec.Line) {
+		return true, nil
+	}
+	// No room left to keep it for a later duplicate line (the earlier
+	// invocation kept it in as much room, so only another identity with
+	// its fingerprint takes it): it is skipped, and reported, again, and
+	// journaled as a row.
+	return false, s.journal.ForgetSkip(ctx, s.run.ID, rec.Line)
 }
 
 // take goes on with a record that can be processed, whose journal row is
