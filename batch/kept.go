@@ -123,7 +123,7 @@ func (s *runner) destination(r *journal.Row, ev event) destination {
 type lineSet []uint64
 
 // maxSetLine bounds the lines a lineSet holds (8 MB of bits): a line past
-// it is not added, so a damaged report cannot take the memory.
+// it is not added, so a damaged journal cannot take the memory.
 const maxSetLine = 1 << 26
 
 func (l *lineSet) add(line int) {
