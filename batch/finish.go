@@ -51,6 +51,8 @@ type finisher struct {
 	// commits counts the groups recorded.
 	recorded []recordedGroup
 	commits  uint64
+
+	committed time.Time // when the finisher last committed the journal
 }
 
 // recordedGroup is a group of rows the finisher recorded, by identity and
@@ -62,7 +64,8 @@ type recordedGroup struct {
 }
 
 func newFinisher(s *runner, out *report.File) *finisher {
-	f := &finisher{s: s, report: out, queue: make(chan finishing, maxGroup), dead: make(chan struct{}), pending: map[string]int{}}
+	f := &finisher{s: s, report: out, queue: make(chan finishing, maxGroup), dead: make(chan struct{}), pending: map[string]int{},
+		committed: time.Now()}
 	go f.run()
 	return f
 }
@@ -188,13 +191,22 @@ func (f *finisher) commit(group []finishing) error {
 	for _, r := range rows {
 		f.s.count(r.Status)
 	}
-	if passwords {
-		// The journal forgets that these passwords are pending only now
-		// that the report holding them is on disk.
-		return f.s.journal.Commit(ctx)
+	// The journal forgets that passwords are pending only now that the
+	// report holding them is on disk. And a run's rows reach the disk at
+	// least every commitEvery even when nothing else commits them (a
+	// rerun of done rows): a crash then reports few of them again.
+	if passwords || f.s.job.Mode == Run && time.Since(f.committed) >= commitEvery {
+		if err := f.s.journal.Commit(ctx); err != nil {
+			return err
+		}
+		f.committed = time.Now()
 	}
 	return nil
 }
+
+// commitEvery is how long the finisher lets rows it recorded wait for a
+// commit: a second's rows, reported again after a crash at most.
+var commitEvery = time.Second // a variable for tests
 
 // finishRows records rows as finished.
 func (s *runner) finishRows(ctx context.Context, rows []*journal.Row) error {

@@ -195,6 +195,7 @@ func (j *Job) run(ctx context.Context) (*Summary, error) {
 		summary.Halted = halted
 		return summary, &DirectoryStoppedError{Err: halted}
 	case interrupted:
+		summary.Interrupted = true
 		return summary, ErrInterrupted
 	}
 	outcome := fmt.Sprintf("%d rows, %d failed", summary.Total(), summary.Failed())

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/provisionhq/provision/batch/directory/emulator"
 	"github.com/provisionhq/provision/batch/journal"
@@ -71,10 +73,10 @@ func TestJob_resumedRerunSkipsOnce(t *testing.T) {
 			}
 			job := &Job{Config: e.cfg.WithDefaults(), InputPath: e.input, ReportPath: e.report, Journal: j, Directory: e.client, Target: e.target,
 				Progress: &cancelAfter{n: 5, cancel: cancel}}
-			_, err = job.Run(ctx)
+			first, err := job.Run(ctx)
 			j.Close()
-			if !errors.Is(err, ErrInterrupted) {
-				t.Fatalf("first invocation = %v, want interrupted", err)
+			if !errors.Is(err, ErrInterrupted) || first == nil || !first.Interrupted {
+				t.Fatalf("first invocation = %+v, %v; want interrupted", first, err)
 			}
 			keptMemory = room // for the resumed invocation
 			sum, err := e.run(t.Context(), Run)
@@ -170,5 +172,45 @@ func TestJob_exportOfARunKeepsItsSkips(t *testing.T) {
 				t.Errorf("export of run %d = %q, %v; want %q", second.RunID, got, err, want)
 			}
 		})
+	}
+}
+
+// A rerun commits the skips it records as it goes, not only at its end:
+// after a crash, the lines it reported before are not reported again.
+func TestJob_rerunCommitsItsSkipsAsItGoes(t *testing.T) {
+	defer func(old time.Duration) { commitEvery = old }(commitEvery)
+	commitEvery = 0
+	people := generatedCSV(3000)
+	e := newEnv(t, emulator.Options{}, people)
+	if _, err := e.run(t.Context(), Run); err != nil {
+		t.Fatal(err)
+	}
+	e.report = filepath.Join(e.dir, "tonight.report.csv")
+	onDisk := -1 // skips another connection sees when the second group is reported
+	groups := 0
+	sum, err := e.runWith(t.Context(), e.client, func(name string) {
+		if name != "reported" {
+			return
+		}
+		if groups++; groups == 2 {
+			db, err := sql.Open("sqlite3", "file:"+e.journal+"?mode=ro")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer db.Close()
+			if err := db.QueryRow("SELECT count(*) FROM skips").Scan(&onDisk); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	if err != nil || sum.Statuses[report.StatusSkipped] != 3000 {
+		t.Fatalf("rerun = %v, %v", sum, err)
+	}
+	if groups < 2 {
+		t.Skipf("the finisher took all 3000 rows in %d group", groups)
+	}
+	if onDisk <= 0 {
+		t.Errorf("when the second group was reported, %d skips were on disk; want the first group's", onDisk)
 	}
 }

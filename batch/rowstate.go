@@ -33,7 +33,10 @@ import (
 // derives its working state from what is known of it (an account, a name,
 // nothing), so every run starts from the facts, not from how the last run
 // ended. A row the job stops with (interrupted, or halted by the
-// directory) is saved as it stands (stopped) and resumes from there.
+// directory) is saved as it stands (stopped) and resumes from there. A
+// row a run finishes as skipped (done, nothing to change) is not written
+// again: record keeps it in memory and journals the skip apart from the
+// row (destination, kept.go).
 //
 // Side effects have their own small machine in the effects table (see
 // effect.go): intent → applied or refused, settled by a point read when a

@@ -23,6 +23,9 @@ type Summary struct {
 	// Halted is the systemic refusal of the directory that stopped the
 	// job, if one did: its rows not finished stay pending.
 	Halted *directory.SystemicError
+	// Interrupted says the job stopped taking rows before the end of the
+	// file (a signal): running it again goes on.
+	Interrupted bool
 
 	// Statuses counts rows per report status over the whole run, earlier
 	// invocations included.

@@ -8,8 +8,8 @@
 // Every remote write is preceded by an intent committed to disk (Intent)
 // and followed by its outcome (Outcome). Bookkeeping that needs no such
 // guarantee (rows read, names reserved) is grouped into larger
-// transactions and committed at the next intent, at a row's end, or within
-// a fraction of a second. The most frequent of it, a row saved and a name
+// transactions and committed at the next intent or the next Commit (a job
+// commits at least once a second while it finishes rows). The most frequent of it, a row saved and a name
 // held, is not even applied by the caller: a goroutine of the journal's
 // own applies it while the caller goes on, and lookups see it at once
 // (behind.go).

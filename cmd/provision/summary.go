@@ -72,7 +72,7 @@ func printSummary(w io.Writer, s *batch.Summary, csvPath, target, journalPath st
 	if s.Halted != nil {
 		fmt.Fprintf(w, "  stopped    the directory refuses the job itself (%s): no row was taken after that, and the rows not finished stay pending\n", s.Halted.Kind)
 	}
-	if s.Mode == batch.Run && s.Halted == nil && total > 0 && total == s.Statuses[report.StatusSkipped] {
+	if s.Mode == batch.Run && s.Halted == nil && !s.Interrupted && total > 0 && total == s.Statuses[report.StatusSkipped] {
 		fmt.Fprintln(w, "  nothing to do: every row was done in an earlier run")
 	}
 }
