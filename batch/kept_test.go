@@ -214,3 +214,21 @@ func TestJob_rerunCommitsItsSkipsAsItGoes(t *testing.T) {
 		t.Errorf("when the second group was reported, %d skips were on disk; want the first group's", onDisk)
 	}
 }
+
+func TestLineSet(t *testing.T) {
+	var l lineSet
+	for _, line := range []int{2, 63, 64, 130, 2, -1, maxSetLine + 1} {
+		l.add(line)
+	}
+	for line, want := range map[int]bool{2: true, 63: true, 64: true, 130: true, 3: false, 65: false, -1: false, maxSetLine + 1: false, 1 << 40: false} {
+		if got := l.has(line); got != want {
+			t.Errorf("has(%d) = %v, want %v", line, got, want)
+		}
+	}
+	if n := l.count(); n != 4 {
+		t.Errorf("count() = %d, want 4", n)
+	}
+	if len(l) > 3 {
+		t.Errorf("the set holds %d words for lines up to 130", len(l))
+	}
+}
