@@ -3,7 +3,6 @@ package batch
 import (
 	"hash/maphash"
 	"math"
-	"math/bits"
 	"sync"
 
 	"github.com/provisionhq/provision/batch/journal"
@@ -140,13 +139,4 @@ func (l *lineSet) add(line int) {
 func (l lineSet) has(line int) bool {
 	i := line / 64
 	return line >= 0 && i < len(l) && l[i]&(1<<(line%64)) != 0
-}
-
-// count returns how many lines the set holds.
-func (l lineSet) count() int {
-	n := 0
-	for _, w := range l {
-		n += bits.OnesCount64(w)
-	}
-	return n
 }
