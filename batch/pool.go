@@ -241,9 +241,9 @@ func (p *prefetched) take(identity string) (row journal.Row, known, ok bool) {
 }
 
 // readAhead reads the input in file order and calls fn with each record
-// until fn returns false or an error. A goroutine of its own reads and
-// validates the records, a few at a time, and reads their rows from the
-// journal in one query, while fn works on the ones before.
+// until fn returns false or an error. Two goroutines of their own read and
+// validate the records, a few at a time, and read their rows from the
+// journal in one query, while fn works on the ones before (readChunks).
 func (s *runner) readAhead(reader *input.Reader, fn func(input.Record, *prefetched) (bool, error)) error {
 	stop := make(chan struct{})
 	var readers sync.WaitGroup
