@@ -182,11 +182,7 @@ func (j *Journal) FinishRows(ctx context.Context, rows []*Row) error {
 		}
 	}
 	now := timestamp(j.opts.Now())
-	// A write per statement: the connection is free for lookups in
-	// between.
-	for len(stored) > 0 {
-		chunk := stored[:min(len(stored), rowsPerStatement)]
-		stored = stored[len(chunk):]
+	failed, err := j.writeChunks(ctx, stored, func(chunk []*Row) (string, []any) {
 		args := make([]any, 0, 1+14*len(chunk))
 		args = append(args, now)
 		for _, r := range chunk {
@@ -196,13 +192,10 @@ func (j *Journal) FinishRows(ctx context.Context, rows []*Row) error {
 			args = append(args, r.Identity, r.RunID, r.Line, r.FirstName, r.LastName, string(r.State), r.Status, r.Error,
 				string(r.Password), r.ReportedRun, r.Email, r.OrgUnit, strings.Join(r.Groups, ";"), r.UserID)
 		}
-		err := j.write(ctx, batched, func() error {
-			_, err := j.exec(ctx, rowFinish(len(chunk)), args...)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("record %d rows from %s (line %d) as finished: %w", len(chunk), chunk[0].Identity, chunk[0].Line, err)
-		}
+		return rowFinish(len(chunk)), args
+	})
+	if err != nil {
+		return fmt.Errorf("record %d rows from %s (line %d) as finished: %w", len(failed), failed[0].Identity, failed[0].Line, err)
 	}
 	return nil
 }

@@ -12,26 +12,22 @@ import (
 // of a cumulative file of done rows appends a few bytes for each instead
 // of rewriting every row. What reads a run's rows reads its skips with
 // them: CountSkips, CountRowsOf, RunRows; resuming a run reads its
-// skips back (SkippedLines). A run's skips are kept until a
-// later run ends (EndRun).
+// skips back (SkippedLines). A skip is kept until a later run that saw
+// the same row, skipped or changed, ends (EndRun): a row belongs to the
+// run that saw it last, as when every run rewrote it.
 
 // RecordSkips records that run finished rows as skipped, many to a
 // statement. The write is batched, as SaveRow's.
 func (j *Journal) RecordSkips(ctx context.Context, run int64, rows []*Row) error {
-	for len(rows) > 0 {
-		chunk := rows[:min(len(rows), rowsPerStatement)]
-		rows = rows[len(chunk):]
+	failed, err := j.writeChunks(ctx, rows, func(chunk []*Row) (string, []any) {
 		args := make([]any, 0, 3*len(chunk))
 		for _, r := range chunk {
 			args = append(args, run, r.Line, r.Identity)
 		}
-		err := j.write(ctx, batched, func() error {
-			_, err := j.exec(ctx, "INSERT OR REPLACE INTO skips (run_id, line, identity) VALUES "+tuples(len(chunk), 3), args...)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("record %d skipped rows from %s (line %d): %w", len(chunk), chunk[0].Identity, chunk[0].Line, err)
-		}
+		return "INSERT OR REPLACE INTO skips (run_id, line, identity) VALUES " + tuples(len(chunk), 3), args
+	})
+	if err != nil {
+		return fmt.Errorf("record %d skipped rows from %s (line %d): %w", len(failed), failed[0].Identity, failed[0].Line, err)
 	}
 	return nil
 }

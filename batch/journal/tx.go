@@ -345,6 +345,26 @@ func (j *Journal) eachInLocked(ctx context.Context, what, query string, keys []a
 	return nil
 }
 
+// writeChunks writes rows, rowsPerStatement to a statement that statement
+// returns with its arguments, each a batched write of its own: the
+// connection is free for lookups in between. It returns the chunk whose
+// write failed, with the error.
+func (j *Journal) writeChunks(ctx context.Context, rows []*Row, statement func(chunk []*Row) (string, []any)) ([]*Row, error) {
+	for len(rows) > 0 {
+		chunk := rows[:min(len(rows), rowsPerStatement)]
+		rows = rows[len(chunk):]
+		query, args := statement(chunk)
+		err := j.write(ctx, batched, func() error {
+			_, err := j.exec(ctx, query, args...)
+			return err
+		})
+		if err != nil {
+			return chunk, err
+		}
+	}
+	return nil, nil
+}
+
 // scanInto returns a result-row callback that scans one value of type T
 // and adds it to *out.
 func scanInto[T any](what string, out *[]T, scan func(*sql.Rows) (T, error)) func(*sql.Rows) error {
