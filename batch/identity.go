@@ -71,23 +71,23 @@ func idKey(id directory.ExternalID) string {
 	return id.Type + ":" + id.Value
 }
 
-// ExportLine returns the report line of a journal row, as `provision
+// exportLine returns the report line of a journal row, as `provision
 // report` exports it: without a password, the ID as the file gave it.
-func ExportLine(r journal.Row) report.Line {
+func exportLine(r journal.Row) report.Line {
 	return report.Line{
 		Line: r.Line, ID: externalValue(r.ExternalID), FirstName: r.FirstName, LastName: r.LastName,
 		Email: r.Email, OrgUnit: r.OrgUnit, Groups: r.Groups, Status: r.Status, Error: r.Error,
 	}
 }
 
-// ExportRun calls fn with the report line (ExportLine) of every row of a
+// ExportRun calls fn with the report line (exportLine) of every row of a
 // run, in line order: the rows it journaled, and the rows it skipped.
 func ExportRun(ctx context.Context, j *journal.Journal, run int64, fn func(report.Line) error) error {
 	return j.RunRows(ctx, run, func(r journal.Row, skipped bool) error {
 		if skipped {
 			r.Status, r.Error = report.StatusSkipped, skippedReason(r)
 		}
-		return fn(ExportLine(r))
+		return fn(exportLine(r))
 	})
 }
 

@@ -47,7 +47,7 @@ func TestGeneratePassword(t *testing.T) {
 	}
 }
 
-// ExportLine gives the ID a row was written with, and none for a row known
+// exportLine gives the ID a row was written with, and none for a row known
 // by its content.
 func TestExportLine(t *testing.T) {
 	tests := []struct {
@@ -59,8 +59,8 @@ func TestExportLine(t *testing.T) {
 		{"", ""},
 	}
 	for _, tt := range tests {
-		if got := ExportLine(journal.Row{ExternalID: tt.external}).ID; got != tt.want {
-			t.Errorf("ExportLine(%q).ID = %q, want %q", tt.external, got, tt.want)
+		if got := exportLine(journal.Row{ExternalID: tt.external}).ID; got != tt.want {
+			t.Errorf("exportLine(%q).ID = %q, want %q", tt.external, got, tt.want)
 		}
 	}
 }
